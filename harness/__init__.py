@@ -1,0 +1,1 @@
+"""The harness: firmsim run, the oracle, reports."""

@@ -1,0 +1,1 @@
+"""The scenario engine: a SimPy model of a professional-services firm."""

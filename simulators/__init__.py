@@ -1,0 +1,1 @@
+"""The four systems of record (CRM, PSA, HCM, ERP) as spec-first Flask mocks."""

@@ -1,0 +1,321 @@
+"""Build a system's Flask app from its spec and handlers: the request pipeline every mock shares.
+
+Pipeline of a business request: fault plane (outage 503, latency) -> bearer auth (401) -> rate
+limit and throttling (429) -> spec validation of path, query, headers and body (400) -> ownership
+of attributes (403) -> Idempotency-Key replay (POST) -> the handler in one store transaction ->
+events appended to the feed -> the response, unless the fault plane loses it.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, request
+
+from simulators.common.api import Operations, Reply, Request
+from simulators.common.clock import Clock, SystemClock
+from simulators.common.errors import ApiProblem, problem_response, register_error_handlers, validation_error
+from simulators.common.faults import FaultPlane
+from simulators.common.feed import EventFeed
+from simulators.common.idempotency import REPLAYED_HEADER, IdempotencyStore, StoredResponse, fingerprint
+from simulators.common.security import RateLimiter, TokenRegistry
+from simulators.common.spec import ApiSpec, Operation, Parameter, load_spec
+from simulators.common.store import Store
+from simulators.common.webhooks import WebhookDispatcher
+
+LOST_RESPONSE_HEADER = "Firmsim-Lost-Response"
+LATENCY_HEADER = "Firmsim-Latency-Ms"
+DEFAULT_TOKEN = "firmsim-dev-token"
+
+DEFAULTS: dict[str, Any] = {
+    "SYSTEM_NAME": None,  # defaults to the kind; "erp-legacy" etc. for a second instance
+    "API_TOKENS": [DEFAULT_TOKEN],
+    "OAUTH_CLIENTS": {"firmsim": "firmsim-secret"},
+    "ADMIN_TOKEN": None,  # when set, the admin API wants it as a bearer token
+    "CLOCK": None,  # a Clock; SystemClock when None
+    "SEED": 0,  # seeds the fault plane's random stream
+    "RATE_LIMIT": None,  # requests per second per caller, None = unlimited
+    "RATE_BURST": 100,
+    "SLEEP_LATENCY": False,  # live mode: really wait out injected latency
+    "LOST_RESPONSE_MODE": "header",  # "header" (in-process transports) or "drop" (close the socket)
+    "VALIDATE_RESPONSES": False,  # record responses that break the spec (the test suite turns it on)
+    "WEBHOOK_SENDER": None,
+}
+
+Seeder = Callable[[Store], None]
+
+
+@dataclass(slots=True)
+class SystemContext:
+    """Everything one system instance holds: spec, store, feed, faults, webhooks, security."""
+
+    kind: str
+    name: str
+    spec: ApiSpec
+    clock: Clock
+    store: Store
+    feed: EventFeed
+    faults: FaultPlane
+    webhooks: WebhookDispatcher
+    tokens: TokenRegistry
+    limiter: RateLimiter
+    idempotency: IdempotencyStore
+    config: dict[str, Any]
+    seeder: Seeder | None = None
+    calls: Counter[tuple[str, int]] = field(default_factory=Counter)
+    response_violations: list[str] = field(default_factory=list)
+
+    def reset(self) -> None:
+        """Return the system to its freshly started state."""
+        with self.store.lock:
+            self.store.clear()
+            self.feed.clear()
+            self.idempotency.reset()
+            self.faults.reset(self.config["SEED"])
+            self.webhooks.reset()
+            self.tokens.reset()
+            self.limiter.reset()
+            self.calls.clear()
+            if self.seeder:
+                with self.store.transaction():
+                    self.seeder(self.store)
+
+    def deliver_webhooks(self) -> int:
+        """Push due webhooks through the configured sender."""
+        sender = self.config.get("WEBHOOK_SENDER")
+        if sender is None:
+            return 0
+        return self.webhooks.deliver_due(self.clock.now(), sender)
+
+
+def _coerce(param: Parameter, raw: str) -> Any:
+    kind = param.json_type
+    if kind == "integer":
+        if not raw.lstrip("-").isdigit() or len(raw) > 18:
+            raise validation_error(param.name, f"expected an integer, got {raw!r}")
+        return int(raw)
+    if kind == "number":
+        try:
+            return float(raw)
+        except ValueError as error:
+            raise validation_error(param.name, f"expected a number, got {raw!r}") from error
+    if kind == "boolean":
+        if raw not in ("true", "false"):
+            raise validation_error(param.name, f"expected true or false, got {raw!r}")
+        return raw == "true"
+    return raw
+
+
+def _check(validator: Any, value: Any, where: str) -> None:
+    errors = list(validator.iter_errors(value))
+    if errors:
+        detailed = [
+            {"field": where + "".join(f"/{part}" for part in error.instance_path), "message": error.message}
+            for error in errors[:10]
+        ]
+        first = detailed[0]
+        raise ApiProblem(400, "validation-error", "Invalid request", f"{first['field']}: {first['message']}",
+                         field=first["field"], errors=detailed)
+
+
+def _parameters(operation: Operation, view_args: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
+    path: dict[str, str] = {}
+    query: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    for param in operation.parameters:
+        if param.location == "path":
+            raw = view_args.get(param.name)
+        elif param.location == "query":
+            raw = request.args.get(param.name)
+        elif param.location == "header":
+            raw = request.headers.get(param.name)
+        else:
+            continue
+        if raw is None:
+            if param.required:
+                raise validation_error(param.name, f"required {param.location} parameter is missing")
+            if param.location == "query" and "default" in param.schema:
+                query[param.name] = param.schema["default"]
+            continue
+        value = _coerce(param, raw) if param.location == "query" else raw
+        _check(param.validator, value, param.name)
+        {"path": path, "query": query, "header": headers}[param.location][param.name] = value
+    for name in ("If-Match", "traceparent"):
+        if name in request.headers and name not in headers:
+            headers[name] = request.headers[name]
+    return path, query, headers
+
+
+def _body(operation: Operation) -> Any:
+    if operation.body_validator is None:
+        return None
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if operation.body_required:
+            raise validation_error("body", "a JSON request body is required")
+        return None
+    if request.mimetype != "application/json":
+        raise ApiProblem(415, "unsupported-media-type", "Unsupported media type",
+                         f"Send the body as application/json, not {request.mimetype or 'nothing'}",
+                         field="Content-Type")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise validation_error("body", f"not valid JSON ({error})") from error
+    _check(operation.body_validator, body, "body")
+    if isinstance(body, dict) and not operation.sync_endpoint:
+        for name, owner in operation.owned_elsewhere.items():
+            if name in body:
+                raise ApiProblem(403, "attribute-owned-elsewhere", "Attribute owned by another system",
+                                 f"{name} is owned by {owner.upper()} and is written only through its sync endpoint",
+                                 field=f"body/{name}", owner=owner)
+    return body
+
+
+def _json_response(reply: Reply) -> Response:
+    if reply.status == 204 or reply.body is None:
+        response = Response(status=reply.status)
+    else:
+        response = Response(json.dumps(reply.body, separators=(",", ":")), status=reply.status,
+                            mimetype="application/json")
+    for name, value in reply.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _lose(context: SystemContext, response: Response) -> Response:
+    context.faults.count_lost_response()
+    if context.config["LOST_RESPONSE_MODE"] == "drop":
+        connection = request.environ.get("werkzeug.socket")
+        if isinstance(connection, socket.socket):
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+    response.headers[LOST_RESPONSE_HEADER] = "true"
+    return response
+
+
+def _dispatch(context: SystemContext, operation: Operation, handler: Callable[[Request], Reply],
+              view_args: dict[str, Any]) -> Response:
+    now = context.clock.now()
+    decision = context.faults.on_request(now, operation.operation_id)
+    extra_headers: dict[str, str] = {}
+    if decision.latency_s:
+        extra_headers[LATENCY_HEADER] = str(int(decision.latency_s * 1000))
+        if context.config["SLEEP_LATENCY"]:
+            time.sleep(decision.latency_s)
+    if decision.outage_retry_after is not None:
+        raise ApiProblem(503, "service-unavailable", "Service unavailable",
+                         f"{context.name.upper()} is down (scheduled outage)",
+                         headers={"Retry-After": str(decision.outage_retry_after), **extra_headers})
+    caller = "anonymous"
+    if operation.operation_id != "issueToken":
+        if decision.token_expired_before is not None:
+            context.faults.count_token_expiry()
+        caller = context.tokens.check(request.headers.get("Authorization"), now, decision.token_expired_before)
+    retry_after = decision.throttle_retry_after or context.limiter.take(caller, now)
+    if retry_after is not None:
+        raise ApiProblem(429, "rate-limited", "Too many requests", f"Retry after {retry_after} s",
+                         headers={"Retry-After": str(retry_after), **extra_headers})
+    path, query, headers = _parameters(operation, view_args)
+    body = _body(operation)
+    key = request.headers.get("Idempotency-Key") if operation.method == "POST" else None
+    request_fingerprint = fingerprint(operation.method, request.path, request.get_data(cache=True)) if key else ""
+    with context.store.lock:
+        if key:
+            stored = context.idempotency.lookup(caller, key, request_fingerprint)
+            if stored is not None:
+                response = Response(stored.body, status=stored.status, headers=list(stored.headers))
+                response.headers[REPLAYED_HEADER] = "true"
+                return response
+        handler_request = Request(context, operation.operation_id, path, query, body, headers, now,
+                                  headers.get("traceparent"))
+        with context.store.transaction():
+            reply = handler(handler_request)
+            response = _json_response(reply)
+        if reply.status < 400:
+            for event_type, subject, data in handler_request.events:
+                context.feed.append(event_type, subject, data, now, handler_request.traceparent)
+        if key and reply.status < 500:
+            context.idempotency.save(caller, key, StoredResponse(
+                request_fingerprint, response.status_code,
+                tuple((k, v) for k, v in response.headers.items() if k.lower() != "content-length"),
+                response.get_data()))
+    for name, value in extra_headers.items():
+        response.headers[name] = value
+    if decision.lose_response:
+        return _lose(context, response)
+    return response
+
+
+def _view(context: SystemContext, operation: Operation, handler: Callable[[Request], Reply]) -> Callable[..., Response]:
+    def view(**view_args: Any) -> Response:
+        try:
+            response = _dispatch(context, operation, handler, view_args)
+        except ApiProblem as problem:
+            response = problem_response(problem, request.path)
+        context.calls[(operation.operation_id, response.status_code)] += 1
+        if context.config["VALIDATE_RESPONSES"]:
+            body = json.loads(response.get_data()) if response.get_data() else None
+            for error in context.spec.response_errors(operation, response.status_code, response.mimetype, body):
+                context.response_violations.append(f"{request.method} {request.path} -> {error}")
+        return response
+
+    view.__name__ = operation.operation_id
+    return view
+
+
+def build_app(kind: str, modules: Iterable[Operations], config: dict[str, Any] | None,
+              prefixes: dict[str, str], seeder: Seeder | None = None, spec: ApiSpec | None = None) -> Flask:
+    """Return a Flask app serving the `kind` spec with the handlers of `modules`."""
+    from simulators.common import admin, builtin
+
+    app = Flask(f"firmsim.{kind}")
+    app.config.from_mapping(DEFAULTS)
+    if config:
+        app.config.from_mapping(config)
+    settings = app.config
+    clock = settings["CLOCK"] or SystemClock()
+    name = settings["SYSTEM_NAME"] or kind
+    spec = spec or load_spec(kind)
+    faults = FaultPlane(settings["SEED"])
+    context = SystemContext(
+        kind=kind, name=name, spec=spec, clock=clock, store=Store(clock, prefixes), feed=EventFeed(name),
+        faults=faults, webhooks=WebhookDispatcher(faults),
+        tokens=TokenRegistry(settings["API_TOKENS"], settings["OAUTH_CLIENTS"]),
+        limiter=RateLimiter(settings["RATE_LIMIT"], settings["RATE_BURST"]),
+        idempotency=IdempotencyStore(), config=settings, seeder=seeder,
+    )
+    context.feed.subscribe(lambda event: context.webhooks.enqueue(event, clock.now()))
+    handlers = dict(builtin.operations.handlers)
+    for module in modules:
+        for operation_id, handler in module.handlers.items():
+            if operation_id in handlers:
+                raise ValueError(f"two handlers for {operation_id}")
+            handlers[operation_id] = handler
+    missing = sorted(set(spec.operations) - set(handlers))
+    extra = sorted(set(handlers) - set(spec.operations) - set(builtin.operations.handlers))
+    if missing or extra:
+        raise ValueError(f"{kind}: operations without handlers {missing}, handlers without operations {extra}")
+    for operation in spec.operations.values():
+        app.add_url_rule(operation.rule, endpoint=operation.operation_id, methods=[operation.method],
+                         view_func=_view(context, operation, handlers[operation.operation_id]))
+    app.add_url_rule("/openapi.json", "openapi", lambda: Response(spec.json, mimetype="application/json"))
+    app.register_blueprint(admin.blueprint(context))
+    register_error_handlers(app)
+    app.extensions["firmsim"] = context
+    context.reset()
+    return app
+
+
+def context_of(app: Flask) -> SystemContext:
+    """Return the system context of an app built by `build_app`."""
+    context: SystemContext = app.extensions["firmsim"]
+    return context

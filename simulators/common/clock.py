@@ -1,0 +1,51 @@
+"""Clocks: every component reads "now" from a clock it is given, never from the wall."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Tell the current instant (aware, UTC)."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """The real clock, for `firmsim serve`."""
+
+    def now(self) -> datetime:
+        """Return the wall-clock instant in UTC."""
+        return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock that moves only when told to (tests, simulated time)."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ManualClock needs an aware datetime")
+        self._now = start.astimezone(UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        """Return the clock's instant."""
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward."""
+        with self._lock:
+            self._now += timedelta(seconds=seconds)
+
+    def set(self, instant: datetime) -> None:
+        """Jump to an instant."""
+        with self._lock:
+            self._now = instant.astimezone(UTC)
+
+
+def isoformat(instant: datetime) -> str:
+    """Format an instant as RFC 3339 with a `Z` suffix and no sub-second digits."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,87 @@
+"""The event feed: every committed change appends one CloudEvents-shaped event."""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from simulators.common.clock import isoformat
+
+Event = dict[str, Any]
+
+
+class EventFeed:
+    """An append-only, cursor-readable list of events for one system instance."""
+
+    def __init__(self, system_name: str) -> None:
+        self.system_name = system_name
+        self.source = f"urn:firmsim:{system_name}"
+        self._events: list[Event] = []
+        self._sequences: list[int] = []
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[Event], None]] = []
+
+    def subscribe(self, listener: Callable[[Event], None]) -> None:
+        """Call `listener` with each event as it is appended (webhooks, metrics)."""
+        self._listeners.append(listener)
+
+    def clear(self) -> None:
+        """Forget every event (admin reset)."""
+        with self._lock:
+            self._events = []
+            self._sequences = []
+
+    def append(
+        self,
+        event_type: str,
+        subject: str,
+        data: dict[str, Any],
+        time: datetime,
+        traceparent: str | None = None,
+    ) -> Event:
+        """Append one event and notify listeners."""
+        with self._lock:
+            sequence = len(self._events) + 1
+            event: Event = {
+                "specversion": "1.0",
+                "id": f"{self.system_name}-{sequence:06d}",
+                "source": self.source,
+                "type": event_type,
+                "subject": subject,
+                "time": isoformat(time),
+                "sequence": sequence,
+                "datacontenttype": "application/json",
+                "data": data,
+            }
+            if traceparent:
+                event["traceparent"] = traceparent
+            self._events.append(event)
+            self._sequences.append(sequence)
+        for listener in self._listeners:
+            listener(event)
+        return event
+
+    def read(self, after: int, limit: int, type_prefix: str | None = None) -> tuple[list[Event], int]:
+        """Return up to `limit` events after sequence `after`, and the cursor to read on from."""
+        with self._lock:
+            start = bisect.bisect_right(self._sequences, after)
+            items: list[Event] = []
+            cursor = after
+            for event in self._events[start:]:
+                cursor = event["sequence"]
+                if type_prefix is None or event["type"].startswith(type_prefix):
+                    items.append(event)
+                    if len(items) >= limit:
+                        break
+            return items, cursor
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def all(self) -> list[Event]:
+        """Return every event (for exports)."""
+        with self._lock:
+            return list(self._events)

@@ -1,0 +1,202 @@
+"""Load a system's OpenAPI spec, bundle the shared components, and compile its validators once."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import yaml
+
+from contracts import OPENAPI_DIR
+
+COMMON_FILE = "_common.yaml"
+_HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+
+
+def _bundle_refs(node: Any) -> Any:
+    """Rewrite `_common.yaml#/components/...` references into local ones."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith(COMMON_FILE + "#"):
+                out[key] = value[len(COMMON_FILE):]
+            else:
+                out[key] = _bundle_refs(value)
+        return out
+    if isinstance(node, list):
+        return [_bundle_refs(item) for item in node]
+    return node
+
+
+def _pointer(document: dict[str, Any], pointer: str) -> Any:
+    node: Any = document
+    for part in pointer.lstrip("#/").split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def bundle(spec_path: Path) -> dict[str, Any]:
+    """Return the spec at `spec_path` as one self-contained document."""
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    common = yaml.safe_load((OPENAPI_DIR / COMMON_FILE).read_text(encoding="utf-8"))
+    paths = {}
+    for path, item in spec.get("paths", {}).items():
+        ref = item.get("$ref") if isinstance(item, dict) else None
+        if isinstance(ref, str) and ref.startswith(COMMON_FILE + "#"):
+            item = copy.deepcopy(_pointer(common, ref[len(COMMON_FILE):]))
+        paths[path] = item
+    spec["paths"] = paths
+    spec = _bundle_refs(spec)
+    components = spec.setdefault("components", {})
+    for section, entries in common.get("components", {}).items():
+        merged = dict(copy.deepcopy(entries))
+        for name, entry in components.get(section, {}).items():
+            if entry != {"$ref": f"#/components/{section}/{name}"}:
+                merged[name] = entry
+        components[section] = merged
+    return spec
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """One path, query or header parameter of an operation."""
+
+    name: str
+    location: str
+    required: bool
+    schema: dict[str, Any]
+    validator: Any
+
+    @property
+    def json_type(self) -> str:
+        """Return the parameter's JSON type (for coercing strings from the URL)."""
+        kind = self.schema.get("type", "string")
+        return kind if isinstance(kind, str) else "string"
+
+
+@dataclass(slots=True)
+class Operation:
+    """One operation of the spec with its compiled validators."""
+
+    operation_id: str
+    method: str
+    path: str
+    rule: str
+    tags: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    body_validator: Any | None
+    body_required: bool
+    owned_elsewhere: dict[str, str]
+    sync_endpoint: bool
+    responses: dict[str, Any] = field(default_factory=dict)
+    response_validators: dict[str, Any] = field(default_factory=dict)
+
+
+class ApiSpec:
+    """A bundled spec and its operations, compiled once per process."""
+
+    def __init__(self, system_kind: str, document: dict[str, Any]) -> None:
+        self.system_kind = system_kind
+        self.document = document
+        self.json = json.dumps(document, separators=(",", ":"), sort_keys=True)
+        self.operations: dict[str, Operation] = {}
+        for path, item in document.get("paths", {}).items():
+            shared = item.get("parameters", [])
+            for method in _HTTP_METHODS:
+                if method in item:
+                    operation = self._compile(path, method, item[method], shared)
+                    if operation.operation_id in self.operations:
+                        raise ValueError(f"duplicate operationId {operation.operation_id}")
+                    self.operations[operation.operation_id] = operation
+
+    def _validator(self, schema: dict[str, Any]) -> Any:
+        root = dict(schema)
+        root["components"] = self.document.get("components", {})
+        return jsonschema_rs.validator_for(root, validate_formats=True)
+
+    def resolve(self, node: Any) -> Any:
+        """Follow a local `$ref` (one level at a time, until a non-reference)."""
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            node = _pointer(self.document, node["$ref"])
+        return node
+
+    def _compile(self, path: str, method: str, spec: dict[str, Any], shared: list[Any]) -> Operation:
+        operation_id = spec.get("operationId")
+        if not operation_id:
+            raise ValueError(f"{method.upper()} {path} has no operationId")
+        parameters = []
+        for raw in [*shared, *spec.get("parameters", [])]:
+            param = self.resolve(raw)
+            schema = self.resolve(param.get("schema", {}))
+            parameters.append(
+                Parameter(
+                    name=param["name"],
+                    location=param["in"],
+                    required=bool(param.get("required", param["in"] == "path")),
+                    schema=schema,
+                    validator=self._validator(param.get("schema", {})),
+                )
+            )
+        body_validator = None
+        body_required = False
+        owned: dict[str, str] = {}
+        request_body = self.resolve(spec.get("requestBody"))
+        if request_body:
+            body_required = bool(request_body.get("required", False))
+            media = request_body.get("content", {}).get("application/json")
+            if media is not None and "schema" in media:
+                body_validator = self._validator(media["schema"])
+                body_schema = self.resolve(media["schema"])
+                for name, prop in body_schema.get("properties", {}).items():
+                    owner = self.resolve(prop).get("x-owned-by") if isinstance(prop, dict) else None
+                    if owner and owner != self.system_kind:
+                        owned[name] = owner
+        responses = spec.get("responses", {})
+        validators = {}
+        for status, response in responses.items():
+            response = self.resolve(response)
+            for media_type, media in (response.get("content") or {}).items():
+                if "schema" in media:
+                    validators[f"{status} {media_type}"] = self._validator(media["schema"])
+        return Operation(
+            operation_id=operation_id,
+            method=method.upper(),
+            path=path,
+            rule=re.sub(r"\{([A-Za-z0-9_]+)\}", r"<\1>", path),
+            tags=tuple(spec.get("tags", [])),
+            parameters=tuple(parameters),
+            body_validator=body_validator,
+            body_required=body_required,
+            owned_elsewhere=owned,
+            sync_endpoint=bool(spec.get("x-sync-endpoint", False)),
+            responses=responses,
+            response_validators=validators,
+        )
+
+    def response_errors(self, operation: Operation, status: int, content_type: str, body: Any) -> list[str]:
+        """Return what is wrong with a response against the spec (empty when it conforms)."""
+        declared = str(status) if str(status) in operation.responses else "default"
+        if declared not in operation.responses:
+            return [f"status {status} not declared for {operation.operation_id}"]
+        media_type = content_type.split(";")[0].strip()
+        content = self.resolve(operation.responses[declared]).get("content") or {}
+        if not content:
+            return []
+        if media_type not in content:
+            return [f"content type {media_type} not declared for {operation.operation_id} {status}"]
+        validator = operation.response_validators.get(f"{declared} {media_type}")
+        if validator is None:
+            return []
+        return [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in validator.iter_errors(body)]
+
+
+@lru_cache(maxsize=None)
+def load_spec(system_kind: str) -> ApiSpec:
+    """Return the compiled spec of `crm`, `psa`, `hcm` or `erp`."""
+    return ApiSpec(system_kind, bundle(OPENAPI_DIR / f"{system_kind}.yaml"))

@@ -1,0 +1,142 @@
+"""An in-memory record store with deterministic ids, versions and an undo log per request."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from simulators.common.clock import Clock, isoformat
+from simulators.common.errors import not_found
+
+Record = dict[str, Any]
+
+
+class Store:
+    """Collections of JSON-ready records keyed by id.
+
+    Records handed out must not be mutated in place: `update` writes a new dict, which is what
+    lets the undo log roll a failed request back.
+    """
+
+    def __init__(self, clock: Clock, prefixes: dict[str, str]) -> None:
+        self.clock = clock
+        self.prefixes = dict(prefixes)
+        self.lock = threading.RLock()
+        self._collections: dict[str, dict[str, Record]] = {name: {} for name in prefixes}
+        self._counters: dict[str, int] = {name: 0 for name in prefixes}
+        self._undo: list[tuple[str, str, Record | None]] | None = None
+        self.state: dict[str, Any] = {}
+
+    def clear(self) -> None:
+        """Forget every record and reset the id counters."""
+        with self.lock:
+            for name in self._collections:
+                self._collections[name] = {}
+                self._counters[name] = 0
+            self.state = {}
+
+    def now(self) -> datetime:
+        """Return the store's clock reading."""
+        return self.clock.now()
+
+    def new_id(self, collection: str) -> str:
+        """Return the next id of a collection (`PREFIX-000001`)."""
+        self._counters[collection] += 1
+        return f"{self.prefixes[collection]}-{self._counters[collection]:06d}"
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run a block so that an exception undoes every write it made."""
+        with self.lock:
+            outer = self._undo
+            self._undo = []
+            counters = dict(self._counters)
+            try:
+                yield
+            except BaseException:
+                for collection, record_id, previous in reversed(self._undo):
+                    if previous is None:
+                        self._collections[collection].pop(record_id, None)
+                    else:
+                        self._collections[collection][record_id] = previous
+                self._counters = counters
+                raise
+            finally:
+                if outer is not None and self._undo is not None:
+                    outer.extend(self._undo)
+                self._undo = outer
+
+    def _write(self, collection: str, record: Record) -> None:
+        previous = self._collections[collection].get(record["id"])
+        if self._undo is not None:
+            self._undo.append((collection, record["id"], previous))
+        self._collections[collection][record["id"]] = record
+
+    def insert(self, collection: str, fields: Record, record_id: str | None = None) -> Record:
+        """Add a record, giving it an id, version 1 and timestamps."""
+        stamp = isoformat(self.now())
+        if record_id is None:
+            record_id = self.new_id(collection)
+        record = {"id": record_id, **fields, "version": 1, "created_at": stamp, "updated_at": stamp}
+        self._write(collection, record)
+        return record
+
+    def seed(self, collection: str, record: Record) -> Record:
+        """Add a record exactly as given (admin seed), keeping the id counter ahead of its id."""
+        if collection not in self._collections:
+            raise KeyError(collection)
+        stamp = isoformat(self.now())
+        record = {"version": 1, "created_at": stamp, "updated_at": stamp, **record}
+        if "id" not in record:
+            record["id"] = self.new_id(collection)
+        else:
+            suffix = str(record["id"]).rsplit("-", 1)[-1]
+            if suffix.isdigit():
+                self._counters[collection] = max(self._counters[collection], int(suffix))
+        self._write(collection, record)
+        return record
+
+    def update(self, collection: str, record_id: str, changes: Record) -> Record:
+        """Write changes to a record as a new version."""
+        current = self.get(collection, record_id)
+        record = {**current, **changes, "version": current["version"] + 1, "updated_at": isoformat(self.now())}
+        self._write(collection, record)
+        return record
+
+    def get(self, collection: str, record_id: str) -> Record:
+        """Return a record, or raise a 404 problem."""
+        record = self._collections[collection].get(record_id)
+        if record is None:
+            raise not_found(collection.rstrip("s").replace("_", " "), record_id)
+        return record
+
+    def find(self, collection: str, record_id: str) -> Record | None:
+        """Return a record or None."""
+        return self._collections[collection].get(record_id)
+
+    def all(self, collection: str) -> list[Record]:
+        """Return the records of a collection in id order."""
+        return [self._collections[collection][key] for key in sorted(self._collections[collection])]
+
+    def where(self, collection: str, predicate: Callable[[Record], bool]) -> list[Record]:
+        """Return the records that satisfy a predicate, in id order."""
+        return [record for record in self.all(collection) if predicate(record)]
+
+    def first(self, collection: str, predicate: Callable[[Record], bool]) -> Record | None:
+        """Return the first record (in id order) that satisfies a predicate."""
+        for record in self.all(collection):
+            if predicate(record):
+                return record
+        return None
+
+    def collections(self) -> Iterable[str]:
+        """Return the collection names."""
+        return self._collections.keys()
+
+    def export(self) -> dict[str, list[Record]]:
+        """Return every collection as sorted lists (deterministic)."""
+        with self.lock:
+            return {name: self.all(name) for name in sorted(self._collections)}

@@ -1,0 +1,1 @@
+"""The sync engine: the reference middleware under test."""
