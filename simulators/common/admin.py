@@ -97,7 +97,7 @@ def blueprint(context: SystemContext) -> Blueprint:
 
     @admin.get("/faults")
     def list_faults() -> Response:
-        return jsonify({"items": [fault.to_dict() for fault in context.faults.list()]})
+        return jsonify({"items": [fault.to_dict() for fault in context.faults.scheduled()]})
 
     @admin.post("/faults")
     def add_fault() -> tuple[Response, int]:
@@ -128,7 +128,9 @@ def blueprint(context: SystemContext) -> Blueprint:
     @admin.post("/subscriptions")
     def subscribe() -> tuple[Response, int]:
         body = _json_body()
-        url, secret = body.get("url") if isinstance(body, dict) else None, body.get("secret") if isinstance(body, dict) else None
+        if not isinstance(body, dict):
+            raise validation_error("body", "expected {url, secret, types}")
+        url, secret = body.get("url"), body.get("secret")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise validation_error("url", "expected an http(s) URL")
         if not isinstance(secret, str) or len(secret) < 8:

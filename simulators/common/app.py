@@ -8,6 +8,7 @@ events appended to the feed -> the response, unless the fault plane loses it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import time
@@ -124,10 +125,17 @@ def _check(validator: Any, value: Any, where: str) -> None:
                          field=first["field"], errors=detailed)
 
 
-def _parameters(operation: Operation, view_args: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
+def _parameters(
+    operation: Operation, view_args: dict[str, Any]
+) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
     path: dict[str, str] = {}
     query: dict[str, Any] = {}
     headers: dict[str, str] = {}
+    declared = {param.name for param in operation.parameters if param.location == "query"}
+    for name in request.args:
+        if name not in declared:
+            expected = ", ".join(sorted(declared)) or "none"
+            raise validation_error(name, f"unknown query parameter (this operation takes: {expected})")
     for param in operation.parameters:
         if param.location == "path":
             raw = view_args.get(param.name)
@@ -161,7 +169,7 @@ def _body(operation: Operation) -> Any:
             raise validation_error("body", "a JSON request body is required")
         return None
     if request.mimetype != "application/json":
-        raise ApiProblem(415, "unsupported-media-type", "Unsupported media type",
+        raise ApiProblem(400, "unsupported-media-type", "Unsupported media type",
                          f"Send the body as application/json, not {request.mimetype or 'nothing'}",
                          field="Content-Type")
     try:
@@ -194,10 +202,8 @@ def _lose(context: SystemContext, response: Response) -> Response:
     if context.config["LOST_RESPONSE_MODE"] == "drop":
         connection = request.environ.get("werkzeug.socket")
         if isinstance(connection, socket.socket):
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
     response.headers[LOST_RESPONSE_HEADER] = "true"
     return response
 
@@ -230,7 +236,7 @@ def _dispatch(context: SystemContext, operation: Operation, handler: Callable[[R
     request_fingerprint = fingerprint(operation.method, request.path, request.get_data(cache=True)) if key else ""
     with context.store.lock:
         if key:
-            stored = context.idempotency.lookup(caller, key, request_fingerprint)
+            stored = context.idempotency.lookup(f"{caller} {request.path}", key, request_fingerprint)
             if stored is not None:
                 response = Response(stored.body, status=stored.status, headers=list(stored.headers))
                 response.headers[REPLAYED_HEADER] = "true"
@@ -244,7 +250,7 @@ def _dispatch(context: SystemContext, operation: Operation, handler: Callable[[R
             for event_type, subject, data in handler_request.events:
                 context.feed.append(event_type, subject, data, now, handler_request.traceparent)
         if key and reply.status < 500:
-            context.idempotency.save(caller, key, StoredResponse(
+            context.idempotency.save(f"{caller} {request.path}", key, StoredResponse(
                 request_fingerprint, response.status_code,
                 tuple((k, v) for k, v in response.headers.items() if k.lower() != "content-length"),
                 response.get_data()))
@@ -264,7 +270,7 @@ def _view(context: SystemContext, operation: Operation, handler: Callable[[Reque
         context.calls[(operation.operation_id, response.status_code)] += 1
         if context.config["VALIDATE_RESPONSES"]:
             body = json.loads(response.get_data()) if response.get_data() else None
-            for error in context.spec.response_errors(operation, response.status_code, response.mimetype, body):
+            for error in context.spec.response_errors(operation, response.status_code, response.mimetype or "", body):
                 context.response_violations.append(f"{request.method} {request.path} -> {error}")
         return response
 

@@ -161,7 +161,7 @@ class FaultPlane:
             self._faults = [fault for fault in self._faults if fault.id != fault_id]
             return len(self._faults) != before
 
-    def list(self) -> list[Fault]:
+    def scheduled(self) -> list[Fault]:
         """Return the scheduled faults."""
         with self._lock:
             return list(self._faults)

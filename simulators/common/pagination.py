@@ -1,26 +1,24 @@
-"""Cursor pagination over records in id order: the cursor names the last id of the page."""
+"""Keyset pagination over records in id order.
+
+The cursor is the last id of the previous page: a page holds the records whose ids sort after it,
+so a cursor stays valid while records are added, and any string is a valid (if unusual) cursor.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
+import bisect
 from collections.abc import Sequence
 from typing import Any
 
-from simulators.common.errors import validation_error
-
 
 def encode_cursor(last_id: str) -> str:
-    """Return the opaque cursor for a page that ended at `last_id`."""
-    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
+    """Return the cursor for a page that ended at `last_id`."""
+    return last_id
 
 
 def decode_cursor(cursor: str) -> str:
-    """Return the last id a cursor names, or raise a 400 naming the cursor."""
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise validation_error("cursor", "not a cursor this API returned") from error
+    """Return the last id a cursor names."""
+    return cursor
 
 
 def paginate(records: Sequence[dict[str, Any]], cursor: str | None, limit: int) -> dict[str, Any]:
@@ -28,7 +26,7 @@ def paginate(records: Sequence[dict[str, Any]], cursor: str | None, limit: int) 
     start = 0
     if cursor:
         last_id = decode_cursor(cursor)
-        start = next((i for i, record in enumerate(records) if record["id"] > last_id), len(records))
+        start = bisect.bisect_right([record["id"] for record in records], last_id)
     items = list(records[start:start + limit])
     more = start + limit < len(records)
     return {"items": items, "next_cursor": encode_cursor(items[-1]["id"]) if more and items else None}

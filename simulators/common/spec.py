@@ -6,7 +6,7 @@ import copy
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ def _pointer(document: dict[str, Any], pointer: str) -> Any:
 
 def bundle(spec_path: Path) -> dict[str, Any]:
     """Return the spec at `spec_path` as one self-contained document."""
-    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    spec: dict[str, Any] = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
     common = yaml.safe_load((OPENAPI_DIR / COMMON_FILE).read_text(encoding="utf-8"))
     paths = {}
     for path, item in spec.get("paths", {}).items():
@@ -52,7 +52,7 @@ def bundle(spec_path: Path) -> dict[str, Any]:
             item = copy.deepcopy(_pointer(common, ref[len(COMMON_FILE):]))
         paths[path] = item
     spec["paths"] = paths
-    spec = _bundle_refs(spec)
+    spec = dict(_bundle_refs(spec))
     components = spec.setdefault("components", {})
     for section, entries in common.get("components", {}).items():
         merged = dict(copy.deepcopy(entries))
@@ -184,7 +184,7 @@ class ApiSpec:
         declared = str(status) if str(status) in operation.responses else "default"
         if declared not in operation.responses:
             return [f"status {status} not declared for {operation.operation_id}"]
-        media_type = content_type.split(";")[0].strip()
+        media_type = content_type.split(";", maxsplit=1)[0].strip()
         content = self.resolve(operation.responses[declared]).get("content") or {}
         if not content:
             return []
@@ -196,7 +196,7 @@ class ApiSpec:
         return [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in validator.iter_errors(body)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_spec(system_kind: str) -> ApiSpec:
     """Return the compiled spec of `crm`, `psa`, `hcm` or `erp`."""
     return ApiSpec(system_kind, bundle(OPENAPI_DIR / f"{system_kind}.yaml"))

@@ -1,0 +1,82 @@
+"""The `firmsim` command line."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import signal
+import sys
+import threading
+from types import FrameType
+
+import click
+
+from simulators.registry import SYSTEM_KINDS
+
+EXIT_OK = 0
+EXIT_INVARIANT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_COULD_NOT_RUN = 3
+
+
+def _systems(value: str) -> list[str]:
+    kinds = [part.strip() for part in value.split(",") if part.strip()]
+    unknown = [kind for kind in kinds if kind not in SYSTEM_KINDS]
+    if unknown or not kinds:
+        raise click.BadParameter(f"expected a comma-separated subset of {','.join(SYSTEM_KINDS)}, got {value!r}")
+    return kinds
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="firmsim")
+def main() -> None:
+    """firmsim: simulate a professional-services firm's CRM, PSA, HCM and ERP and prove the sync between them."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port-base", default=8100, show_default=True, type=click.IntRange(1, 65530),
+              help="crm listens on base+1, psa +2, hcm +3, erp +4.")
+@click.option("--systems", default=",".join(SYSTEM_KINDS), show_default=True, help="Which systems to run.")
+@click.option("--token", default=None, help="Bearer token the business APIs accept (generated when absent).")
+@click.option("--admin-token", default=None, help="Bearer token the /admin API wants (open when absent).")
+@click.option("--rate-limit", default=None, type=click.FloatRange(min=0.1),
+              help="Requests per second per caller before 429 (unlimited when absent).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the fault plane's random stream.")
+@click.option("--quiet", is_flag=True, help="Do not log each request.")
+def serve(host: str, port_base: int, systems: str, token: str | None, admin_token: str | None,
+          rate_limit: float | None, seed: int, quiet: bool) -> None:
+    """Run the systems on real HTTP ports until Ctrl-C or SIGTERM."""
+    from simulators.server import PortInUseError, serve_systems
+
+    kinds = _systems(systems)
+    token = token or f"fs_{secrets.token_urlsafe(18)}"
+    if quiet:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    config = {"API_TOKENS": [token], "ADMIN_TOKEN": admin_token, "RATE_LIMIT": rate_limit, "SEED": seed}
+    try:
+        servers = serve_systems(host, port_base, kinds, config)
+    except PortInUseError as error:
+        click.echo(f"firmsim serve: {error} (choose another --port-base)", err=True)
+        sys.exit(EXIT_COULD_NOT_RUN)
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    click.echo(f"firmsim serving {len(servers.systems)} systems (bearer token: {token})")
+    for system in servers.systems:
+        click.echo(f"  {system.kind:<4} {system.base_url}  spec {system.spec_url}  admin {system.base_url}/admin/state")
+    click.echo("Ctrl-C to stop.", nl=True)
+    sys.stdout.flush()
+    while not stop.wait(0.5):
+        pass
+    click.echo("stopping...")
+    servers.stop()
+    click.echo("stopped.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
