@@ -78,5 +78,61 @@ def serve(host: str, port_base: int, systems: str, token: str | None, admin_toke
     click.echo("stopped.")
 
 
+@main.group()
+def scenarios() -> None:
+    """List, show and validate scenario files."""
+
+
+@scenarios.command("list")
+def scenarios_list() -> None:
+    """List the library scenarios."""
+    from scenarios.engine.config import ScenarioError, library_names, load
+
+    for name in library_names():
+        try:
+            scenario = load(name)
+        except ScenarioError as error:
+            click.echo(f"{name:<20} INVALID: {error}")
+            continue
+        summary = scenario.description.split(". ")[0].rstrip(".")
+        click.echo(f"{name:<20} {scenario.start} .. {scenario.end}  {summary}")
+
+
+@scenarios.command("show")
+@click.argument("name")
+def scenarios_show(name: str) -> None:
+    """Print a scenario with its defaults and `extends` merged in."""
+    import yaml
+
+    from scenarios.engine.config import ScenarioError, load
+
+    try:
+        scenario = load(name)
+    except ScenarioError as error:
+        click.echo(f"firmsim: {error}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(f"# {scenario.source}")
+    click.echo(yaml.safe_dump(scenario.params, sort_keys=False, width=110).rstrip())
+
+
+@scenarios.command("validate")
+@click.argument("files", nargs=-1, required=True)
+def scenarios_validate(files: tuple[str, ...]) -> None:
+    """Validate scenario files (exit 2 when any is invalid)."""
+    from scenarios.engine.config import ScenarioError, load
+
+    failed = False
+    for name in files:
+        try:
+            scenario = load(name)
+        except ScenarioError as error:
+            failed = True
+            click.echo(f"INVALID {error}")
+            continue
+        click.echo(f"ok      {scenario.source} ({scenario.name}, {scenario.start} .. {scenario.end})")
+    if failed:
+        sys.exit(EXIT_BAD_INPUT)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

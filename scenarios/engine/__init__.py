@@ -1,0 +1,1 @@
+"""The firm model: scenario config, actors, faults, truth."""
