@@ -154,7 +154,8 @@ def _check_semantics(path: Path, params: dict[str, Any]) -> None:
         raise ScenarioError(f"{path}: period: at most three years")
     mix = params["sales"]["pricing_mix"]
     if abs(sum(mix.values()) - 1) > 1e-6:
-        raise ScenarioError(f"{path}: sales.pricing_mix: the shares must add up to 1 (they add up to {sum(mix.values())})")
+        total = sum(mix.values())
+        raise ScenarioError(f"{path}: sales.pricing_mix: the shares must add up to 1 (they add up to {total})")
     countries = params["sales"]["customer_mix"]
     if abs(sum(countries.values()) - 1) > 1e-6:
         raise ScenarioError(f"{path}: sales.customer_mix: the shares must add up to 1")

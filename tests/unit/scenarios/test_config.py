@@ -24,7 +24,8 @@ def test_every_library_scenario_is_valid() -> None:
 
 
 def test_a_minimal_file_inherits_the_defaults(tmp_path: Path) -> None:
-    scenario = load(str(write(tmp_path, "name: tiny\ndescription: A tiny firm.\nperiod: {start: 2026-02-01, end: 2026-02-28}\n")))
+    text = "name: tiny\ndescription: A tiny firm.\nperiod: {start: 2026-02-01, end: 2026-02-28}\n"
+    scenario = load(str(write(tmp_path, text)))
     assert scenario.days == 28
     assert scenario.section("sales")["win_rate"] == pytest.approx(0.38)
     assert set(scenario.section("firm")["legal_entities"]) == {"US01", "UK01", "DE01"}
@@ -43,10 +44,13 @@ def test_extends_overrides_only_what_it_names(tmp_path: Path) -> None:
     [
         ("name: x\ndescription: d\nsales: {win_rate: 1.5}\n", "sales.win_rate: 1.5 is greater than the maximum of 1"),
         ("name: x\ndescription: d\nfirm: {practices: [ASTROLOGY]}\n", "firm.practices.0"),
-        ("name: x\ndescription: d\nfaults: [{kind: meteor, system: erp, start: 1d, duration: 6h}]\n", "faults.0.kind"),
-        ("name: x\ndescription: d\nfaults: [{kind: outage, system: erp, start: soon, duration: 6h}]\n", "faults.0.start"),
+        ("name: x\ndescription: d\nfaults: [{kind: meteor, system: erp, start: 1d, duration: 6h}]\n",
+         "faults.0.kind"),
+        ("name: x\ndescription: d\nfaults: [{kind: outage, system: erp, start: soon, duration: 6h}]\n",
+         "faults.0.start"),
         ("name: x\ndescription: d\nperiod: {start: 2026-03-01, end: 2026-02-01}\n", "period.end: must not be before"),
-        ("name: x\ndescription: d\nsales: {pricing_mix: {FIXED_FEE: 0.5}}\n", "sales.pricing_mix: the shares must add up to 1"),
+        ("name: x\ndescription: d\nsales: {pricing_mix: {FIXED_FEE: 0.5}}\n",
+         "sales.pricing_mix: the shares must add up to 1"),
         ("name: x\ndescription: d\nunexpected: 1\n", "(top level)"),
         ("name: x\ndescription: d\nextends: nowhere\n", "extends: nowhere: not a library scenario"),
         ("- just\n- a list\n", "expected a mapping"),
