@@ -1,0 +1,1 @@
+"""The oracle: invariants over truth and the four systems' end state."""

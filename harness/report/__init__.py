@@ -1,0 +1,1 @@
+"""Reports of a run: report.json, junit.xml and a standalone report.html."""

@@ -1,0 +1,125 @@
+"""The HTTP client port the actors use: in-process WSGI in simulated mode, real sockets in live mode.
+
+Actors behave like people at a UI: a POST carries an Idempotency-Key (a form submitted twice is one
+submission), an outage or a throttle makes them come back later, and a refusal is read and acted on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+from werkzeug.test import Client
+
+RETRY_LATER_S = 1800.0
+MAX_PERSON_RETRIES = 48
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResult:
+    """One answer from a system."""
+
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether the call succeeded (2xx)."""
+        return 200 <= self.status < 300
+
+    @property
+    def problem_type(self) -> str:
+        """Return the problem slug of an error answer ('' when none)."""
+        if isinstance(self.body, dict) and isinstance(self.body.get("type"), str):
+            return str(self.body["type"]).rsplit("/", 1)[-1]
+        return ""
+
+    @property
+    def retry_later(self) -> bool:
+        """Tell whether the system asked to come back later (outage, throttle, lost answer)."""
+        return self.status in (0, 429, 502, 503, 504)
+
+
+class SystemPort(Protocol):
+    """Call one system's business API."""
+
+    name: str
+
+    def call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
+             idempotency_key: str | None = None, if_match: str | None = None) -> ApiResult: ...
+
+
+def _headers(token: str, idempotency_key: str | None, if_match: str | None) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {token}"}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    if if_match:
+        headers["If-Match"] = if_match
+    return headers
+
+
+class WsgiPort:
+    """Reach a Flask app in-process (no sockets)."""
+
+    def __init__(self, name: str, app: Any, token: str) -> None:
+        self.name = name
+        self.token = token
+        self._client = Client(app)
+        self.calls = 0
+
+    def call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
+             idempotency_key: str | None = None, if_match: str | None = None) -> ApiResult:
+        """Send one request through the WSGI app."""
+        self.calls += 1
+        response = self._client.open(path, method=method, query_string=params, json=body,
+                                     headers=_headers(self.token, idempotency_key, if_match))
+        data = response.get_data()
+        if response.headers.get("Firmsim-Lost-Response") == "true":
+            return ApiResult(0, None, {})
+        parsed = json.loads(data) if data else None
+        return ApiResult(response.status_code, parsed, dict(response.headers))
+
+
+class HttpPort:
+    """Reach a system over real HTTP (live mode)."""
+
+    def __init__(self, name: str, base_url: str, token: str, timeout_s: float = 10.0) -> None:
+        self.name = name
+        self.token = token
+        self._client = httpx.Client(base_url=base_url, timeout=timeout_s)
+        self.calls = 0
+
+    def call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
+             idempotency_key: str | None = None, if_match: str | None = None) -> ApiResult:
+        """Send one request over the network; a transport failure reads as status 0."""
+        self.calls += 1
+        try:
+            response = self._client.request(method, path, json=body, params=params,
+                                            headers=_headers(self.token, idempotency_key, if_match))
+        except httpx.TransportError:
+            return ApiResult(0, None, {})
+        parsed = response.json() if response.content else None
+        return ApiResult(response.status_code, parsed, dict(response.headers))
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+
+def persist(env: Any, port: SystemPort, method: str, path: str, **kwargs: Any) -> Generator[Any, Any, ApiResult]:
+    """Call like a person would: on an outage or throttle, come back later (virtual time) and retry."""
+    result = port.call(method, path, **kwargs)
+    attempts = 1
+    while result.retry_later and attempts < MAX_PERSON_RETRIES:
+        wait = RETRY_LATER_S
+        retry_after = result.headers.get("Retry-After")
+        if retry_after and retry_after.isdigit():
+            wait = max(float(retry_after), 60.0)
+        yield env.timeout(wait)
+        result = port.call(method, path, **kwargs)
+        attempts += 1
+    return result

@@ -1,0 +1,64 @@
+"""Truth: the append-only record of the business facts the actors created.
+
+It is what the oracle compares the systems against, written by the actors at the moment they act,
+with the ids that link each fact to the systems' records — and independent of the sync engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One business fact: what happened, when (virtual instant), and its details."""
+
+    sequence: int
+    kind: str
+    at: str
+    data: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fact as JSON."""
+        return {"sequence": self.sequence, "kind": self.kind, "at": self.at, "data": self.data}
+
+
+class Truth:
+    """An append-only list of facts, queryable by kind."""
+
+    def __init__(self) -> None:
+        self._facts: list[Fact] = []
+        self._by_kind: dict[str, list[Fact]] = {}
+
+    def record(self, kind: str, at: str, **data: Any) -> Fact:
+        """Append one fact."""
+        fact = Fact(len(self._facts) + 1, kind, at, data)
+        self._facts.append(fact)
+        self._by_kind.setdefault(kind, []).append(fact)
+        return fact
+
+    def of(self, kind: str) -> list[Fact]:
+        """Return the facts of one kind, in order."""
+        return list(self._by_kind.get(kind, ()))
+
+    def __iter__(self) -> Iterator[Fact]:
+        return iter(self._facts)
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+    def counts(self) -> dict[str, int]:
+        """Return how many facts of each kind."""
+        return {kind: len(facts) for kind, facts in sorted(self._by_kind.items())}
+
+    def to_json(self) -> str:
+        """Return the canonical JSON of every fact (for digests and reports)."""
+        return json.dumps([fact.to_dict() for fact in self._facts], sort_keys=True, separators=(",", ":"))
+
+    def digest(self) -> str:
+        """Return the sha256 of the canonical JSON."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()
