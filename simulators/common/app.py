@@ -236,7 +236,7 @@ def _dispatch(context: SystemContext, operation: Operation, handler: Callable[[R
     request_fingerprint = fingerprint(operation.method, request.path, request.get_data(cache=True)) if key else ""
     with context.store.lock:
         if key:
-            stored = context.idempotency.lookup(f"{caller} {request.path}", key, request_fingerprint)
+            stored = context.idempotency.lookup(request.path, key, request_fingerprint)
             if stored is not None:
                 response = Response(stored.body, status=stored.status, headers=list(stored.headers))
                 response.headers[REPLAYED_HEADER] = "true"
@@ -250,7 +250,7 @@ def _dispatch(context: SystemContext, operation: Operation, handler: Callable[[R
             for event_type, subject, data in handler_request.events:
                 context.feed.append(event_type, subject, data, now, handler_request.traceparent)
         if key and reply.status < 500:
-            context.idempotency.save(f"{caller} {request.path}", key, StoredResponse(
+            context.idempotency.save(request.path, key, StoredResponse(
                 request_fingerprint, response.status_code,
                 tuple((k, v) for k, v in response.headers.items() if k.lower() != "content-length"),
                 response.get_data()))

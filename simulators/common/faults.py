@@ -146,6 +146,8 @@ class FaultPlane:
             if start is None:
                 raise FaultError("duration: needs a start")
             end = start + timedelta(seconds=duration)
+        if kind == "token_expiry" and start is None:
+            raise FaultError("start: token_expiry needs a start (tokens issued before it expire)")
         if start and end and end <= start:
             raise FaultError("end: must be after start")
         with self._lock:

@@ -1,4 +1,8 @@
-"""Idempotency keys: the first response to a POST is stored and replayed for the same key."""
+"""Idempotency keys: the first response to a POST is stored and replayed for the same key.
+
+Keys are scoped to the system instance (one tenant) and the request path, not to the bearer token:
+a client that refreshes its token and retries a POST whose answer was lost must get the replay.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 class IdempotencyStore:
-    """Stored responses by (caller, key)."""
+    """Stored responses by (scope, key); the scope is the request path."""
 
     def __init__(self) -> None:
         self._responses: dict[tuple[str, str], StoredResponse] = {}
@@ -38,10 +42,10 @@ class IdempotencyStore:
         with self._lock:
             self._responses = {}
 
-    def lookup(self, caller: str, key: str, request_fingerprint: str) -> StoredResponse | None:
+    def lookup(self, scope: str, key: str, request_fingerprint: str) -> StoredResponse | None:
         """Return the stored response for a repeat, None for a new key; 422 if the body differs."""
         with self._lock:
-            stored = self._responses.get((caller, key))
+            stored = self._responses.get((scope, key))
         if stored is None:
             return None
         if stored.fingerprint != request_fingerprint:
@@ -49,10 +53,10 @@ class IdempotencyStore:
                              "This Idempotency-Key was used with a different request", field="Idempotency-Key")
         return stored
 
-    def save(self, caller: str, key: str, response: StoredResponse) -> None:
+    def save(self, scope: str, key: str, response: StoredResponse) -> None:
         """Store the first response to a key."""
         with self._lock:
-            self._responses.setdefault((caller, key), response)
+            self._responses.setdefault((scope, key), response)
 
     def __len__(self) -> int:
         return len(self._responses)

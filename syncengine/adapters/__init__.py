@@ -1,0 +1,1 @@
+"""Adapters: the HTTP client of each system, clocks."""

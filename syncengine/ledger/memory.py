@@ -1,0 +1,145 @@
+"""The in-memory ledger (the default): dicts, with a write overlay per unit of work."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from syncengine.ledger.port import AbstractLedger
+from syncengine.ledger.records import DeadLetter, ExceptionItem, LedgerError, Tracking, XrefEntry
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Table(Generic[K, V]):
+    """A dict whose writes in an open unit of work stay pending until it commits."""
+
+    def __init__(self) -> None:
+        self.committed: dict[K, V] = {}
+        self.pending: dict[K, V] | None = None
+
+    def get(self, key: K) -> V | None:
+        if self.pending is not None and key in self.pending:
+            return self.pending[key]
+        return self.committed.get(key)
+
+    def put(self, key: K, value: V) -> None:
+        if self.pending is None:
+            raise LedgerError("a ledger write needs an open unit of work")
+        self.pending[key] = value
+
+    def values(self) -> list[V]:
+        merged = dict(self.committed)
+        if self.pending:
+            merged.update(self.pending)
+        return list(merged.values())
+
+    def begin(self) -> None:
+        self.pending = {}
+
+    def commit(self) -> None:
+        if self.pending:
+            self.committed.update(self.pending)
+        self.pending = None
+
+    def rollback(self) -> None:
+        self.pending = None
+
+
+class InMemoryLedger(AbstractLedger):
+    """A ledger held in memory: fast, deterministic, gone when the process ends."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._tracking: _Table[tuple[str, str, int, str], Tracking] = _Table()
+        self._received: _Table[tuple[str, str], datetime] = _Table()
+        self._xref_by_id: _Table[tuple[str, str, str], XrefEntry] = _Table()
+        self._xref_by_key: _Table[tuple[str, str, str], XrefEntry] = _Table()
+        self._counters: _Table[str, int] = _Table()
+        self._exceptions: _Table[str, ExceptionItem] = _Table()
+        self._exception_index: _Table[tuple[str, str], str] = _Table()
+        self._dead_letters: _Table[str, DeadLetter] = _Table()
+        self._cursors: _Table[str, str] = _Table()
+        self._applied: _Table[str, int] = _Table()
+        self._tables: tuple[_Table[Any, Any], ...] = (
+            self._tracking, self._received, self._xref_by_id, self._xref_by_key,
+            self._counters, self._exceptions, self._exception_index, self._dead_letters,
+            self._cursors, self._applied)
+
+    def _begin(self) -> None:
+        for table in self._tables:
+            table.begin()
+
+    def _commit(self) -> None:
+        for table in self._tables:
+            table.commit()
+
+    def _rollback(self) -> None:
+        for table in self._tables:
+            table.rollback()
+
+    def _has_tracking(self, system: str, source_id: str, source_version: int, handler: str) -> bool:
+        return self._tracking.get((system, source_id, source_version, handler)) is not None
+
+    def _insert_tracking(self, tracking: Tracking) -> None:
+        key = (tracking.system, tracking.source_id, tracking.source_version, tracking.handler)
+        self._tracking.put(key, tracking)
+
+    def _insert_received(self, system: str, event_id: str, now: datetime) -> bool:
+        if self._received.get((system, event_id)) is not None:
+            return False
+        self._received.put((system, event_id), now)
+        return True
+
+    def _xref_key(self, kind: str, system: str, external_id: str) -> str | None:
+        entry = self._xref_by_id.get((kind, system, external_id))
+        return entry.canonical_key if entry else None
+
+    def _xref_id(self, kind: str, system: str, canonical_key: str) -> str | None:
+        entry = self._xref_by_key.get((kind, system, canonical_key))
+        return entry.external_id if entry else None
+
+    def _xref_entries(self, canonical_key: str) -> list[XrefEntry]:
+        return [entry for entry in self._xref_by_key.values() if entry.canonical_key == canonical_key]
+
+    def _insert_xref(self, entry: XrefEntry) -> None:
+        self._xref_by_id.put((entry.kind, entry.system, entry.external_id), entry)
+        self._xref_by_key.put((entry.kind, entry.system, entry.canonical_key), entry)
+
+    def _next_number(self, counter: str) -> int:
+        number = (self._counters.get(counter) or 0) + 1
+        self._counters.put(counter, number)
+        return number
+
+    def _get_exception(self, exception_id: str) -> ExceptionItem | None:
+        return self._exceptions.get(exception_id)
+
+    def _find_exception(self, flow: str, message_id: str) -> ExceptionItem | None:
+        exception_id = self._exception_index.get((flow, message_id))
+        return self._exceptions.get(exception_id) if exception_id else None
+
+    def _put_exception(self, item: ExceptionItem) -> None:
+        self._exceptions.put(item.id, item)
+        self._exception_index.put((item.flow, item.message_id), item.id)
+
+    def _all_exceptions(self) -> list[ExceptionItem]:
+        return self._exceptions.values()
+
+    def _put_dead_letter(self, letter: DeadLetter) -> None:
+        self._dead_letters.put(letter.id, letter)
+
+    def _all_dead_letters(self) -> list[DeadLetter]:
+        return self._dead_letters.values()
+
+    def _get_cursor(self, system: str) -> str | None:
+        return self._cursors.get(system)
+
+    def _put_cursor(self, system: str, cursor: str) -> None:
+        self._cursors.put(system, cursor)
+
+    def _get_applied(self, key: str) -> int | None:
+        return self._applied.get(key)
+
+    def _put_applied(self, key: str, version: int) -> None:
+        self._applied.put(key, version)

@@ -1,0 +1,279 @@
+"""The ledger port: the engine's own durable records, written in units of work.
+
+A handler's effects on the ledger (cross-references, applied versions) and the tracking record that
+says it ran commit in one unit of work, or not at all (eventsourcing's `Follower.process_event`):
+
+    with ledger.unit_of_work():
+        if not ledger.already_processed(system, source_id, version, handler):
+            ... handler writes xrefs ...
+            ledger.record_processed(Tracking(...))
+
+Units of work nest: an inner one joins the outer, which alone commits. Every public write outside
+a unit of work runs in its own. Each method checks everything before it writes, so an error raised
+by one leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from syncengine.ledger.records import (
+    DeadLetter,
+    DuplicateTracking,
+    ExceptionItem,
+    ExceptionStatus,
+    LedgerError,
+    Tracking,
+    XrefConflict,
+    XrefEntry,
+)
+
+
+class AbstractLedger(abc.ABC):
+    """Tracking, id cross-reference, exception queue, dead letters, feed cursors, applied versions."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    # -- units of work ---------------------------------------------------------------------------
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        """Run a block whose ledger writes commit together when it ends, or roll back if it raises."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self._begin()
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self._rollback()
+                raise
+            self._depth -= 1
+            if outer:
+                self._commit()
+
+    @property
+    def in_unit_of_work(self) -> bool:
+        """Tell whether a unit of work is open."""
+        return self._depth > 0
+
+    def close(self) -> None:  # noqa: B027 - adapters without resources need nothing
+        """Release the adapter's resources."""
+
+    # -- tracking and intake dedupe --------------------------------------------------------------
+
+    def already_processed(self, system: str, source_id: str, source_version: int, handler: str) -> bool:
+        """Tell whether `handler` already processed this version of this source record."""
+        with self._lock:
+            return self._has_tracking(system, source_id, source_version, handler)
+
+    def record_processed(self, tracking: Tracking) -> None:
+        """Record that a handler processed a message; raise DuplicateTracking when it already did."""
+        with self.unit_of_work():
+            if self._has_tracking(tracking.system, tracking.source_id, tracking.source_version, tracking.handler):
+                raise DuplicateTracking(f"{tracking.handler} already processed {tracking.system} "
+                                        f"{tracking.source_id} v{tracking.source_version}")
+            self._insert_tracking(tracking)
+
+    def record_received(self, system: str, event_id: str, now: datetime) -> bool:
+        """Record an inbound event id; tell whether it is new (False: a duplicate delivery)."""
+        with self.unit_of_work():
+            return self._insert_received(system, event_id, now)
+
+    # -- id cross-reference ----------------------------------------------------------------------
+
+    def link(self, kind: str, system: str, external_id: str, canonical_key: str) -> None:
+        """Link one system's id of a `kind` to a canonical key (idempotent; raise XrefConflict on a clash)."""
+        with self.unit_of_work():
+            linked_key = self._xref_key(kind, system, external_id)
+            if linked_key == canonical_key:
+                return
+            if linked_key is not None:
+                raise XrefConflict(f"{system} {kind} {external_id} is already linked to {linked_key}, "
+                                   f"not {canonical_key}")
+            linked_id = self._xref_id(kind, system, canonical_key)
+            if linked_id is not None:
+                raise XrefConflict(f"{canonical_key} already has {system} {kind} {linked_id}, not {external_id}")
+            self._insert_xref(XrefEntry(kind, system, external_id, canonical_key))
+
+    def canonical_key(self, kind: str, system: str, external_id: str) -> str | None:
+        """Return the canonical key one system's id is linked to."""
+        with self._lock:
+            return self._xref_key(kind, system, external_id)
+
+    def external_id(self, kind: str, system: str, canonical_key: str) -> str | None:
+        """Return one system's id of a `kind` linked to a canonical key."""
+        with self._lock:
+            return self._xref_id(kind, system, canonical_key)
+
+    def links(self, canonical_key: str) -> list[XrefEntry]:
+        """Return every id linked to a canonical key, sorted by system, kind and id."""
+        with self._lock:
+            return sorted(self._xref_entries(canonical_key), key=lambda e: (e.system, e.kind, e.external_id))
+
+    # -- exception queue -------------------------------------------------------------------------
+
+    def record_exception(self, *, flow: str, key: str, message_id: str, reason: str, detail: str,
+                         payload: dict[str, Any], now: datetime) -> ExceptionItem:
+        """Queue a refused message; the same message refused again reopens and counts on its item."""
+        with self.unit_of_work():
+            existing = self._find_exception(flow, message_id)
+            if existing is not None:
+                item = replace(existing, key=key, reason=reason, detail=detail, payload=payload, last_seen=now,
+                               attempts=existing.attempts + 1, status=ExceptionStatus.OPEN)
+            else:
+                number = self._next_number("exceptions")
+                item = ExceptionItem(f"EXC-{number:06d}", flow, key, message_id, reason, detail, payload,
+                                     now, now, 1, ExceptionStatus.OPEN)
+            self._put_exception(item)
+            return item
+
+    def exception(self, exception_id: str) -> ExceptionItem:
+        """Return one exception; raise LedgerError when there is none with that id."""
+        with self._lock:
+            item = self._get_exception(exception_id)
+        if item is None:
+            raise LedgerError(f"no exception {exception_id!r}")
+        return item
+
+    def exceptions(self, status: ExceptionStatus | None = None, flow: str | None = None) -> list[ExceptionItem]:
+        """Return exceptions in the order they were first raised, optionally by status and flow."""
+        with self._lock:
+            items = self._all_exceptions()
+        return sorted((item for item in items if (status is None or item.status == status)
+                       and (flow is None or item.flow == flow)), key=lambda item: _number(item.id))
+
+    def redrive_exception(self, exception_id: str, now: datetime) -> ExceptionItem:
+        """Mark an OPEN exception as re-driven; the caller hands its payload back to the engine."""
+        with self.unit_of_work():
+            item = self.exception(exception_id)
+            if item.status != ExceptionStatus.OPEN:
+                raise LedgerError(f"exception {exception_id} is {item.status}, only an OPEN one can be re-driven")
+            item = replace(item, status=ExceptionStatus.REDRIVEN, last_seen=now)
+            self._put_exception(item)
+            return item
+
+    def resolve_exception(self, exception_id: str, now: datetime) -> ExceptionItem:
+        """Mark an exception as resolved (its message went through, or an operator closed it)."""
+        with self.unit_of_work():
+            item = replace(self.exception(exception_id), status=ExceptionStatus.RESOLVED, last_seen=now)
+            self._put_exception(item)
+            return item
+
+    # -- dead letters ----------------------------------------------------------------------------
+
+    def dead_letter(self, *, flow: str, key: str, message_id: str, reason: str, detail: str,
+                    payload: dict[str, Any], now: datetime) -> DeadLetter:
+        """Keep a message that could not be handled."""
+        with self.unit_of_work():
+            number = self._next_number("dead_letters")
+            letter = DeadLetter(f"DLQ-{number:06d}", flow, key, message_id, reason, detail, payload, now)
+            self._put_dead_letter(letter)
+            return letter
+
+    def dead_letters(self) -> list[DeadLetter]:
+        """Return the dead letters in the order they arrived."""
+        with self._lock:
+            return sorted(self._all_dead_letters(), key=lambda letter: _number(letter.id))
+
+    # -- feed cursors and applied versions -------------------------------------------------------
+
+    def cursor(self, system: str) -> str | None:
+        """Return the feed cursor of a system (None: read from the beginning)."""
+        with self._lock:
+            return self._get_cursor(system)
+
+    def set_cursor(self, system: str, cursor: str) -> None:
+        """Store the feed cursor of a system."""
+        with self.unit_of_work():
+            self._put_cursor(system, cursor)
+
+    def applied_version(self, key: str) -> int | None:
+        """Return the last version applied for a key (version-aware flows), None if none yet."""
+        with self._lock:
+            return self._get_applied(key)
+
+    def set_applied_version(self, key: str, version: int) -> None:
+        """Store the last version applied for a key."""
+        with self.unit_of_work():
+            self._put_applied(key, version)
+
+    # -- what an adapter provides ----------------------------------------------------------------
+
+    @abc.abstractmethod
+    def _begin(self) -> None: ...
+
+    @abc.abstractmethod
+    def _commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def _rollback(self) -> None: ...
+
+    @abc.abstractmethod
+    def _has_tracking(self, system: str, source_id: str, source_version: int, handler: str) -> bool: ...
+
+    @abc.abstractmethod
+    def _insert_tracking(self, tracking: Tracking) -> None: ...
+
+    @abc.abstractmethod
+    def _insert_received(self, system: str, event_id: str, now: datetime) -> bool: ...
+
+    @abc.abstractmethod
+    def _xref_key(self, kind: str, system: str, external_id: str) -> str | None: ...
+
+    @abc.abstractmethod
+    def _xref_id(self, kind: str, system: str, canonical_key: str) -> str | None: ...
+
+    @abc.abstractmethod
+    def _xref_entries(self, canonical_key: str) -> list[XrefEntry]: ...
+
+    @abc.abstractmethod
+    def _insert_xref(self, entry: XrefEntry) -> None: ...
+
+    @abc.abstractmethod
+    def _next_number(self, counter: str) -> int: ...
+
+    @abc.abstractmethod
+    def _get_exception(self, exception_id: str) -> ExceptionItem | None: ...
+
+    @abc.abstractmethod
+    def _find_exception(self, flow: str, message_id: str) -> ExceptionItem | None: ...
+
+    @abc.abstractmethod
+    def _put_exception(self, item: ExceptionItem) -> None: ...
+
+    @abc.abstractmethod
+    def _all_exceptions(self) -> list[ExceptionItem]: ...
+
+    @abc.abstractmethod
+    def _put_dead_letter(self, letter: DeadLetter) -> None: ...
+
+    @abc.abstractmethod
+    def _all_dead_letters(self) -> list[DeadLetter]: ...
+
+    @abc.abstractmethod
+    def _get_cursor(self, system: str) -> str | None: ...
+
+    @abc.abstractmethod
+    def _put_cursor(self, system: str, cursor: str) -> None: ...
+
+    @abc.abstractmethod
+    def _get_applied(self, key: str) -> int | None: ...
+
+    @abc.abstractmethod
+    def _put_applied(self, key: str, version: int) -> None: ...
+
+
+def _number(record_id: str) -> int:
+    return int(record_id.rsplit("-", 1)[1])

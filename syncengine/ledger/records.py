@@ -1,0 +1,80 @@
+"""What the ledger holds: tracking records, cross-references, exceptions and dead letters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class LedgerError(Exception):
+    """A ledger operation that cannot be applied; the message says why."""
+
+
+class DuplicateTracking(LedgerError):
+    """The message was already processed by this handler (caught by the dispatcher: a duplicate)."""
+
+
+class XrefConflict(LedgerError):
+    """An id is already linked to another canonical key, or a key to another id."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tracking:
+    """That one handler processed one version of one source record."""
+
+    system: str
+    source_id: str
+    source_version: int
+    handler: str
+    processed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class XrefEntry:
+    """One system's id of a thing (`kind`), linked to the canonical key shared across systems."""
+
+    kind: str
+    system: str
+    external_id: str
+    canonical_key: str
+
+
+class ExceptionStatus(StrEnum):
+    """Where an exception stands: waiting for a fix, re-driven, or done with."""
+
+    OPEN = "OPEN"
+    REDRIVEN = "REDRIVEN"
+    RESOLVED = "RESOLVED"
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionItem:
+    """A message a business rule refused, kept until it is re-driven and succeeds."""
+
+    id: str
+    flow: str
+    key: str
+    message_id: str
+    reason: str
+    detail: str
+    payload: dict[str, Any]
+    first_seen: datetime
+    last_seen: datetime
+    attempts: int
+    status: ExceptionStatus
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message that could not be handled (poison, permanent error, retries exhausted)."""
+
+    id: str
+    flow: str
+    key: str
+    message_id: str
+    reason: str
+    detail: str
+    payload: dict[str, Any]
+    time: datetime

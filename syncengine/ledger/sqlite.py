@@ -1,0 +1,180 @@
+"""The SQLite ledger (stdlib sqlite3): one connection per ledger, WAL, one transaction per unit of work."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from syncengine.ledger.port import AbstractLedger
+from syncengine.ledger.records import DeadLetter, ExceptionItem, ExceptionStatus, LedgerError, Tracking, XrefEntry
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tracking (
+    system TEXT NOT NULL, source_id TEXT NOT NULL, source_version INTEGER NOT NULL, handler TEXT NOT NULL,
+    processed_at TEXT NOT NULL,
+    PRIMARY KEY (system, source_id, source_version, handler));
+CREATE TABLE IF NOT EXISTS received (
+    system TEXT NOT NULL, event_id TEXT NOT NULL, received_at TEXT NOT NULL,
+    PRIMARY KEY (system, event_id));
+CREATE TABLE IF NOT EXISTS xref (
+    kind TEXT NOT NULL, system TEXT NOT NULL, external_id TEXT NOT NULL, canonical_key TEXT NOT NULL,
+    PRIMARY KEY (kind, system, external_id),
+    UNIQUE (kind, system, canonical_key));
+CREATE INDEX IF NOT EXISTS xref_by_key ON xref (canonical_key);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS exceptions (
+    id TEXT PRIMARY KEY, number INTEGER NOT NULL, flow TEXT NOT NULL, key TEXT NOT NULL,
+    message_id TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL, payload TEXT NOT NULL,
+    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, attempts INTEGER NOT NULL, status TEXT NOT NULL,
+    UNIQUE (flow, message_id));
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id TEXT PRIMARY KEY, number INTEGER NOT NULL, flow TEXT NOT NULL, key TEXT NOT NULL,
+    message_id TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL, payload TEXT NOT NULL,
+    time TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cursors (system TEXT PRIMARY KEY, cursor TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS applied_versions (key TEXT PRIMARY KEY, version INTEGER NOT NULL);
+"""
+
+_EXCEPTION_COLUMNS = ("id, flow, key, message_id, reason, detail, payload, first_seen, last_seen, attempts, "
+                      "status")
+_DEAD_LETTER_COLUMNS = "id, flow, key, message_id, reason, detail, payload, time"
+
+
+def _dump(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+
+
+def _exception(row: sqlite3.Row) -> ExceptionItem:
+    return ExceptionItem(row["id"], row["flow"], row["key"], row["message_id"], row["reason"], row["detail"],
+                         json.loads(row["payload"]), datetime.fromisoformat(row["first_seen"]),
+                         datetime.fromisoformat(row["last_seen"]), row["attempts"], ExceptionStatus(row["status"]))
+
+
+def _dead_letter(row: sqlite3.Row) -> DeadLetter:
+    return DeadLetter(row["id"], row["flow"], row["key"], row["message_id"], row["reason"], row["detail"],
+                      json.loads(row["payload"]), datetime.fromisoformat(row["time"]))
+
+
+class SqliteLedger(AbstractLedger):
+    """A ledger in one SQLite file (or `:memory:`), safe to reopen after a restart."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = str(path)
+        self._connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._connection.row_factory = sqlite3.Row
+        self._connection.execute("PRAGMA journal_mode=WAL")
+        self._connection.execute("PRAGMA synchronous=NORMAL")
+        self._connection.execute("PRAGMA busy_timeout=5000")
+        self._connection.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._connection.close()
+
+    def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        return self._connection.execute(sql, parameters)
+
+    def _one(self, sql: str, parameters: tuple[Any, ...]) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self._execute(sql, parameters).fetchone()
+        return row
+
+    def _begin(self) -> None:
+        self._execute("BEGIN IMMEDIATE")
+
+    def _commit(self) -> None:
+        self._execute("COMMIT")
+
+    def _rollback(self) -> None:
+        self._execute("ROLLBACK")
+
+    def _has_tracking(self, system: str, source_id: str, source_version: int, handler: str) -> bool:
+        return self._one("SELECT 1 FROM tracking WHERE system=? AND source_id=? AND source_version=? AND handler=?",
+                         (system, source_id, source_version, handler)) is not None
+
+    def _insert_tracking(self, tracking: Tracking) -> None:
+        self._execute("INSERT INTO tracking VALUES (?, ?, ?, ?, ?)",
+                      (tracking.system, tracking.source_id, tracking.source_version, tracking.handler,
+                       tracking.processed_at.isoformat()))
+
+    def _insert_received(self, system: str, event_id: str, now: datetime) -> bool:
+        cursor = self._execute("INSERT INTO received VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                               (system, event_id, now.isoformat()))
+        return cursor.rowcount == 1
+
+    def _xref_key(self, kind: str, system: str, external_id: str) -> str | None:
+        row = self._one("SELECT canonical_key FROM xref WHERE kind=? AND system=? AND external_id=?",
+                        (kind, system, external_id))
+        return str(row[0]) if row else None
+
+    def _xref_id(self, kind: str, system: str, canonical_key: str) -> str | None:
+        row = self._one("SELECT external_id FROM xref WHERE kind=? AND system=? AND canonical_key=?",
+                        (kind, system, canonical_key))
+        return str(row[0]) if row else None
+
+    def _xref_entries(self, canonical_key: str) -> list[XrefEntry]:
+        rows = self._execute("SELECT kind, system, external_id, canonical_key FROM xref WHERE canonical_key=?",
+                             (canonical_key,)).fetchall()
+        return [XrefEntry(*row) for row in rows]
+
+    def _insert_xref(self, entry: XrefEntry) -> None:
+        self._execute("INSERT INTO xref VALUES (?, ?, ?, ?)",
+                      (entry.kind, entry.system, entry.external_id, entry.canonical_key))
+
+    def _next_number(self, counter: str) -> int:
+        row = self._one("INSERT INTO counters VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 "
+                        "RETURNING value", (counter,))
+        if row is None:
+            raise LedgerError(f"counter {counter!r} returned no value")
+        return int(row[0])
+
+    def _get_exception(self, exception_id: str) -> ExceptionItem | None:
+        row = self._one(f"SELECT {_EXCEPTION_COLUMNS} FROM exceptions WHERE id=?", (exception_id,))
+        return _exception(row) if row else None
+
+    def _find_exception(self, flow: str, message_id: str) -> ExceptionItem | None:
+        row = self._one(f"SELECT {_EXCEPTION_COLUMNS} FROM exceptions WHERE flow=? AND message_id=?",
+                        (flow, message_id))
+        return _exception(row) if row else None
+
+    def _put_exception(self, item: ExceptionItem) -> None:
+        self._execute(
+            "INSERT INTO exceptions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+            "key=excluded.key, reason=excluded.reason, detail=excluded.detail, payload=excluded.payload, "
+            "last_seen=excluded.last_seen, attempts=excluded.attempts, status=excluded.status",
+            (item.id, int(item.id.rsplit("-", 1)[1]), item.flow, item.key, item.message_id, item.reason,
+             item.detail, _dump(item.payload), item.first_seen.isoformat(), item.last_seen.isoformat(),
+             item.attempts, item.status.value))
+
+    def _all_exceptions(self) -> list[ExceptionItem]:
+        rows = self._execute(f"SELECT {_EXCEPTION_COLUMNS} FROM exceptions ORDER BY number").fetchall()
+        return [_exception(row) for row in rows]
+
+    def _put_dead_letter(self, letter: DeadLetter) -> None:
+        self._execute("INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      (letter.id, int(letter.id.rsplit("-", 1)[1]), letter.flow, letter.key, letter.message_id,
+                       letter.reason, letter.detail, _dump(letter.payload), letter.time.isoformat()))
+
+    def _all_dead_letters(self) -> list[DeadLetter]:
+        rows = self._execute(f"SELECT {_DEAD_LETTER_COLUMNS} FROM dead_letters ORDER BY number").fetchall()
+        return [_dead_letter(row) for row in rows]
+
+    def _get_cursor(self, system: str) -> str | None:
+        row = self._one("SELECT cursor FROM cursors WHERE system=?", (system,))
+        return str(row[0]) if row else None
+
+    def _put_cursor(self, system: str, cursor: str) -> None:
+        self._execute("INSERT INTO cursors VALUES (?, ?) ON CONFLICT (system) DO UPDATE SET cursor=excluded.cursor",
+                      (system, cursor))
+
+    def _get_applied(self, key: str) -> int | None:
+        row = self._one("SELECT version FROM applied_versions WHERE key=?", (key,))
+        return int(row[0]) if row else None
+
+    def _put_applied(self, key: str, version: int) -> None:
+        self._execute("INSERT INTO applied_versions VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+                      "version=excluded.version", (key, version))

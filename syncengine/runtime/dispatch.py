@@ -1,0 +1,116 @@
+"""One attempt at one delivery: the handler and its tracking record in one unit of work, then the
+failure (if any) sorted by the retry policy into a retry, an exception or a dead letter."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from syncengine.ledger.records import DeadLetter, DuplicateTracking, ExceptionItem, Tracking
+from syncengine.ports import Ports
+from syncengine.retry import Action, RetryPolicy
+from syncengine.runtime.metrics import CURRENT_METER, CallMeter, Metrics
+from syncengine.runtime.registry import Delivery
+
+
+class AttemptOutcome(StrEnum):
+    """How one attempt ended."""
+
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"
+    RETRY = "retry"
+    EXCEPTION = "exception"
+    DEAD_LETTER = "dead_letter"
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    """The end of one attempt: outcome, wait before a retry, simulated latency of its calls."""
+
+    outcome: AttemptOutcome
+    delay_s: float = 0.0
+    latency_s: float = 0.0
+    reason: str = ""
+    exception: ExceptionItem | None = None
+    dead_letter: DeadLetter | None = None
+
+
+class Dispatcher:
+    """Run deliveries against their handlers with exactly-once effects on the ledger."""
+
+    def __init__(self, ports: Ports, policy: RetryPolicy, rng: random.Random, metrics: Metrics, *,
+                 virtual_latency: bool = True) -> None:
+        self.ports = ports
+        self.policy = policy
+        self.rng = rng
+        self.metrics = metrics
+        self.virtual_latency = virtual_latency
+
+    def attempt(self, delivery: Delivery) -> AttemptResult:
+        """Run one attempt at a delivery; never raises for a handler's failure."""
+        meter = CallMeter()
+        token = CURRENT_METER.set(meter)
+        try:
+            outcome = self._run(delivery)
+        except Exception as error:  # noqa: BLE001 - every failure is sorted, none may stop the engine
+            return self._failed(delivery, error, meter)
+        finally:
+            CURRENT_METER.reset(token)
+        counts = self.metrics.flow(delivery.route.flow)
+        counts.api_calls += meter.calls
+        latency_s = meter.latency_ms / 1000
+        if outcome is AttemptOutcome.DUPLICATE:
+            counts.duplicates += 1
+        else:
+            counts.processed += 1
+            committed_at = self.ports.clock.now()
+            if self.virtual_latency:
+                committed_at += timedelta(seconds=latency_s)
+            counts.sync_lag_s.append((committed_at - delivery.event.time).total_seconds())
+        return AttemptResult(outcome, latency_s=latency_s)
+
+    def _run(self, delivery: Delivery) -> AttemptOutcome:
+        ledger = self.ports.ledger
+        event = delivery.event
+        handler_name = delivery.route.handler_name
+        try:
+            with ledger.unit_of_work():
+                if ledger.already_processed(event.system, event.source_id, event.source_version, handler_name):
+                    outcome = AttemptOutcome.DUPLICATE
+                else:
+                    delivery.route.handler(event, self.ports)
+                    ledger.record_processed(Tracking(event.system, event.source_id, event.source_version,
+                                                     handler_name, self.ports.clock.now()))
+                    outcome = AttemptOutcome.PROCESSED
+                if delivery.exception_id is not None:
+                    ledger.resolve_exception(delivery.exception_id, self.ports.clock.now())
+        except DuplicateTracking:
+            outcome = AttemptOutcome.DUPLICATE
+            if delivery.exception_id is not None:
+                ledger.resolve_exception(delivery.exception_id, self.ports.clock.now())
+        return outcome
+
+    def _failed(self, delivery: Delivery, error: Exception, meter: CallMeter) -> AttemptResult:
+        counts = self.metrics.flow(delivery.route.flow)
+        counts.api_calls += meter.calls
+        latency_s = meter.latency_ms / 1000
+        decision = self.policy.decide(error, delivery.attempt, self.rng)
+        if decision.action is Action.RETRY:
+            counts.retries += 1
+            return AttemptResult(AttemptOutcome.RETRY, decision.delay_s, latency_s, decision.reason)
+        ledger = self.ports.ledger
+        now = self.ports.clock.now()
+        # A re-driven message stays in the exception queue until it goes through or an operator closes it.
+        if decision.action is Action.EXCEPTION or delivery.exception_id is not None:
+            counts.exceptions += 1
+            item = ledger.record_exception(flow=delivery.route.flow, key=delivery.key, message_id=delivery.id,
+                                           reason=decision.reason, detail=decision.detail,
+                                           payload=delivery.payload(), now=now)
+            return AttemptResult(AttemptOutcome.EXCEPTION, 0.0, latency_s, decision.reason, exception=item)
+        counts.dead_letters += 1
+        letter = ledger.dead_letter(flow=delivery.route.flow, key=delivery.key, message_id=delivery.id,
+                                    reason=decision.reason, detail=decision.detail, payload=delivery.payload(),
+                                    now=now)
+        return AttemptResult(AttemptOutcome.DEAD_LETTER, 0.0, latency_s, decision.reason, dead_letter=letter)

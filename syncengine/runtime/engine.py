@@ -1,0 +1,180 @@
+"""The engine core, independent of any runtime: intake, per-key queues, dispatch, re-drive.
+
+A runtime (simulated: `runtime.sim`; live: a broker) decides *when* each key's head runs by calling
+`dispatch(key)`, and is told through `listen()` when a key gets work.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from syncengine.domain.errors import EngineError, MalformedEvent
+from syncengine.domain.messages import SourceEvent
+from syncengine.intake.feed import FeedPoller, PollResult
+from syncengine.intake.webhooks import WebhookReceiver
+from syncengine.ledger.records import ExceptionItem
+from syncengine.ports import Ports
+from syncengine.retry import RetryPolicy
+from syncengine.runtime.dispatch import AttemptOutcome, AttemptResult, Dispatcher
+from syncengine.runtime.metrics import Metrics, MetricsSnapshot
+from syncengine.runtime.queues import KeyedQueues
+from syncengine.runtime.registry import Delivery, HandlerRegistry
+
+INTAKE_FLOW = "intake"
+
+
+class Engine:
+    """The sync engine: takes events in, queues them per key, runs their handlers, keeps the ledger."""
+
+    def __init__(self, ports: Ports, registry: HandlerRegistry, *, policy: RetryPolicy | None = None,
+                 rng: random.Random | None = None, metrics: Metrics | None = None,
+                 park_on_exception: bool = True, virtual_latency: bool = True) -> None:
+        self.ports = ports
+        self.registry = registry
+        self.policy = policy or RetryPolicy()
+        self.metrics = metrics or Metrics()
+        self.park_on_exception = park_on_exception
+        self.queues = KeyedQueues()
+        self.dispatcher = Dispatcher(ports, self.policy, rng or random.Random(0), self.metrics,
+                                     virtual_latency=virtual_latency)
+        self.pollers: dict[str, FeedPoller] = {}
+        self.webhooks: WebhookReceiver | None = None
+        self._listeners: list[Callable[[str], None]] = []
+
+    # -- wiring ----------------------------------------------------------------------------------
+
+    def listen(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(key)` whenever a key gets a message ready to run."""
+        self._listeners.append(listener)
+
+    def add_poller(self, system: str, *, limit: int = 100, max_pages: int = 10) -> FeedPoller:
+        """Poll a system's event feed with its client."""
+        poller = FeedPoller(system, self.ports.client(system), self.ports.ledger, self, limit=limit,
+                            max_pages=max_pages)
+        self.pollers[system] = poller
+        return poller
+
+    # -- intake ----------------------------------------------------------------------------------
+
+    def submit(self, system: str, raw: Any, *, replay: bool = False) -> int:
+        """Take one raw event of a system; return how many deliveries it was queued as."""
+        ledger = self.ports.ledger
+        now = self.ports.clock.now()
+        self.metrics.events_received += 1
+        event_id = raw.get("id") if isinstance(raw, Mapping) else None
+        if isinstance(event_id, str) and event_id and not ledger.record_received(system, event_id, now) \
+                and not replay:
+            self.metrics.duplicate_events += 1
+            return 0
+        try:
+            event = SourceEvent.from_cloudevent(system, raw)
+        except MalformedEvent as error:
+            self.metrics.malformed_events += 1
+            self._intake_dead_letter(system, raw, error)
+            return 0
+        routes = self.registry.routes(event.type)
+        if not routes:
+            self.metrics.ignored_events += 1
+            return 0
+        queued = 0
+        for route in routes:
+            try:
+                key = route.ordering_key(event)
+            except Exception as error:  # noqa: BLE001 - a key function failing on bad data is a poison message
+                self.metrics.flow(route.flow).dead_letters += 1
+                reason, detail = ((error.reason, error.detail) if isinstance(error, EngineError)
+                                  else ("unexpected-error", f"{type(error).__name__}: {error}"))
+                ledger.dead_letter(flow=route.flow, key="", message_id=f"{event.message_id}/{route.handler_name}",
+                                   reason=reason, detail=detail,
+                                   payload={"system": system, "event": event.to_cloudevent(),
+                                            "handler": route.handler_name, "key": ""}, now=now)
+                continue
+            self.metrics.flow(route.flow).deliveries += 1
+            self._enqueue(Delivery(event, route, key))
+            queued += 1
+        return queued
+
+    def poll(self, system: str) -> PollResult:
+        """Read a system's feed once (raises the client's failure when the system is unreachable)."""
+        return self.pollers[system].poll()
+
+    def replay(self, system: str, after: str | None) -> PollResult:
+        """Re-read a system's feed after a cursor; effects already applied are skipped by tracking."""
+        return self.pollers[system].replay(after)
+
+    # -- dispatch --------------------------------------------------------------------------------
+
+    def dispatch(self, key: str) -> AttemptResult | None:
+        """Run one attempt at the head of a key; None when the key has nothing ready."""
+        delivery = self.queues.head(key)
+        if delivery is None:
+            return None
+        result = self.dispatcher.attempt(delivery)
+        if result.outcome is AttemptOutcome.RETRY:
+            self.queues.replace_head(replace(delivery, attempt=delivery.attempt + 1))
+            return result
+        self.queues.pop(key)
+        if result.outcome is AttemptOutcome.EXCEPTION and self.park_on_exception and result.exception is not None:
+            self.queues.park(key, result.exception.id)
+        return result
+
+    def runnable_keys(self) -> list[str]:
+        """Return the keys with a message ready to run."""
+        return self.queues.runnable_keys()
+
+    # -- operators -------------------------------------------------------------------------------
+
+    def redrive(self, exception_id: str) -> Delivery:
+        """Queue an OPEN exception's message again, at the front of its key, and release the key."""
+        item = self.ports.ledger.redrive_exception(exception_id, self.ports.clock.now())
+        delivery = self._delivery_of(item)
+        self.queues.push(delivery, front=True)
+        self.queues.unpark(item.key, item.id)
+        self._notify(item.key)
+        return delivery
+
+    def resolve(self, exception_id: str) -> ExceptionItem:
+        """Close an exception without running its message again, and release its key."""
+        item = self.ports.ledger.resolve_exception(exception_id, self.ports.clock.now())
+        if self.queues.unpark(item.key, item.id):
+            self._notify(item.key)
+        return item
+
+    # -- observing -------------------------------------------------------------------------------
+
+    @property
+    def idle(self) -> bool:
+        """Tell whether no message is ready to run (parked keys wait for an operator)."""
+        return not self.queues.runnable_keys()
+
+    def snapshot(self) -> MetricsSnapshot:
+        """Return the metrics as they stand."""
+        return self.metrics.snapshot(self.queues.depth(), self.queues.max_depth, len(self.queues.parked()))
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _enqueue(self, delivery: Delivery) -> None:
+        self.queues.push(delivery)
+        self._notify(delivery.key)
+
+    def _notify(self, key: str) -> None:
+        if self.queues.head(key) is None:
+            return
+        for listener in self._listeners:
+            listener(key)
+
+    def _delivery_of(self, item: ExceptionItem) -> Delivery:
+        payload: Mapping[str, Any] = item.payload
+        event = SourceEvent.from_cloudevent(str(payload["system"]), payload["event"])
+        return Delivery(event, self.registry.route(str(payload["handler"])), item.key, exception_id=item.id)
+
+    def _intake_dead_letter(self, system: str, raw: Any, error: EngineError) -> None:
+        event_id = raw.get("id") if isinstance(raw, Mapping) else None
+        self.metrics.flow(INTAKE_FLOW).dead_letters += 1
+        self.ports.ledger.dead_letter(flow=INTAKE_FLOW, key="", message_id=f"{system}:{event_id or '?'}",
+                                      reason=error.reason, detail=error.detail,
+                                      payload={"system": system, "event": dict(raw) if isinstance(raw, Mapping) else
+                                               repr(raw)}, now=self.ports.clock.now())

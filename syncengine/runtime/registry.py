@@ -1,0 +1,112 @@
+"""The handler registry: each flow's table of event type -> handlers, and its ordering key.
+
+A flow module declares its table the cosmicpython way and is registered once at bootstrap:
+
+    HANDLERS = {"psa.time_entry.approved": [handle_time_entry_approved]}
+    FLOW = Flow("time_billing", HANDLERS, ordering_key=by_field("project_id", prefix="project"))
+
+An event type ending in `*` matches every type with that prefix (`psa.time_entry.*`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from syncengine.domain.messages import SourceEvent
+from syncengine.domain.ordering import KeyFunction
+from syncengine.ports import Ports
+
+Handler = Callable[[SourceEvent, Ports], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """One flow: its name, its handlers by event type, and how its messages are ordered."""
+
+    name: str
+    handlers: Mapping[str, Sequence[Handler]]
+    ordering_key: KeyFunction
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One handler of one flow that an event type reaches; `handler_name` is its tracking name."""
+
+    flow: str
+    handler_name: str
+    handler: Handler = field(compare=False)
+    ordering_key: KeyFunction = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One event on its way to one handler, under its ordering key."""
+
+    event: SourceEvent
+    route: Route
+    key: str
+    attempt: int = 1
+    exception_id: str | None = None
+
+    @property
+    def id(self) -> str:
+        """Return what names this delivery in the exception queue and dead letters."""
+        return f"{self.event.message_id}/{self.route.handler_name}"
+
+    def payload(self) -> dict[str, Any]:
+        """Return what the ledger keeps to re-drive this delivery."""
+        return {"system": self.event.system, "event": self.event.to_cloudevent(),
+                "handler": self.route.handler_name, "key": self.key}
+
+
+class HandlerRegistry:
+    """Every registered flow's routes, by event type."""
+
+    def __init__(self, flows: Sequence[Flow] = ()) -> None:
+        self._exact: dict[str, list[Route]] = {}
+        self._prefixes: list[tuple[str, Route]] = []
+        self._by_name: dict[str, Route] = {}
+        self._flows: dict[str, Flow] = {}
+        for flow in flows:
+            self.add(flow)
+
+    def add(self, flow: Flow) -> None:
+        """Register a flow; raise ValueError on a duplicate flow or handler name."""
+        if flow.name in self._flows:
+            raise ValueError(f"flow {flow.name!r} is registered twice")
+        routes: list[tuple[str, Route]] = []
+        for event_type, handlers in flow.handlers.items():
+            for handler in handlers:
+                name = f"{flow.name}.{handler.__name__}"
+                existing = self._by_name.get(name)
+                if existing is not None and existing.handler is not handler:
+                    raise ValueError(f"two handlers are named {name}")
+                route = existing or Route(flow.name, name, handler, flow.ordering_key)
+                self._by_name[name] = route
+                routes.append((event_type, route))
+        self._flows[flow.name] = flow
+        for event_type, route in routes:
+            if event_type.endswith("*"):
+                self._prefixes.append((event_type[:-1], route))
+            else:
+                self._exact.setdefault(event_type, []).append(route)
+
+    @property
+    def flows(self) -> list[str]:
+        """Return the registered flow names in registration order."""
+        return list(self._flows)
+
+    def routes(self, event_type: str) -> list[Route]:
+        """Return the routes an event type reaches: exact ones first, then prefix ones."""
+        routes = list(self._exact.get(event_type, []))
+        routes += [route for prefix, route in self._prefixes if event_type.startswith(prefix) and route not in routes]
+        return routes
+
+    def route(self, handler_name: str) -> Route:
+        """Return a route by its handler name (to re-drive a queued exception)."""
+        try:
+            return self._by_name[handler_name]
+        except KeyError:
+            raise LookupError(f"no handler named {handler_name!r} is registered") from None

@@ -1,0 +1,126 @@
+"""The simulated runtime: the engine as SimPy processes in the scenario's Environment.
+
+Time unit: one SimPy time unit is one second. A poller process per system reads its feed on an
+interval; a worker process per key with work runs that key's messages one after another, waiting
+out each attempt's simulated latency and each retry's backoff in virtual time (handlers never
+sleep). `drain()` returns a process that ends once the feeds are read dry and nothing is in flight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import simpy
+
+from syncengine.domain.errors import EngineError, TransientFailure
+from syncengine.runtime.dispatch import AttemptOutcome
+from syncengine.runtime.engine import Engine
+
+SimGenerator = Generator[simpy.Event, Any, None]
+
+
+class EnvironmentClock:
+    """A clock reading a SimPy Environment's virtual time (seconds after `epoch`)."""
+
+    def __init__(self, env: simpy.Environment, epoch: datetime) -> None:
+        if epoch.tzinfo is None:
+            raise ValueError("EnvironmentClock needs an aware epoch")
+        self.env = env
+        self.epoch = epoch.astimezone(UTC)
+
+    def now(self) -> datetime:
+        """Return the epoch plus the environment's virtual seconds."""
+        return self.epoch + timedelta(seconds=float(self.env.now))
+
+
+class SimRuntime:
+    """Run an engine's pollers and per-key workers as SimPy processes."""
+
+    def __init__(self, env: simpy.Environment, engine: Engine, *, poll_interval_s: float = 60.0) -> None:
+        if poll_interval_s <= 0:
+            raise ValueError("poll_interval_s must be > 0")
+        self.env = env
+        self.engine = engine
+        self.poll_interval_s = poll_interval_s
+        self.poll_failures: dict[str, int] = {}
+        self._workers: dict[str, simpy.Process] = {}
+        self._idle_waiters: list[simpy.Event] = []
+        self._started = False
+        engine.listen(self._wake)
+
+    def start(self, systems: Iterable[str] | None = None) -> None:
+        """Start a poller process for each system with a feed poller (or the ones named)."""
+        if self._started:
+            raise RuntimeError("the runtime is already started")
+        self._started = True
+        for system in systems if systems is not None else list(self.engine.pollers):
+            self.env.process(self._poller(system))
+
+    @property
+    def idle(self) -> bool:
+        """Tell whether nothing is in flight: no worker running, no message ready."""
+        return not self._workers and self.engine.idle
+
+    def drain(self) -> simpy.Process:
+        """Return a process that ends when every feed is read dry and nothing is in flight."""
+        return self.env.process(self._draining())
+
+    def _draining(self) -> SimGenerator:
+        while True:
+            events, latency_s, unreachable = self._poll_all()
+            if latency_s:
+                yield self.env.timeout(latency_s)
+            if unreachable:
+                # A feed that could not be read is not dry: read it again after an interval.
+                yield self.env.timeout(self.poll_interval_s)
+                continue
+            if events == 0 and self.idle:
+                return
+            if not self.idle:
+                waiter = self.env.event()
+                self._idle_waiters.append(waiter)
+                yield waiter
+
+    def _poll_all(self) -> tuple[int, float, bool]:
+        events = 0
+        latency_s = 0.0
+        unreachable = False
+        for system in list(self.engine.pollers):
+            read, latency, failure = self._poll(system)
+            events += read
+            latency_s += latency
+            unreachable = unreachable or isinstance(failure, TransientFailure)
+        return events, latency_s, unreachable
+
+    def _poll(self, system: str) -> tuple[int, float, EngineError | None]:
+        try:
+            result = self.engine.poll(system)
+        except EngineError as error:
+            # Nothing of the failed page was handed over; the next round reads it again.
+            self.poll_failures[system] = self.poll_failures.get(system, 0) + 1
+            latency_ms = getattr(getattr(error, "call", None), "latency_ms", 0)
+            return 0, latency_ms / 1000, error
+        return result.events, result.latency_ms / 1000, None
+
+    def _poller(self, system: str) -> SimGenerator:
+        while True:
+            _, latency_s, _ = self._poll(system)
+            yield self.env.timeout(latency_s + self.poll_interval_s)
+
+    def _wake(self, key: str) -> None:
+        if key not in self._workers:
+            self._workers[key] = self.env.process(self._worker(key))
+
+    def _worker(self, key: str) -> SimGenerator:
+        while (result := self.engine.dispatch(key)) is not None:
+            if result.latency_s:
+                yield self.env.timeout(result.latency_s)
+            if result.outcome is AttemptOutcome.RETRY:
+                yield self.env.timeout(result.delay_s)
+        del self._workers[key]
+        if self.idle:
+            waiters, self._idle_waiters = self._idle_waiters, []
+            for waiter in waiters:
+                waiter.succeed()

@@ -1,0 +1,101 @@
+"""Intake end to end: the feed cursor moves only after hand-over; webhooks, duplicated or forged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from simulators.common.clock import ManualClock
+from syncengine.adapters.outcomes import TransientHttpError
+from syncengine.bootstrap import EngineConfig, SystemConfig, bootstrap
+from syncengine.domain import SourceEvent, by_subject
+from syncengine.ports import Ports
+from syncengine.runtime import Engine, Flow
+from tests.unit.common.toy import create_app
+from tests.unit.syncengine.conftest import add_fault
+
+TOKEN = "firmsim-dev-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+SECRET = "whsec-toy-0001"
+
+
+def handle_widget(message: SourceEvent, ports: Ports) -> None:
+    """Do nothing: these tests look at intake only."""
+
+
+@pytest.fixture
+def toy(clock: ManualClock) -> Flask:
+    return create_app({"CLOCK": clock, "SYSTEM_NAME": "toy"})
+
+
+@pytest.fixture
+def engine(toy: Flask, clock: ManualClock) -> Engine:
+    engine = bootstrap(EngineConfig(
+        systems=(SystemConfig("toy", app=toy, token=TOKEN, webhook_secret=SECRET),), clock=clock, poll_limit=2,
+        flows=(Flow("widgets", {"toy.widget.*": [handle_widget]}, by_subject),)))
+    toy.config["WEBHOOK_SENDER"] = engine.webhooks.sender() if engine.webhooks else None
+    return engine
+
+
+def create_widgets(toy: Flask, count: int) -> None:
+    for n in range(count):
+        assert toy.test_client().post("/widgets", json={"name": f"w{n}"}, headers=AUTH).status_code == 201
+
+
+def test_the_poller_reads_every_page_and_stores_the_cursor(engine: Engine, toy: Flask) -> None:
+    create_widgets(toy, 5)
+    result = engine.poll("toy")
+    assert (result.events, result.pages, result.cursor) == (5, 3, "5")
+    assert engine.ports.ledger.cursor("toy") == "5"
+    assert engine.queues.depth() == 5
+    assert engine.poll("toy").events == 0
+
+
+def test_the_cursor_does_not_move_when_hand_over_fails(engine: Engine, toy: Flask,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    create_widgets(toy, 3)
+    handed: list[str] = []
+
+    def submit(system: str, raw: Any, *, replay: bool = False) -> int:
+        if raw["sequence"] == 3:
+            raise RuntimeError("bus unavailable")
+        handed.append(raw["id"])
+        return 1
+
+    monkeypatch.setattr(engine.pollers["toy"], "sink", type("Sink", (), {"submit": staticmethod(submit)})())
+    with pytest.raises(RuntimeError):
+        engine.poll("toy")
+    assert handed == ["toy-000001", "toy-000002"]
+    assert engine.ports.ledger.cursor("toy") == "2"
+
+
+def test_an_unreachable_feed_leaves_the_cursor_alone(engine: Engine, toy: Flask) -> None:
+    create_widgets(toy, 1)
+    add_fault(toy, "outage", operations=["listEvents"])
+    with pytest.raises(TransientHttpError):
+        engine.poll("toy")
+    assert engine.ports.ledger.cursor("toy") is None
+
+
+def test_duplicated_webhooks_and_the_feed_make_one_delivery(engine: Engine, toy: Flask, clock: ManualClock) -> None:
+    admin = toy.test_client()
+    admin.post("/admin/subscriptions", json={"url": "http://engine/webhooks/toy", "secret": SECRET})
+    add_fault(toy, "webhook_duplicate", copies=2)
+    create_widgets(toy, 1)
+    clock.advance(1)
+    assert admin.post("/admin/webhooks/deliver").get_json()["delivered"] == 3
+    engine.poll("toy")
+    snapshot = engine.snapshot()
+    assert engine.queues.depth() == 1
+    assert (snapshot.events_received, snapshot.duplicate_events) == (4, 3)
+
+
+def test_forged_webhooks_are_refused_and_counted(engine: Engine, toy: Flask) -> None:
+    admin = toy.test_client()
+    admin.post("/admin/subscriptions", json={"url": "http://engine/webhooks/toy", "secret": "not-the-secret"})
+    create_widgets(toy, 1)
+    admin.post("/admin/webhooks/deliver")
+    assert engine.queues.depth() == 0
+    assert engine.snapshot().rejected_signatures == 1

@@ -1,0 +1,53 @@
+"""The ledger contract, run on each adapter."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from syncengine.ledger import AbstractLedger, InMemoryLedger, SqliteLedger, idempotency_key
+from tests.unit.syncengine.ledger_contract import DurableLedgerContract, LedgerContract, tracking
+
+
+class TestInMemoryLedger(LedgerContract):
+    @pytest.fixture
+    def ledger(self) -> InMemoryLedger:
+        return InMemoryLedger()
+
+
+class TestSqliteLedger(DurableLedgerContract):
+    @pytest.fixture
+    def ledger(self, tmp_path: Path) -> Iterator[SqliteLedger]:
+        ledger = SqliteLedger(tmp_path / "ledger.db")
+        self._opened = [ledger]
+        yield ledger
+        for opened in self._opened:
+            opened.close()
+
+    def reopen(self, ledger: AbstractLedger) -> AbstractLedger:
+        assert isinstance(ledger, SqliteLedger)
+        reopened = SqliteLedger(ledger.path)
+        self._opened.append(reopened)
+        return reopened
+
+    def test_the_file_is_in_wal_mode(self, ledger: SqliteLedger) -> None:
+        ledger.record_processed(tracking())
+        assert Path(ledger.path + "-wal").exists()
+        assert ledger.already_processed("psa", "TE-000001", 1, "billing.handle_approved")
+
+
+def test_idempotency_keys_are_stable_and_specific() -> None:
+    key = idempotency_key("psa", "TE-000001", 2, "billable-transaction")
+    assert key == "fse-" + hashlib.sha256(b"psa\x1fTE-000001\x1f2\x1fbillable-transaction").hexdigest()
+    others = {idempotency_key("psa", "TE-000001", 3, "billable-transaction"),
+              idempotency_key("psa", "TE-000001", 2, "reversal"),
+              idempotency_key("psa-legacy", "TE-000001", 2, "billable-transaction")}
+    assert key not in others and len(others) == 3
+
+
+def test_an_idempotency_key_needs_a_purpose() -> None:
+    with pytest.raises(ValueError, match="purpose"):
+        idempotency_key("psa", "TE-000001", 2, "")
