@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from scenarios.engine.facts import FACT_FIELDS
+
 
 @dataclass(frozen=True, slots=True)
 class Fact:
@@ -35,7 +37,12 @@ class Truth:
         self._by_kind: dict[str, list[Fact]] = {}
 
     def record(self, kind: str, at: str, **data: Any) -> Fact:
-        """Append one fact."""
+        """Append one fact; its fields must be exactly those of its kind (scenarios.engine.facts)."""
+        expected = FACT_FIELDS.get(kind)
+        if expected is None:
+            raise ValueError(f"unknown fact kind {kind!r}")
+        if set(data) != set(expected):
+            raise ValueError(f"fact {kind}: expected fields {sorted(expected)}, got {sorted(data)}")
         fact = Fact(len(self._facts) + 1, kind, at, data)
         self._facts.append(fact)
         self._by_kind.setdefault(kind, []).append(fact)
