@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 
 from simulators.common.api import Operations, Reply, Request
 from simulators.common.clock import Clock, SystemClock
@@ -223,9 +223,12 @@ def _dispatch(context: SystemContext, operation: Operation, handler: Callable[[R
                          headers={"Retry-After": str(decision.outage_retry_after), **extra_headers})
     caller = "anonymous"
     if operation.operation_id != "issueToken":
-        if decision.token_expired_before is not None:
-            context.faults.count_token_expiry()
-        caller = context.tokens.check(request.headers.get("Authorization"), now, decision.token_expired_before)
+        try:
+            caller = context.tokens.check(request.headers.get("Authorization"), now, decision.token_expired_before)
+        except ApiProblem as refusal:
+            if refusal.slug == "token-expired" and decision.token_expired_before is not None:
+                context.faults.count_token_expiry()
+            raise
     retry_after = decision.throttle_retry_after or context.limiter.take(caller, now)
     if retry_after is not None:
         raise ApiProblem(429, "rate-limited", "Too many requests", f"Retry after {retry_after} s",
@@ -267,11 +270,16 @@ def _view(context: SystemContext, operation: Operation, handler: Callable[[Reque
             response = _dispatch(context, operation, handler, view_args)
         except ApiProblem as problem:
             response = problem_response(problem, request.path)
+        except Exception as crash:  # a bug in a handler: still problem+json, still counted and checked
+            current_app.logger.exception("unexpected error in %s", operation.operation_id)
+            response = problem_response(
+                ApiProblem(500, "internal-error", "Internal error", f"{type(crash).__name__}: {crash}"), request.path)
         context.calls[(operation.operation_id, response.status_code)] += 1
         if context.config["VALIDATE_RESPONSES"]:
             body = json.loads(response.get_data()) if response.get_data() else None
-            for error in context.spec.response_errors(operation, response.status_code, response.mimetype or "", body):
-                context.response_violations.append(f"{request.method} {request.path} -> {error}")
+            for violation in context.spec.response_errors(operation, response.status_code, response.mimetype or "",
+                                                          body):
+                context.response_violations.append(f"{request.method} {request.path} -> {violation}")
         return response
 
     view.__name__ = operation.operation_id

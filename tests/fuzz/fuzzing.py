@@ -36,7 +36,13 @@ def fuzz_tests(app: Flask, max_examples: int = 30, stateful_examples: int = 15) 
     def test_every_operation_survives_fuzzing_with_every_check(case: Any) -> None:
         case.call_and_validate()
 
-    class TestStatefulFuzzingFollowsLinks(schema.as_state_machine().TestCase):  # type: ignore[misc]
+    machine = schema.as_state_machine()
+
+    class StatefulMachine(machine):  # type: ignore[misc,valid-type]
+        def setup(self) -> None:
+            context_of(app).reset()  # every stateful run starts from a freshly started system
+
+    class TestStatefulFuzzingFollowsLinks(StatefulMachine.TestCase):  # type: ignore[misc,name-defined]
         settings = settings(max_examples=stateful_examples, stateful_step_count=8, **FUZZ_SETTINGS)
 
     def test_every_fuzzed_response_conforms_to_the_spec() -> None:

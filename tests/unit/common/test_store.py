@@ -1,0 +1,104 @@
+"""The record store: ids, versions, immutability, and rollback of a failing request."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from simulators.common.app import context_of
+from simulators.common.clock import ManualClock
+from simulators.common.store import Store
+from tests.unit.common import failing_toy
+from tests.unit.common.conftest import AUTH
+
+
+@pytest.fixture
+def store(clock: ManualClock) -> Store:
+    """Return an empty store of widgets on the manual clock."""
+    return Store(clock, {"widgets": "WID"})
+
+
+def test_insert_gives_sequential_ids_version_one_and_timestamps(store: Store) -> None:
+    first = store.insert("widgets", {"name": "sprocket"})
+    second = store.insert("widgets", {"name": "gear"})
+
+    assert (first["id"], second["id"]) == ("WID-000001", "WID-000002")
+    assert (first["version"], first["created_at"], first["updated_at"]) == (1, "2026-03-02T09:00:00Z",
+                                                                            "2026-03-02T09:00:00Z")
+
+
+def test_update_writes_a_new_version_and_leaves_the_old_dict_alone(store: Store, clock: ManualClock) -> None:
+    original = store.insert("widgets", {"name": "sprocket"})
+    clock.advance(60)
+
+    updated = store.update("widgets", original["id"], {"name": "polished sprocket"})
+
+    assert (updated["version"], updated["updated_at"], updated["created_at"]) == (
+        2, "2026-03-02T09:01:00Z", "2026-03-02T09:00:00Z")
+    assert original["name"] == "sprocket"
+
+
+def test_transaction_undoes_inserts_updates_and_id_counters_on_error(store: Store) -> None:
+    kept = store.insert("widgets", {"name": "sprocket"})
+
+    with pytest.raises(RuntimeError), store.transaction():
+        store.update("widgets", kept["id"], {"name": "changed"})
+        store.insert("widgets", {"name": "gear"})
+        raise RuntimeError("handler failed")
+
+    assert store.all("widgets") == [kept]
+    assert store.insert("widgets", {"name": "bolt"})["id"] == "WID-000002"
+
+
+def test_nested_transaction_failure_rolls_back_only_its_own_writes(store: Store) -> None:
+    with store.transaction():
+        store.insert("widgets", {"name": "outer"})
+        with pytest.raises(ValueError), store.transaction():
+            store.insert("widgets", {"name": "inner"})
+            raise ValueError("inner failed")
+
+    assert [widget["name"] for widget in store.all("widgets")] == ["outer"]
+
+
+def test_missing_record_is_a_404_problem(store: Store) -> None:
+    from simulators.common.errors import ApiProblem
+
+    with pytest.raises(ApiProblem) as raised:
+        store.get("widgets", "WID-000009")
+
+    assert raised.value.status == 404
+
+
+@pytest.fixture
+def failing(clock: ManualClock) -> Flask:
+    """Return the toy whose createWidget polishes every widget, inserts one, then fails on its name."""
+    return failing_toy.create_app({"CLOCK": clock})
+
+
+def test_handler_refusing_after_writing_leaves_no_trace(failing: Flask) -> None:
+    client = failing.test_client()
+    kept = client.post("/widgets", json={"name": "sprocket"}, headers=AUTH).get_json()
+
+    refused = client.post("/widgets", json={"name": "refuse"}, headers={**AUTH, "Idempotency-Key": "k1"})
+    retried = client.post("/widgets", json={"name": "refuse"}, headers={**AUTH, "Idempotency-Key": "k1"})
+
+    state = client.get("/admin/state").get_json()
+    assert (refused.status_code, refused.get_json()["type"]) == (422, "https://firmsim.dev/problems/widget-refused")
+    assert "Idempotent-Replayed" not in retried.headers  # a refusal is not stored under the key
+    assert state["records"]["widgets"] == [kept]
+    assert state["events"] == 1
+    assert context_of(failing).response_violations == []
+
+
+def test_crashing_handler_is_a_500_problem_and_rolls_back(failing: Flask) -> None:
+    client = failing.test_client()
+    client.post("/widgets", json={"name": "sprocket"}, headers=AUTH)
+
+    crashed = client.post("/widgets", json={"name": "crash"}, headers=AUTH)
+    created = client.post("/widgets", json={"name": "gear"}, headers=AUTH).get_json()
+
+    assert crashed.status_code == 500
+    assert crashed.mimetype == "application/problem+json"
+    assert crashed.get_json()["type"] == "https://firmsim.dev/problems/internal-error"
+    assert created["id"] == "WID-000002"
+    assert [event["subject"] for event in context_of(failing).feed.all()] == ["WID-000001", "WID-000002"]
