@@ -154,7 +154,9 @@ class ApiSpec:
                 body_validator = self._validator(media["schema"])
                 body_schema = self.resolve(media["schema"])
                 for name, prop in body_schema.get("properties", {}).items():
-                    owner = self.resolve(prop).get("x-owned-by") if isinstance(prop, dict) else None
+                    if not isinstance(prop, dict):
+                        continue
+                    owner = prop.get("x-owned-by") or self.resolve(prop).get("x-owned-by")
                     if owner and owner != self.system_kind:
                         owned[name] = owner
         responses = spec.get("responses", {})
