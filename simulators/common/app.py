@@ -25,6 +25,7 @@ from simulators.common.errors import ApiProblem, problem_response, register_erro
 from simulators.common.faults import FaultPlane
 from simulators.common.feed import EventFeed
 from simulators.common.idempotency import REPLAYED_HEADER, IdempotencyStore, StoredResponse, fingerprint
+from simulators.common.routing import refuse_shadowed_methods
 from simulators.common.security import RateLimiter, TokenRegistry
 from simulators.common.spec import ApiSpec, Operation, Parameter, load_spec
 from simulators.common.store import Store
@@ -321,6 +322,7 @@ def build_app(kind: str, modules: Iterable[Operations], config: dict[str, Any] |
     for operation in spec.operations.values():
         app.add_url_rule(operation.rule, endpoint=operation.operation_id, methods=[operation.method],
                          view_func=_view(context, operation, handlers[operation.operation_id]))
+    refuse_shadowed_methods(app, spec)
     app.add_url_rule("/openapi.json", "openapi", lambda: Response(spec.json, mimetype="application/json"))
     app.register_blueprint(admin.blueprint(context))
     register_error_handlers(app)

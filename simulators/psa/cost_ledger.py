@@ -1,0 +1,79 @@
+"""Approved cost per project, period and currency, kept as entries are approved and reopened.
+
+Posting at approval (and reversing at reopen) keeps `getProjectCostActuals` one read instead of a
+scan of every time entry and expense of the firm.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from decimal import Decimal
+
+from simulators.common.api import Operations, Reply, Request
+from simulators.common.store import Record, Store
+from simulators.psa.values import ZERO, money
+
+operations = Operations()
+COMPONENTS = ("time", "expenses")
+
+
+def post(store: Store, project_id: str, on: str, hours: Decimal, component: str, currency: str,
+         amount: Decimal) -> None:
+    """Add approved hours and cost (negative to reverse) to the project's period of the date `on`."""
+    period = on[:7]
+    ledger = store.find("cost_ledgers", project_id)
+    periods = dict(ledger["periods"]) if ledger else {}
+    figures = periods.get(period, {"hours": money(ZERO), "time": {}, "expenses": {}})
+    by_currency = dict(figures[component])
+    by_currency[currency] = money(Decimal(by_currency.get(currency, "0")) + amount)
+    figures = {**figures, "hours": money(Decimal(figures["hours"]) + hours),
+               component: dict(sorted(by_currency.items()))}
+    periods[period] = figures
+    changes = {"project_id": project_id, "periods": dict(sorted(periods.items()))}
+    if ledger is None:
+        store.insert("cost_ledgers", changes, record_id=project_id)
+    else:
+        store.update("cost_ledgers", project_id, changes)
+
+
+def _add(totals: dict[str, dict[str, Decimal]], figures: Record) -> None:
+    for component in COMPONENTS:
+        for currency, amount in figures[component].items():
+            line = totals.setdefault(currency, {name: ZERO for name in COMPONENTS})
+            line[component] += Decimal(amount)
+
+
+def _figures(line: dict[str, Decimal] | None) -> Record:
+    time, expenses = (line["time"], line["expenses"]) if line else (ZERO, ZERO)
+    return {"time": money(time), "expenses": money(expenses), "total": money(time + expenses)}
+
+
+@operations("getProjectCostActuals")
+def get_project_cost_actuals(request: Request) -> Reply:
+    """Return the approved cost of a project in a period and cumulatively to its end, by currency."""
+    project = request.store.get("projects", request.path["project_id"])
+    period = request.query["period"]
+    year, month = int(period[:4]), int(period[5:])
+    ledger = request.store.find("cost_ledgers", project["id"])
+    in_period: dict[str, dict[str, Decimal]] = {}
+    cumulative: dict[str, dict[str, Decimal]] = {}
+    hours = {"in_period": ZERO, "cumulative": ZERO}
+    for key, figures in (ledger["periods"] if ledger else {}).items():
+        if key > period:
+            continue
+        _add(cumulative, figures)
+        hours["cumulative"] += Decimal(figures["hours"])
+        if key == period:
+            _add(in_period, figures)
+            hours["in_period"] += Decimal(figures["hours"])
+    costs = [{"currency": currency, "in_period": _figures(in_period.get(currency)),
+              "cumulative": _figures(cumulative[currency])} for currency in sorted(cumulative)]
+    return Reply(200, {
+        "project_id": project["id"], "period": period,
+        "period_start": date(year, month, 1).isoformat(),
+        "period_end": date(year, month, calendar.monthrange(year, month)[1]).isoformat(),
+        "project_currency": project["currency"],
+        "hours": {name: money(value) for name, value in hours.items()},
+        "costs": costs,
+    })
