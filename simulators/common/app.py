@@ -165,7 +165,7 @@ def _body(operation: Operation) -> Any:
     if operation.body_validator is None:
         return None
     raw = request.get_data(cache=True)
-    if not raw.strip():
+    if not raw:
         if operation.body_required:
             raise validation_error("body", "a JSON request body is required")
         return None

@@ -57,8 +57,12 @@ def bundle(spec_path: Path) -> dict[str, Any]:
     for section, entries in common.get("components", {}).items():
         merged = dict(copy.deepcopy(entries))
         for name, entry in components.get(section, {}).items():
-            if entry != {"$ref": f"#/components/{section}/{name}"}:
-                merged[name] = entry
+            if entry == {"$ref": f"#/components/{section}/{name}"}:
+                continue  # the system spec re-exports the shared component under its own name
+            if name in entries:
+                raise ValueError(f"{spec_path.name}: components.{section}.{name} collides with {COMMON_FILE}; "
+                                 f"rename it")
+            merged[name] = entry
         components[section] = merged
     return spec
 

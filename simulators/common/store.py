@@ -28,6 +28,8 @@ class Store:
         self._collections: dict[str, dict[str, Record]] = {name: {} for name in prefixes}
         self._counters: dict[str, int] = {name: 0 for name in prefixes}
         self._undo: list[tuple[str, str, Record | None]] | None = None
+        self._last_id: dict[str, str] = {name: "" for name in prefixes}
+        self._unsorted: set[str] = set()
         self.state: dict[str, Any] = {}
 
     def clear(self) -> None:
@@ -36,6 +38,8 @@ class Store:
             for name in self._collections:
                 self._collections[name] = {}
                 self._counters[name] = 0
+                self._last_id[name] = ""
+            self._unsorted = set()
             self.state = {}
 
     def now(self) -> datetime:
@@ -62,6 +66,7 @@ class Store:
                         self._collections[collection].pop(record_id, None)
                     else:
                         self._collections[collection][record_id] = previous
+                    self._unsorted.add(collection)
                 self._counters = counters
                 raise
             finally:
@@ -70,10 +75,15 @@ class Store:
                 self._undo = outer
 
     def _write(self, collection: str, record: Record) -> None:
-        previous = self._collections[collection].get(record["id"])
+        records = self._collections[collection]
+        previous = records.get(record["id"])
         if self._undo is not None:
             self._undo.append((collection, record["id"], previous))
-        self._collections[collection][record["id"]] = record
+        if previous is None and records and record["id"] < self._last_id[collection]:
+            self._unsorted.add(collection)
+        if previous is None and (not records or record["id"] > self._last_id[collection]):
+            self._last_id[collection] = record["id"]
+        records[record["id"]] = record
 
     def insert(self, collection: str, fields: Record, record_id: str | None = None) -> Record:
         """Add a record, giving it an id, version 1 and timestamps."""
@@ -119,7 +129,12 @@ class Store:
 
     def all(self, collection: str) -> list[Record]:
         """Return the records of a collection in id order."""
-        return [self._collections[collection][key] for key in sorted(self._collections[collection])]
+        records = self._collections[collection]
+        if collection in self._unsorted:
+            # ids are handed out in order, so only seeded or rolled-back records need a re-sort
+            self._collections[collection] = records = {key: records[key] for key in sorted(records)}
+            self._unsorted.discard(collection)
+        return list(records.values())
 
     def where(self, collection: str, predicate: Callable[[Record], bool]) -> list[Record]:
         """Return the records that satisfy a predicate, in id order."""

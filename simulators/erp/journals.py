@@ -1,0 +1,116 @@
+"""The general ledger in the store: journal entries as records, contract positions, trial balance."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from simulators.common.api import Operations, Reply, Request, ok
+from simulators.common.store import Record, Store
+from simulators.erp.ledger import (
+    CHART_OF_ACCOUNTS,
+    Account,
+    ContractPosition,
+    JournalEntry,
+    JournalLine,
+    trial_balance,
+)
+from simulators.erp.ledger_postings import PostingContext
+from simulators.erp.money import money_str
+from simulators.erp.periods import periods_of
+
+operations = Operations()
+
+
+def posting_context(store: Store, legal_entity: str) -> PostingContext:
+    """Return the ledger context (entity, currency, period status) entries of an entity post in."""
+    ledger = store.get("ledgers", legal_entity)
+    return PostingContext(legal_entity, ledger["currency"], periods_of(store, legal_entity))
+
+
+def position_of(store: Store, contract_id: str) -> ContractPosition:
+    """Return a contract's ledger position (unbilled receivable, contract asset, contract liability)."""
+    record = store.find("contract_positions", contract_id)
+    if record is None:
+        return ContractPosition()
+    return ContractPosition(Decimal(record["unbilled_receivable"]), Decimal(record["contract_asset"]),
+                            Decimal(record["contract_liability"]))
+
+
+def _line(line: JournalLine) -> dict[str, Any]:
+    number, title = CHART_OF_ACCOUNTS[line.account]
+    return {"account": line.account.value, "account_number": number, "account_name": title,
+            "debit": money_str(line.debit), "credit": money_str(line.credit),
+            "customer_id": line.customer_id, "contract_id": line.contract_id}
+
+
+def record_entry(request: Request, entry: JournalEntry, source_type: str, source_id: str) -> Record:
+    """Store a balanced journal entry and roll forward the positions of the contracts it touches."""
+    store = request.store
+    record = store.insert("journal_entries", {
+        "legal_entity": entry.legal_entity, "currency": entry.currency,
+        "original_date": entry.original_date.isoformat(), "posting_date": entry.posting_date.isoformat(),
+        "period": entry.posted_period, "redirected": entry.redirected, "memo": entry.memo,
+        "source_type": source_type, "source_id": source_id,
+        "source_refs": [{"system": ref.system, "source_id": ref.source_id, "version": ref.version}
+                        for ref in entry.source_refs],
+        "lines": [_line(line) for line in entry.lines],
+        "total_debit": money_str(entry.total_debit), "total_credit": money_str(entry.total_credit),
+    })
+    for contract_id in sorted({line.contract_id for line in entry.lines if line.contract_id is not None}):
+        position = position_of(store, contract_id).after(entry, contract_id)
+        fields = {"unbilled_receivable": money_str(position.unbilled_receivable),
+                  "contract_asset": money_str(position.contract_asset),
+                  "contract_liability": money_str(position.contract_liability)}
+        if store.find("contract_positions", contract_id) is None:
+            store.insert("contract_positions", {"contract_id": contract_id, **fields}, record_id=contract_id)
+        else:
+            store.update("contract_positions", contract_id, fields)
+    return record
+
+
+def entry_of(record: Record) -> JournalEntry:
+    """Rebuild a journal entry from its record (for the trial balance)."""
+    from datetime import date
+
+    return JournalEntry(
+        legal_entity=record["legal_entity"], currency=record["currency"],
+        original_date=date.fromisoformat(record["original_date"]),
+        posting_date=date.fromisoformat(record["posting_date"]), posted_period=record["period"],
+        lines=tuple(JournalLine(Account(line["account"]), Decimal(line["debit"]), Decimal(line["credit"]),
+                                line["customer_id"], line["contract_id"]) for line in record["lines"]),
+        memo=record["memo"])
+
+
+@operations("listJournalEntries")
+def list_journal_entries(request: Request) -> Reply:
+    """List journal entries by entity, period, source document or contract."""
+    query = request.query
+    filters = {name: query[name] for name in ("legal_entity", "period", "source_type", "source_id") if name in query}
+    contract_id = query.get("contract_id")
+    return request.page(request.store.where("journal_entries", lambda entry: all(
+        entry[name] == value for name, value in filters.items()) and (
+        contract_id is None or any(line["contract_id"] == contract_id for line in entry["lines"]))))
+
+
+@operations("getJournalEntry")
+def get_journal_entry(request: Request) -> Reply:
+    """Read a journal entry."""
+    return ok(request.store.get("journal_entries", request.path["journal_entry_id"]))
+
+
+@operations("getTrialBalance")
+def get_trial_balance(request: Request) -> Reply:
+    """Sum a legal entity's entries per account, optionally through a period."""
+    ledger = request.store.get("ledgers", request.path["legal_entity_id"])
+    through = request.query.get("through_period")
+    entries = [entry_of(record) for record in request.store.where(
+        "journal_entries", lambda record: record["legal_entity"] == ledger["id"])]
+    balance = trial_balance(entries, ledger["id"], ledger["currency"], through_period=through)
+    return Reply(200, {
+        "legal_entity": ledger["id"], "currency": ledger["currency"], "through_period": through,
+        "rows": [{"account": row.account.value, "account_number": CHART_OF_ACCOUNTS[row.account][0],
+                  "account_name": CHART_OF_ACCOUNTS[row.account][1], "debit": money_str(row.debit),
+                  "credit": money_str(row.credit), "balance": money_str(row.balance)} for row in balance.rows],
+        "total_debit": money_str(balance.total_debit), "total_credit": money_str(balance.total_credit),
+    })

@@ -1,0 +1,73 @@
+"""Cost actuals and estimates at completion: the inputs of cost-to-cost revenue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulators.common.api import Operations, Reply, Request, created
+from simulators.common.errors import business_error
+from simulators.common.store import Record
+from simulators.erp.money import money, money_str, parse_date
+from simulators.erp.records import source_ref, stale_version
+
+operations = Operations()
+
+
+def record_estimate(request: Request, contract: Record, eac: str, effective_date: str, body: dict[str, Any]) -> Record:
+    """Keep an estimate at completion in the contract's EAC history."""
+    return request.store.insert("estimates", {"contract_id": contract["id"], "eac": eac,
+                                              "effective_date": effective_date, "currency": contract["currency"],
+                                              **source_ref(body)})
+
+
+def estimates_of(request: Request, contract_id: str) -> list[Record]:
+    """Return a contract's EAC history in the order it was recorded."""
+    return request.store.where("estimates", lambda estimate: estimate["contract_id"] == contract_id)
+
+
+@operations("listCostActuals")
+def list_cost_actuals(request: Request) -> Reply:
+    """List a contract's cost actuals."""
+    contract = request.store.get("contracts", request.path["contract_id"])
+    return request.page(request.store.where("cost_actuals", lambda actual: actual["contract_id"] == contract["id"]))
+
+
+@operations("postCostActual")
+def post_cost_actual(request: Request) -> Reply:
+    """Post a period's cumulative cost; a newer source version replaces the period's figure."""
+    body = request.body
+    contract = request.store.get("contracts", request.path["contract_id"])
+    existing = request.store.first("cost_actuals", lambda actual: actual["contract_id"] == contract["id"]
+                                   and actual["period"] == body["period"])
+    fields = {"cumulative_cost": money_str(body["cumulative_cost"]), **source_ref(body)}
+    if existing is None:
+        actual = request.store.insert("cost_actuals", {"contract_id": contract["id"], "period": body["period"],
+                                                       "currency": contract["currency"], **fields})
+    else:
+        if body["source_version"] <= existing["source_version"]:
+            raise stale_version("cost actual", existing["id"], existing["source_version"], body["source_version"])
+        actual = request.store.update("cost_actuals", existing["id"], fields)
+    request.emit("erp.cost_actual.posted", actual)
+    return created(actual, f"/contracts/{contract['id']}/cost-actuals")
+
+
+@operations("postEstimateAtCompletion")
+def post_estimate_at_completion(request: Request) -> Reply:
+    """Revise a cost-to-cost contract's estimate at completion."""
+    body = request.body
+    contract = request.store.get("contracts", request.path["contract_id"])
+    request.check_if_match(contract)
+    parse_date(body["effective_date"], "body/effective_date")
+    if contract["revenue_policy"] != "COST_TO_COST":
+        raise business_error("invalid-revenue-policy", "Not a cost-to-cost contract",
+                             f"Contract {contract['id']} recognizes revenue {contract['revenue_policy']}; "
+                             f"an estimate at completion does not apply", field="body/eac")
+    if money(body["eac"]) <= 0:
+        raise business_error("invalid-billing-plan", "Invalid estimate", "The estimate at completion must be positive",
+                             field="body/eac")
+    eac = money_str(body["eac"])
+    contract = request.store.update("contracts", contract["id"],
+                                    {"billing_plan": {**contract["billing_plan"], "eac": eac}})
+    record_estimate(request, contract, eac, body["effective_date"], body)
+    request.emit("erp.contract.estimate_revised", contract)
+    return created(contract, f"/contracts/{contract['id']}")
