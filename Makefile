@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/firmsim serve
+	$(BIN)/firmsim run baseline
 
 serve: $(STAMP)
 	$(BIN)/firmsim serve

@@ -7,10 +7,12 @@ import secrets
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
 import click
 
+from harness.contracts_command import contracts, fuzz
 from simulators.registry import SYSTEM_KINDS
 
 EXIT_OK = 0
@@ -78,6 +80,37 @@ def serve(host: str, port_base: int, systems: str, token: str | None, admin_toke
     click.echo("stopped.")
 
 
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's own).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Report directory (default runs/<scenario>-<seed>/).")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write one JUnit file for all the scenarios here.")
+@click.option("--engine", type=click.Choice(["builtin", "none"]), default="builtin", show_default=True,
+              help="The sync engine under test; none runs the firm with no sync at all.")
+@click.option("--mode", type=click.Choice(["sim"]), default="sim", show_default=True,
+              help="sim: virtual time, systems in-process, bit-for-bit reproducible.")
+def run(scenarios: tuple[str, ...], seed: int | None, out: Path | None, junit: Path | None, engine: str,
+        mode: str) -> None:
+    """Run scenarios (library names or files) and check that the four systems still agree.
+
+    Exit code 0: every invariant holds; 1: an invariant failed; 2: bad input; 3: the run could not complete.
+    """
+    from harness.run_command import run_many
+
+    sys.exit(run_many(scenarios, seed, out, junit, engine))
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def replay(directory: Path) -> None:
+    """Rerun the run recorded in a report directory and confirm it gives the same digest."""
+    from harness.run_command import replay as replay_run
+
+    sys.exit(replay_run(directory))
+
+
 @main.group()
 def scenarios() -> None:
     """List, show and validate scenario files."""
@@ -132,6 +165,11 @@ def scenarios_validate(files: tuple[str, ...]) -> None:
         click.echo(f"ok      {scenario.source} ({scenario.name}, {scenario.start} .. {scenario.end})")
     if failed:
         sys.exit(EXIT_BAD_INPUT)
+
+
+# -- contract verification and fuzzing: harness/contracts_command.py ------------------------------
+main.add_command(contracts)
+main.add_command(fuzz)
 
 
 if __name__ == "__main__":  # pragma: no cover

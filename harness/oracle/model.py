@@ -45,6 +45,8 @@ class InvariantResult:
     id: str
     checked: int = 0
     violations: list[Violation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What the invariant could not check soundly, and why (e.g. truth lacks an input); not a failure."""
 
     @property
     def status(self) -> str:
@@ -55,7 +57,12 @@ class InvariantResult:
         """Record one violation."""
         self.violations.append(Violation(system, record_id, expected, actual, message))
 
+    def note(self, message: str) -> None:
+        """Record something left unchecked, and why."""
+        if message not in self.notes:
+            self.notes.append(message)
+
     def to_dict(self) -> dict[str, Any]:
         """Return the result as JSON."""
         return {"id": self.id, "status": self.status, "checked": self.checked,
-                "violations": [violation.to_dict() for violation in self.violations]}
+                "violations": [violation.to_dict() for violation in self.violations], "notes": list(self.notes)}

@@ -176,6 +176,11 @@ def load(name_or_path: str) -> Scenario:
     document = _with_parents(path)
     params: dict[str, Any] = _merge(_defaults(), document)
     params.pop("extends", None)
+    return from_params(params, path)
+
+
+def from_params(params: dict[str, Any], path: Path) -> Scenario:
+    """Validate fully merged parameters (e.g. a run's scenario.resolved.json) into a Scenario."""
     errors = list(_validator().iter_errors(params))
     if errors:
         lines = []

@@ -6,13 +6,15 @@ submission), an outage or a throttle makes them come back later, and a refusal i
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import httpx
-from werkzeug.test import Client
 
 RETRY_LATER_S = 1800.0
 MAX_PERSON_RETRIES = 48
@@ -63,25 +65,55 @@ def _headers(token: str, idempotency_key: str | None, if_match: str | None) -> d
 
 
 class WsgiPort:
-    """Reach a Flask app in-process (no sockets)."""
+    """Reach a Flask app in-process (no sockets): one lean WSGI environ per call."""
 
     def __init__(self, name: str, app: Any, token: str) -> None:
         self.name = name
         self.token = token
-        self._client = Client(app)
+        self.app = app
         self.calls = 0
+
+    def _environ(self, method: str, path: str, params: dict[str, Any] | None, data: bytes,
+                 idempotency_key: str | None, if_match: str | None) -> dict[str, Any]:
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path,
+            "QUERY_STRING": urlencode(params, doseq=True) if params else "",
+            "SERVER_NAME": "localhost", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(data),
+            "wsgi.errors": sys.stderr, "wsgi.multithread": False, "wsgi.multiprocess": False,
+            "wsgi.run_once": False, "HTTP_HOST": "localhost", "HTTP_AUTHORIZATION": f"Bearer {self.token}",
+        }
+        if data:
+            environ["CONTENT_TYPE"] = "application/json"
+            environ["CONTENT_LENGTH"] = str(len(data))
+        if idempotency_key:
+            environ["HTTP_IDEMPOTENCY_KEY"] = idempotency_key
+        if if_match:
+            environ["HTTP_IF_MATCH"] = if_match
+        return environ
 
     def call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
              idempotency_key: str | None = None, if_match: str | None = None) -> ApiResult:
         """Send one request through the WSGI app."""
         self.calls += 1
-        response = self._client.open(path, method=method, query_string=params, json=body,
-                                     headers=_headers(self.token, idempotency_key, if_match))
-        data = response.get_data()
-        if response.headers.get("Firmsim-Lost-Response") == "true":
+        data = json.dumps(body).encode() if body is not None else b""
+        answer: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            answer["status"] = int(status.split(" ", 1)[0])
+            answer["headers"] = dict(headers)
+
+        chunks = self.app(self._environ(method, path, params, data, idempotency_key, if_match), start_response)
+        try:
+            payload = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        headers: dict[str, str] = answer["headers"]
+        if headers.get("Firmsim-Lost-Response") == "true":
             return ApiResult(0, None, {})
-        parsed = json.loads(data) if data else None
-        return ApiResult(response.status_code, parsed, dict(response.headers))
+        return ApiResult(answer["status"], json.loads(payload) if payload else None, headers)
 
 
 class HttpPort:

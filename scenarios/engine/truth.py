@@ -36,7 +36,7 @@ class Truth:
         self._facts: list[Fact] = []
         self._by_kind: dict[str, list[Fact]] = {}
 
-    def record(self, kind: str, at: str, **data: Any) -> Fact:
+    def record(self, kind: str, at: str, /, **data: Any) -> Fact:
         """Append one fact; its fields must be exactly those of its kind (scenarios.engine.facts)."""
         expected = FACT_FIELDS.get(kind)
         if expected is None:

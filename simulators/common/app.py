@@ -153,6 +153,10 @@ def _parameters(
                 query[param.name] = param.schema["default"]
             continue
         value = _coerce(param, raw) if param.location == "query" else raw
+        if param.location == "path" and not param.validator.is_valid(value):
+            # an id that cannot exist names no record: 404, as for any unknown id
+            raise ApiProblem(404, "not-found", "Not found", f"{param.name} {raw!r} is not an id this API issues",
+                             field=param.name)
         _check(param.validator, value, param.name)
         {"path": path, "query": query, "header": headers}[param.location][param.name] = value
     for name in ("If-Match", "traceparent"):

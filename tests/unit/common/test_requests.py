@@ -26,10 +26,10 @@ def test_malformed_json_is_400_not_500(api: ToyApi) -> None:
     assert response.get_json()["field"] == "body"
 
 
-def test_path_id_that_breaks_the_spec_is_400(api: ToyApi) -> None:
+def test_path_id_that_cannot_exist_is_404_naming_the_parameter(api: ToyApi) -> None:
     response = api.get("/widgets/not-an-id")
 
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert response.get_json()["field"] == "widget_id"
 
 

@@ -1,0 +1,155 @@
+"""AR ties out: per invoice, per customer and against truth.
+
+- Per invoice: `credited_total` is the sum of its credit memos, `amount_paid` the sum of the
+  payments applied to it, `open_amount` = total - credited - paid (never below zero).
+- Documents against truth: every invoice is one a billing run in truth produced (and each of those
+  exists); every payment is one a customer made in truth, for its customer, amount and currency
+  (and each of those exists).
+- Per customer and currency: open AR = invoices - credit memos - cash received, where the invoices
+  are truth's, the cash is truth's payments (for a payment in another currency, the ERP's converted
+  amount net of its FX difference: truth has no FX rates), and the ERP's side is the open amounts of
+  its invoices minus the unapplied cash of its payments. A credit balance the ERP does not show
+  (e.g. an invoice credited after it was paid) is a violation.
+
+ERP payment records are read as {id, customer_id, currency, amount, converted_amount (ledger
+currency; defaults to amount), applications: [{invoice_id, amount | applied}], unapplied_amount,
+fx_difference} (the last three default to nothing, zero and zero).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from harness.oracle.evidence import Evidence
+from harness.oracle.model import InvariantResult
+from harness.oracle.systems import Record
+from harness.oracle.values import ZERO, decimal, money_text, same_money
+
+
+def applications(payment: Record) -> list[tuple[str, Decimal]]:
+    """Return (invoice id, amount applied in the ledger currency) of a payment."""
+    applied = []
+    for item in payment.get("applications") or []:
+        if isinstance(item, dict):
+            amount = item.get("amount", item.get("applied", item.get("applied_amount", "0")))
+            applied.append((str(item.get("invoice_id")), decimal(amount, f"{payment.get('id')}/applications")))
+    return applied
+
+
+def _amount(record: Record, name: str, default: str = "0") -> Decimal:
+    value = record.get(name)
+    return decimal(default if value is None else value, f"{record.get('id')}/{name}")
+
+
+def _check_invoices(result: InvariantResult, evidence: Evidence) -> None:
+    erp = evidence.systems.erp
+    credits: dict[str, Decimal] = {}
+    for memo in erp.all("credit_memos"):
+        credits[str(memo.get("invoice_id"))] = credits.get(str(memo.get("invoice_id")), ZERO) + _amount(memo, "total")
+    paid: dict[str, Decimal] = {}
+    for payment in erp.all("payments"):
+        for invoice_id, amount in applications(payment):
+            paid[invoice_id] = paid.get(invoice_id, ZERO) + amount
+    for invoice in erp.all("invoices"):
+        result.checked += 1
+        invoice_id = str(invoice.get("id"))
+        credited, received = credits.get(invoice_id, ZERO), paid.get(invoice_id, ZERO)
+        expected = [money_text(credited), money_text(received),
+                    money_text(max(_amount(invoice, "total") - credited - received, ZERO))]
+        actual = [invoice.get("credited_total"), invoice.get("amount_paid"), invoice.get("open_amount")]
+        if not all(same_money(have, decimal(want or "0")) for want, have in zip(expected, actual, strict=True)):
+            result.violate("erp", invoice_id, expected, actual,
+                           "invoice [credited_total, amount_paid, open_amount] do not tie to its credit memos and "
+                           "payments")
+
+
+def _check_documents(result: InvariantResult, evidence: Evidence) -> None:
+    erp, truth = evidence.systems.erp, evidence.truth
+    invoices = erp.by_id("invoices")
+    produced = {invoice_id: run for run in truth.billing_runs for invoice_id in run.invoice_ids}
+    for invoice_id, run in sorted(produced.items()):
+        if invoice_id not in invoices:
+            result.violate("erp", invoice_id, "an invoice", None, f"billing run {run.billing_run_id} produced it; "
+                           "the ERP does not have it")
+    for invoice_id in invoices:
+        if invoice_id not in produced:
+            result.violate("erp", invoice_id, "no invoice", invoices[invoice_id].get("total"),
+                           "invoice produced by no billing run in truth")
+    payments = erp.by_id("payments")
+    made = {payment.payment_id: payment for payment in truth.payments}
+    for payment_id, fact in sorted(made.items()):
+        result.checked += 1
+        record = payments.get(payment_id)
+        expected = [fact.customer_id, money_text(fact.amount), fact.currency]
+        actual = None if record is None else [record.get("customer_id"), record.get("amount"), record.get("currency")]
+        if actual is None or actual[0] != expected[0] or actual[2] != expected[2] or not same_money(
+                actual[1], fact.amount):
+            result.violate("erp", payment_id, expected, actual, "payment [customer, amount, currency] differs from "
+                           "what the customer paid")
+    for payment_id, record in sorted(payments.items()):
+        if payment_id not in made:
+            result.violate("erp", payment_id, "no payment", record.get("amount"), "payment no customer made in truth")
+
+
+def _check_customers(result: InvariantResult, evidence: Evidence) -> None:
+    erp, truth = evidence.systems.erp, evidence.truth
+    expected: dict[tuple[str, str], Decimal] = {}
+    actual: dict[tuple[str, str], Decimal] = {}
+    invoices = erp.by_id("invoices")
+    truth_invoices = {invoice_id for run in truth.billing_runs for invoice_id in run.invoice_ids}
+    for invoice_id in sorted(truth_invoices):
+        invoice = invoices.get(invoice_id)
+        if invoice is not None:
+            key = (str(invoice.get("customer_id")), str(invoice.get("currency")))
+            expected[key] = expected.get(key, ZERO) + _amount(invoice, "total")
+    for memo in erp.all("credit_memos"):
+        if memo.get("invoice_id") in truth_invoices:
+            key = (str(memo.get("customer_id")), str(memo.get("currency")))
+            expected[key] = expected.get(key, ZERO) - _amount(memo, "total")
+    payments = erp.by_id("payments")
+    converted_by_erp: list[str] = []
+    for fact in truth.payments:
+        invoice = invoices.get(fact.invoice_id) or {}
+        currency = str(invoice.get("currency", fact.currency))
+        cash = fact.amount
+        if fact.currency != currency:
+            record = payments.get(fact.payment_id) or {}
+            converted = _amount(record, "converted_amount", str(record.get("amount", "0")))
+            cash = converted - _amount(record, "fx_difference")
+            converted_by_erp.append(fact.payment_id)
+        key = (fact.customer_id, currency)
+        expected[key] = expected.get(key, ZERO) - cash
+    if converted_by_erp:
+        result.note(f"{len(converted_by_erp)} payments in another currency than their invoice's are taken at the "
+                    f"ERP's converted amount (truth has no FX rates): {', '.join(converted_by_erp[:5])}"
+                    + (" ..." if len(converted_by_erp) > 5 else ""))
+    hidden: dict[tuple[str, str], Decimal] = {}
+    for invoice in erp.all("invoices"):
+        key = (str(invoice.get("customer_id")), str(invoice.get("currency")))
+        actual[key] = actual.get(key, ZERO) + _amount(invoice, "open_amount")
+        owed_back = _amount(invoice, "credited_total") + _amount(invoice, "amount_paid") - _amount(invoice, "total")
+        if owed_back > 0:
+            hidden[key] = hidden.get(key, ZERO) + owed_back
+    for payment in erp.all("payments"):
+        currencies = {currency for customer, currency in actual if customer == payment.get("customer_id")}
+        currency = currencies.pop() if len(currencies) == 1 else str(payment.get("currency"))
+        key = (str(payment.get("customer_id")), currency)
+        actual[key] = actual.get(key, ZERO) - _amount(payment, "unapplied_amount")
+    for key in sorted(set(expected) | set(actual)):
+        result.checked += 1
+        want, have = expected.get(key, ZERO), actual.get(key, ZERO)
+        if want != have:
+            why = (f"; the ERP hides a credit balance of {money_text(hidden[key])}: invoices credited after they "
+                   "were paid show nothing open and nothing owed back" if have - want == hidden.get(key) else "")
+            result.violate("erp", key[0], money_text(want), money_text(have),
+                           f"open AR of customer {key[0]} in {key[1]} (invoices - credits - payments per truth vs "
+                           f"open invoices - unapplied cash in the ERP){why}")
+
+
+def ar_ties_out(evidence: Evidence) -> InvariantResult:
+    """Open AR = invoices - credits - payments, per invoice and per customer, and equal to truth."""
+    result = InvariantResult("ar-ties-out")
+    _check_invoices(result, evidence)
+    _check_documents(result, evidence)
+    _check_customers(result, evidence)
+    return result

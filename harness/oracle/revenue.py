@@ -1,0 +1,152 @@
+"""Revenue matches policy: each contract's cumulative revenue at its legal entity's last revenue run,
+recomputed from truth with the oracle's own ASC 606 calculator, to the cent.
+
+Scope and tolerance:
+- Compared: cumulative revenue to the end of the last run's period (so every earlier period is
+  covered, since period revenue is the difference of cumulative figures), and, where the ERP
+  states them, the contract asset, contract liability and unbilled receivable (R6) against its own
+  billing to that date (invoices net of tax minus credit memos, dated on or before the period end).
+- Tolerance: none. Both sides are rounded half up to the cent and must be equal.
+- Periods after the last run are not yet run: nothing is expected of them. A deal with revenue
+  expected at the last run and no ERP figure for it (or no ERP contract at all: named by its
+  opportunity) is a violation; with nothing expected (e.g. not started) a missing figure is fine.
+  A deal with several contracts is left to opportunity-to-project.
+- Inputs are the facts known before the run started: work approved later lands in a later run.
+  Facts recorded less than truth_view.SETTLE before the run may still have been in flight: the
+  figure without them is accepted too.
+- Not checked (reported as notes): contracts truth cannot measure soundly - no estimate at
+  completion yet, labour or expenses in another currency (truth has no FX rates), a change order
+  accounted for as a separate contract on a cost-to-cost contract (truth does not say which
+  hours belong to it), a cancellation effective by the period end.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from harness.oracle import asc606
+from harness.oracle.asc606 import POLICY_OF_MODEL, CalculationGap, ModificationKind, Policy
+from harness.oracle.evidence import Evidence
+from harness.oracle.model import InvariantResult
+from harness.oracle.revenue_inputs import (
+    Figure,
+    approved_values,
+    cost_to_cost_measure,
+    erp_figures,
+    estimates,
+    labour_costs,
+    modifications,
+    position_fields,
+    retainer_terms,
+)
+from harness.oracle.systems import Record
+from harness.oracle.truth_facts import Deal, RevenueRun
+from harness.oracle.values import ZERO, decimal, money_text, period_end
+
+
+def expected_revenue(evidence: Evidence, deal: Deal, run: RevenueRun, before: int) -> Decimal:
+    """Return a deal's cumulative revenue to the end of a run's period from the facts recorded before `before`.
+
+    Raise CalculationGap when truth cannot determine it.
+    """
+    truth = evidence.truth
+    as_of = period_end(run.period)
+    cancellation = truth.cancellations.get(deal.opportunity_id)
+    if cancellation is not None and cancellation.sequence < run.sequence and cancellation.effective <= as_of:
+        raise CalculationGap(f"cancelled effective {cancellation.effective.isoformat()}; revenue on termination "
+                             "is not modelled")
+    changes = modifications(truth, deal, before)
+    policy = POLICY_OF_MODEL[deal.billing_model]
+    if policy is Policy.RIGHT_TO_INVOICE:
+        capped = deal.billing_model == "CAPPED_TM"
+        return asc606.right_to_invoice(approved_values(truth, deal, before), as_of,
+                                       deal.cap_amount if capped else None, changes if capped else ())
+    if policy is Policy.STRAIGHT_LINE:
+        retainer, lump_sums = retainer_terms(truth, deal, before)
+        return asc606.straight_line(retainer, as_of, lump_sums)
+    if any(c.kind is ModificationKind.SEPARATE_CONTRACT and c.effective <= as_of for c in changes):
+        raise CalculationGap("a change order is a separate contract and truth does not attribute its cost")
+    return asc606.cost_to_cost(deal.amount, labour_costs(truth, deal, before), estimates(truth, deal, before), as_of,
+                               changes)
+
+
+def billed_to(evidence: Evidence, contract_id: str, as_of: date) -> Decimal:
+    """Return what the ERP billed a contract up to a date: invoices net of tax minus credit memos."""
+    erp = evidence.systems.erp
+    cutoff = as_of.isoformat()
+    invoiced = sum((decimal(i.get("net_total", "0")) for i in erp.where("invoices", contract_id=contract_id)
+                    if str(i.get("invoice_date", "")) <= cutoff), ZERO)
+    credited = sum((decimal(c.get("net_total", "0")) for c in erp.where("credit_memos", contract_id=contract_id)
+                    if str(c.get("credit_date", "")) <= cutoff), ZERO)
+    return invoiced - credited
+
+
+def _figure_at(figures: dict[tuple[str, date], list[Figure]], contract_id: str, run: RevenueRun) -> Figure | None:
+    found = figures.get((contract_id, period_end(run.period)), [])
+    of_run = [figure for figure in found if figure.run_id == run.revenue_run_id]
+    if of_run:
+        return of_run[-1]
+    return found[-1] if found else None
+
+
+def _check_contract(result: InvariantResult, evidence: Evidence, deal: Deal, contract: Record | None, run: RevenueRun,
+                    figures: dict[tuple[str, date], list[Figure]]) -> None:
+    contract_id = deal.opportunity_id if contract is None else str(contract.get("id"))
+    policy = POLICY_OF_MODEL[deal.billing_model]
+    if contract is not None and contract.get("revenue_policy") not in (None, policy.value):
+        result.violate("erp", contract_id, policy.value, contract.get("revenue_policy"),
+                       f"{deal.billing_model} deal {deal.opportunity_id} recognized under another policy (truth "
+                       "records no point-in-time deals)")
+        return
+    try:
+        expected = expected_revenue(evidence, deal, run, run.sequence)
+        settled = expected_revenue(evidence, deal, run, evidence.truth.settled_before(run.sequence))
+    except CalculationGap as gap:
+        result.note(f"{contract_id} ({deal.opportunity_id}) not checked at {run.revenue_run_id}: {gap}")
+        return
+    result.checked += 1
+    figure = _figure_at(figures, contract_id, run)
+    as_of = period_end(run.period)
+    if figure is None:
+        if expected != 0 and settled != 0:
+            result.violate("erp", contract_id, money_text(expected), None,
+                           f"no revenue for {deal.opportunity_id} at run {run.revenue_run_id} ({run.period})")
+        return
+    if figure.cumulative_revenue == settled != expected:
+        expected = settled
+    if figure.cumulative_revenue != expected:
+        also = "" if settled == expected else f" (or {money_text(settled)} without the facts still settling)"
+        if policy is Policy.COST_TO_COST:
+            stated = figure.measure
+            also += (f"; {cost_to_cost_measure(evidence.truth, deal, run.sequence, as_of)}, ERP: cost "
+                     f"{stated.get('cumulative_cost')} / EAC {stated.get('estimate_at_completion')}")
+        result.violate("erp", figure.record_id, money_text(expected), money_text(figure.cumulative_revenue),
+                       f"cumulative revenue of {contract_id} ({deal.billing_model}, {deal.opportunity_id}) to "
+                       f"{as_of.isoformat()}{also}")
+    stated = position_fields(figure)
+    if stated:
+        position = asc606.position(policy, expected, billed_to(evidence, contract_id, as_of))
+        wanted = {name: money_text(getattr(position, name)) for name in stated}
+        actual = {name: money_text(value) for name, value in stated.items()}
+        if wanted != actual:
+            result.violate("erp", figure.record_id, wanted, actual,
+                           f"contract position of {contract_id} at {as_of.isoformat()} (R6)")
+
+
+def revenue_matches_policy(evidence: Evidence) -> InvariantResult:
+    """Each contract's revenue at its entity's last revenue run equals the oracle's ASC 606 figure."""
+    result = InvariantResult("revenue-matches-policy")
+    figures: dict[tuple[str, date], list[Figure]] = {}
+    for figure in erp_figures(evidence.systems.erp):
+        figures.setdefault((figure.contract_id, figure.period_end), []).append(figure)
+    delivered = evidence.truth.delivered_deals()
+    for entity in sorted({deal.legal_entity for deal in delivered}):
+        run = evidence.truth.last_revenue_run(entity)
+        if run is None:
+            result.note(f"no revenue run for {entity} in truth; its revenue is not checked")
+            continue
+        for deal in delivered:
+            if deal.legal_entity == entity and len(evidence.systems.contracts_of(deal.opportunity_id)) <= 1:
+                _check_contract(result, evidence, deal, evidence.contract_of(deal), run, figures)
+    return result

@@ -1,0 +1,105 @@
+"""`firmsim run` and `firmsim replay`: run scenarios, print the summary, write the reports, set the exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from harness.report.junit import write_junit
+from harness.report.summary import summary_lines
+from harness.runner.sim import Progress, RunFailedError, simulate
+from scenarios.engine.config import Scenario, ScenarioError, from_params, load
+
+EXIT_OK, EXIT_INVARIANT_FAILED, EXIT_BAD_INPUT, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
+PLAIN_PROGRESS_EVERY_DAYS = 7
+
+
+class _Display:
+    """A progress bar on a terminal, plain lines otherwise."""
+
+    def __init__(self, label: str, days: int) -> None:
+        self.interactive = sys.stderr.isatty()
+        self.label = label
+        self.days = days
+        self._bar: Any = None
+        if self.interactive:
+            self._bar = click.progressbar(length=days, label=label, file=sys.stderr, show_pos=True,
+                                          item_show_func=lambda text: text)
+            self._bar.__enter__()
+
+    def __call__(self, progress: Progress) -> None:
+        text = f"{progress.date}  events {progress.events}  exceptions {progress.exceptions}"
+        if self._bar is not None:
+            self._bar.update(1, text)
+        elif progress.day % PLAIN_PROGRESS_EVERY_DAYS == 0 or progress.day == progress.days:
+            click.echo(f"{self.label}: day {progress.day}/{progress.days} {text}", err=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
+def execute(scenario: Scenario, seed: int, engine: str, out_dir: Path) -> dict[str, Any]:
+    """Run one scenario, write its reports, print its summary; return its report."""
+    from harness.report.build import build_report, write_reports
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ledger_path = out_dir / "ledger.db"
+    if ledger_path.exists():
+        ledger_path.unlink()
+    display = _Display(f"{scenario.name} seed={seed}", scenario.days)
+    try:
+        run = simulate(scenario, seed=seed, engine=engine, ledger_path=ledger_path if engine == "builtin" else None,
+                       on_progress=display)
+    finally:
+        display.close()
+    report = build_report(run)
+    write_reports(report, run, out_dir)
+    for line in summary_lines(report, str(out_dir)):
+        click.echo(line)
+    return report
+
+
+def run_many(names: tuple[str, ...], seed: int | None, out: Path | None, junit: Path | None, engine: str) -> int:
+    """Run each scenario; return the exit code of the whole invocation."""
+    try:
+        scenarios = [load(name) for name in names]
+    except ScenarioError as error:
+        click.echo(f"firmsim run: {error}", err=True)
+        return EXIT_BAD_INPUT
+    reports = []
+    for scenario in scenarios:
+        run_seed = scenario.seed if seed is None else seed
+        if out is None:
+            out_dir = Path("runs") / f"{scenario.name}-{run_seed}"
+        else:
+            out_dir = out / f"{scenario.name}-{run_seed}" if len(scenarios) > 1 else out
+        try:
+            reports.append(execute(scenario, run_seed, engine, out_dir))
+        except RunFailedError as error:
+            click.echo(f"firmsim run: {scenario.name} could not complete: {error}", err=True)
+            return EXIT_COULD_NOT_RUN
+    if junit is not None:
+        write_junit(reports, junit)
+    return EXIT_OK if all(report["verdict"] == "pass" for report in reports) else EXIT_INVARIANT_FAILED
+
+
+def replay(directory: Path) -> int:
+    """Rerun the run recorded in a report directory and confirm the digest."""
+    try:
+        recorded = json.loads((directory / "report.json").read_text(encoding="utf-8"))
+        params = json.loads((directory / "scenario.resolved.json").read_text(encoding="utf-8"))
+        scenario = from_params(params, directory / "scenario.resolved.json")
+    except (OSError, ValueError, KeyError) as error:
+        click.echo(f"firmsim replay: {directory} is not a run directory ({error})", err=True)
+        return EXIT_BAD_INPUT
+    report = execute(scenario, int(recorded["seed"]), recorded["engine"], directory / "replay")
+    if report["digest"] != recorded["digest"]:
+        click.echo(f"DIFFERENT digest: recorded {recorded['digest']}, replayed {report['digest']}")
+        return EXIT_INVARIANT_FAILED
+    click.echo(f"same digest {report['digest']}: the run reproduces exactly")
+    return EXIT_OK if report["verdict"] == "pass" else EXIT_INVARIANT_FAILED

@@ -1,0 +1,1 @@
+"""Runners: simulated (in-process, virtual time) and, later, live."""

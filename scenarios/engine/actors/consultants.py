@@ -1,0 +1,188 @@
+"""Consultants: a weekly timesheet (on Friday, or a few days late), expenses, vacations and sick days.
+
+Each person works the hours of their bookings, day by day, with the scenario's daily variation;
+days off are not booked; returned and reopened entries are corrected and submitted again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from scenarios.engine.state import Assignment, Expense, TimeEntry, Worker
+from scenarios.engine.values import (
+    bounded_gauss,
+    chance,
+    is_workday,
+    monday_of,
+    money,
+    poisson,
+    quarter_hours,
+    text,
+    weighted,
+    workdays,
+)
+
+if TYPE_CHECKING:
+    from scenarios.engine.firm import Firm
+
+Process = Generator[simpy.Event, Any, Any]
+NON_BILLABLE_SHARE = 0.02
+VACATION_DAYS = {"US01": 15, "UK01": 25, "DE01": 28}
+SICK_DAYS_PER_YEAR = 5.0
+EXPENSE_CATEGORIES = {"TRAVEL": 0.35, "MEALS": 0.3, "LODGING": 0.25, "SOFTWARE": 0.05, "OTHER": 0.05}
+
+
+def _stream(firm: Firm, worker: Worker) -> Any:
+    return firm.rng(f"consultant:{worker.worker_id}")
+
+
+def _day_hours(firm: Firm, rng: Any, assignment: Assignment) -> Decimal:
+    daily = firm.params["delivery"]["daily_hours"]
+    full_day = float(assignment.hours_per_week) / 5
+    worked = bounded_gauss(rng, float(daily["mean"]), float(daily["sd"]), 1.0, 12.0) / 8 * full_day
+    return quarter_hours(min(worked, 12.0))
+
+
+def week_entries(firm: Firm, worker: Worker, days: list[date]) -> list[tuple[Assignment, date, Decimal, bool]]:
+    """Return what a person worked in some days: (assignment, day, hours, billable)."""
+    rng = _stream(firm, worker)
+    worked = []
+    for day in days:
+        if day in worker.days_off or not worker.employed_on(day):
+            continue
+        for assignment in worker.assignments:
+            if assignment.covers(day) and assignment.project.works_on(day) and assignment.hours_per_week > 0:
+                hours = _day_hours(firm, rng, assignment)
+                if hours > 0:
+                    worked.append((assignment, day, hours, not chance(rng, NON_BILLABLE_SHARE)))
+    return worked
+
+
+def submit_timesheet(firm: Firm, worker: Worker, week: date, days: list[date]) -> Process:
+    """Send a week of time in one request (created and submitted), then tell the approvers."""
+    worked = week_entries(firm, worker, days)
+    if not worked:
+        return
+    body = {"resource_id": worker.worker_id, "week_start": week.isoformat(), "submit": True,
+            "entries": [{"project_id": a.project.project_id, "date": day.isoformat(), "hours": text(hours),
+                         "billable": billable} for a, day, hours, billable in worked]}
+    result = yield from firm.call("psa", "POST", "/timesheets", body=body, purpose="timesheet")
+    if not result.ok:
+        return
+    for item in result.body["results"]:
+        assignment, day, hours, billable = worked[item["index"]]
+        if item["status"] == 201:
+            entry = TimeEntry(item["id"], assignment, day, hours, billable)
+            assignment.project.time_inbox.append(entry)
+        else:
+            problem = item.get("problem") or {}
+            firm.failures[("psa", "/timesheets[entry]", int(item["status"]), str(problem.get("type", "")))] += 1
+
+
+def resubmit(firm: Firm, entry: TimeEntry, correct_hours: bool) -> Process:
+    """Correct a returned or reopened entry and submit it again."""
+    path = f"/time-entries/{entry.entry_id}"
+    if correct_hours:
+        rng = _stream(firm, entry.assignment.worker)
+        hours = max(Decimal("0.25"), entry.hours + quarter_hours(rng.choice((-2.0, -1.0, -0.5, 0.5, 1.0))))
+        result = yield from firm.call("psa", "PATCH", path, body={"hours": text(hours)})
+        if result.ok:
+            entry.hours = money(result.body["hours"])
+    else:
+        yield from firm.call("psa", "PATCH", path, body={"notes": "Corrected task description"})
+    result = yield from firm.call("psa", "POST", f"{path}/submit", purpose="time-submit")
+    if result.ok:
+        entry.status = "SUBMITTED"
+        entry.revision = int(result.body["revision"])
+        entry.assignment.project.time_inbox.append(entry)
+
+
+def _expenses(firm: Firm, worker: Worker, worked: list[tuple[Assignment, date]]) -> Process:
+    rng = _stream(firm, worker)
+    delivery = firm.params["delivery"]
+    for _ in range(poisson(rng, float(delivery["expenses_per_consultant_week"]))):
+        assignment, day = worked[int(rng.random() * len(worked))]
+        amount = money(rng.uniform(float(delivery["expense_amount"]["min"]), float(delivery["expense_amount"]["max"])))
+        currency = assignment.project.deal.plan.currency
+        billable = chance(rng, 0.85)
+        body = {"resource_id": worker.worker_id, "project_id": assignment.project.project_id,
+                "date": day.isoformat(), "category": weighted(rng, EXPENSE_CATEGORIES), "amount": str(amount),
+                "currency": currency, "receipt": chance(rng, 0.95), "billable": billable}
+        created = yield from firm.call("psa", "POST", "/expenses", body=body, purpose="expense", expect=(422,))
+        if not created.ok:
+            continue
+        submitted = yield from firm.call("psa", "POST", f"/expenses/{created.body['id']}/submit",
+                                         purpose="expense-submit")
+        if submitted.ok:
+            assignment.project.expense_inbox.append(
+                Expense(created.body["id"], assignment, day, amount, currency, billable))
+
+
+def _submission_time(firm: Firm, worker: Worker, last_day: date) -> float:
+    rng = _stream(firm, worker)
+    moment = firm.at(last_day, 15.5 + rng.random() * 3)
+    if (worker.termination_date is None or last_day < worker.termination_date) and chance(
+            rng, float(firm.params["delivery"]["late_submission_rate"])):
+        late_days = rng.choice((3, 4, 5))
+        moment = firm.at(last_day + timedelta(days=late_days), 9 + rng.random() * 8)
+    return moment
+
+
+def consultant(env: simpy.Environment, firm: Firm, worker: Worker) -> Process:
+    """Work week after week: book time on Friday (or late), file expenses, plan time off."""
+    env.process(time_off(env, firm, worker))
+    week = monday_of(max(worker.hire_date, firm.today))
+    while week <= firm.period_end:
+        last_day = week + timedelta(days=4)
+        if worker.termination_date is not None:
+            if worker.termination_date < week:
+                return
+            last_day = min(last_day, worker.termination_date)
+        yield env.timeout(max(0.0, _submission_time(firm, worker, last_day) - float(env.now)))
+        days = workdays(week, last_day)
+        yield from submit_timesheet(firm, worker, week, days)
+        worked = [(a, day) for day in days for a in worker.assignments
+                  if a.covers(day) and a.project.works_on(day) and day not in worker.days_off]
+        if worked:
+            yield from _expenses(firm, worker, worked)
+        week += timedelta(days=7)
+
+
+def _request_off(firm: Firm, worker: Worker, start: date, end: date, kind: str) -> Process:
+    body = {"start_date": start.isoformat(), "end_date": end.isoformat(), "kind": kind}
+    requested = yield from firm.call("hcm", "POST", f"/workers/{worker.worker_id}/time-off", body=body,
+                                     purpose="time-off", expect=(409, 422))
+    if not requested.ok:
+        return
+    approved = yield from firm.call("hcm", "POST", f"/time-off/{requested.body['id']}/approve",
+                                    body={"comment": "Approved"}, purpose="time-off-approve")
+    if approved.ok:
+        worker.days_off.update(day for day in workdays(start, end))
+
+
+def time_off(env: simpy.Environment, firm: Firm, worker: Worker) -> Process:
+    """Ask for vacation a few weeks ahead and report sick days, as the year goes."""
+    rng = firm.rng(f"time-off:{worker.worker_id}")
+    vacation_rate = VACATION_DAYS[worker.legal_entity] / 260 / 4.0
+    sick_rate = SICK_DAYS_PER_YEAR / 260
+    day = max(worker.hire_date, firm.today)
+    while day <= firm.period_end:
+        if worker.termination_date is not None and day >= worker.termination_date:
+            return
+        if is_workday(day) and day not in worker.days_off:
+            if chance(rng, sick_rate):
+                yield firm.until(day, 8.5)
+                yield from _request_off(firm, worker, day, day, "SICK")
+            elif chance(rng, vacation_rate):
+                yield firm.until(day, 11)
+                start = day + timedelta(days=int(rng.uniform(14, 42)))
+                length = rng.choice((1, 2, 3, 5, 5, 8, 10))
+                end = start + timedelta(days=length + 2 * (length // 5))
+                if worker.termination_date is None or end < worker.termination_date:
+                    yield from _request_off(firm, worker, start, end, "VACATION")
+        day += timedelta(days=1)

@@ -1,0 +1,143 @@
+"""Billing to revenue and cash: what the ERP invoiced, credited and collected goes back to the CRM
+opportunity (`setOpportunityBillingStatus`) and the PSA project (`setProjectBillingStatus`) of each
+deal, and the customer's receivables and credit hold to its CRM accounts (`setAccountArStatus`).
+
+Events: `erp.invoice.{posted,reversed}`, `erp.credit_memo.posted`, `erp.payment.*` (received, applied),
+`erp.customer.{credit_hold_set,credit_hold_released}`, keyed per ERP customer
+(`erp-customer:<id>`), since a payment or a hold touches every deal of its customer.
+
+Each event re-reads the ERP's current figures (the customer, its invoices, its aging line) and
+writes them whole, so the targets converge on the ERP's latest state whatever the order events
+arrive in; handling is serialized per customer, so the figures written never go back in time.
+Version-aware on top: an event whose record (invoice, credit memo, payment, customer) is at a version
+already applied is skipped, so a late or replayed older event never triggers a write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from syncengine.domain import BusinessException, MalformedEvent
+from syncengine.domain.messages import SourceEvent
+from syncengine.domain.work import ArStatus, BillingStatus, CreditMemo, Invoice
+from syncengine.flows.time_expense_billing import ERP
+from syncengine.mapping import erp_billing, psa_work
+from syncengine.mapping.psa_work import Fields
+from syncengine.ports import Ports
+from syncengine.runtime.registry import Flow, Handler
+
+CRM = "crm"
+PSA = "psa"
+PAGE_LIMIT = 500
+
+
+def handle_document_changed(message: SourceEvent, ports: Ports) -> None:
+    """An invoice or credit memo was posted or reversed: refresh its deal and its customer's AR."""
+    if _stale(message, ports):
+        return
+    document: Invoice | CreditMemo = (erp_billing.invoice(message.data) if message.type.startswith("erp.invoice.")
+                                      else erp_billing.credit_memo(message.data))
+    if ports.ledger.canonical_key("contract", ERP, document.contract_id) is None:
+        raise BusinessException("unknown-contract", f"ERP contract {document.contract_id} ({message.type} "
+                                                    f"{message.subject}) is linked to no deal")
+    _refresh(ports, document.customer_id, [document.contract_id])
+
+
+def handle_payment_changed(message: SourceEvent, ports: Ports) -> None:
+    """A payment was received or applied: refresh the deals of the invoices it paid, and the AR."""
+    if _stale(message, ports):
+        return
+    payment = erp_billing.payment(message.data)
+    _refresh(ports, payment.customer_id, [], paid=payment.invoice_ids)
+
+
+def handle_credit_hold_changed(message: SourceEvent, ports: Ports) -> None:
+    """A customer's credit hold was set or released: refresh every deal of the customer, and the AR."""
+    if _stale(message, ports):
+        return
+    customer_id = Fields(message.data, f"{message.type} {message.subject}").text("id")
+    contracts = [str(contract["id"]) for contract in ports.client(ERP).pages(
+        "/contracts", {"customer_id": customer_id, "limit": PAGE_LIMIT})]
+    _refresh(ports, customer_id, [contract_id for contract_id in contracts
+                                  if ports.ledger.canonical_key("contract", ERP, contract_id) is not None])
+
+
+def _stale(message: SourceEvent, ports: Ports) -> bool:
+    """Tell whether the event's record is at a version already applied; else record this version."""
+    key = f"billing-source:{message.type.split('.')[1]}:{message.subject}"
+    if (ports.ledger.applied_version(key) or 0) >= message.source_version:
+        return True
+    ports.ledger.set_applied_version(key, message.source_version)
+    return False
+
+
+def _refresh(ports: Ports, customer_id: str, contract_ids: Iterable[str], *, paid: Iterable[str] = ()) -> None:
+    """Write the ERP's current billing status of some contracts (and of those of the `paid` invoices),
+    and the customer's AR, to CRM and PSA."""
+    erp = ports.client(ERP)
+    customer = Fields(erp.get(f"/customers/{customer_id}").body, f"ERP customer {customer_id}")
+    currency, credit_hold, now = customer.currency("currency"), customer.flag("credit_hold"), ports.now()
+    wanted, paid_ids = set(contract_ids), set(paid)
+    by_contract: dict[str, list[Invoice]] = {}
+    if wanted or paid_ids:
+        for raw in erp.pages("/invoices", {"customer_id": customer_id, "limit": PAGE_LIMIT}):
+            invoice = erp_billing.invoice(raw)
+            by_contract.setdefault(invoice.contract_id, []).append(invoice)
+            if invoice.invoice_id in paid_ids:
+                wanted.add(invoice.contract_id)
+    for contract_id in sorted(wanted):
+        invoices = by_contract.get(contract_id, [])
+        status = BillingStatus.of(invoices, invoices[0].currency if invoices else currency, credit_hold, now)
+        _write_billing_status(ports, contract_id, status)
+    report = erp.get("/receivables/aging", {"customer_id": customer_id, "as_of": now.date().isoformat()}).body
+    _write_ar_status(ports, customer_id, customer.optional_text("crm_account_id"),
+                     erp_billing.ar_status(report, customer_id, currency, credit_hold, now))
+
+
+def _write_billing_status(ports: Ports, contract_id: str, status: BillingStatus) -> None:
+    deal = ports.ledger.canonical_key("contract", ERP, contract_id)
+    if deal is None:
+        return
+    opportunity_id = ports.ledger.external_id("opportunity", CRM, deal)
+    if opportunity_id is not None:
+        ports.client(CRM).put(f"/opportunities/{opportunity_id}/billing-status",
+                              erp_billing.crm_billing_status_body(status))
+    project_id = ports.ledger.external_id("project", PSA, deal)
+    if project_id is not None:
+        ports.client(PSA).put(f"/projects/{project_id}/billing-status", psa_work.project_billing_status_body(status))
+
+
+def _write_ar_status(ports: Ports, customer_id: str, crm_account_id: str | None, status: ArStatus) -> None:
+    """Write the AR status to every CRM account billed as the customer: the CRM's own ERP links (several
+    accounts may share one ERP customer), the ledger's, and the account the customer was made from."""
+    crm = ports.client(CRM)
+    accounts = {str(account["id"]) for account in crm.pages("/accounts", {"erp_customer_number": customer_id,
+                                                                         "limit": PAGE_LIMIT})}
+    customer_key = ports.ledger.canonical_key("customer", ERP, customer_id)
+    if customer_key is not None:
+        accounts.update(entry.external_id for entry in ports.ledger.links(customer_key)
+                        if entry.kind == "account" and entry.system == CRM)
+    if crm_account_id:
+        accounts.add(crm_account_id)
+    body = erp_billing.crm_ar_status_body(status)
+    for account_id in sorted(accounts):
+        crm.put(f"/accounts/{account_id}/ar-status", body)
+
+
+def _customer_key(event: SourceEvent) -> str:
+    field = "id" if event.type.startswith("erp.customer.") else "customer_id"
+    value = event.data.get(field)
+    if not isinstance(value, str) or not value:
+        raise MalformedEvent("missing-ordering-key", f"{event.message_id} ({event.type}): data has no {field}")
+    return f"erp-customer:{value}"
+
+
+HANDLERS: dict[str, list[Handler]] = {
+    "erp.invoice.posted": [handle_document_changed],
+    "erp.invoice.reversed": [handle_document_changed],
+    "erp.credit_memo.posted": [handle_document_changed],
+    "erp.payment.*": [handle_payment_changed],
+    "erp.customer.credit_hold_set": [handle_credit_hold_changed],
+    "erp.customer.credit_hold_released": [handle_credit_hold_changed],
+}
+FLOW = Flow("billing_cash", HANDLERS, ordering_key=_customer_key)

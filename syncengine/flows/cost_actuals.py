@@ -1,0 +1,174 @@
+"""PSA cost actuals to the ERP for cost-to-cost revenue on FIXED_FEE contracts, and the PSA's estimate
+at completion to the ERP's.
+
+Events: `psa.time_entry.{approved,reopened}` and `psa.expense.{approved,reopened}` (an approval adds
+cost, a reopen takes it back) and `psa.project.estimate_changed`, keyed per project
+(`project:<id>/cost`, apart from billing so a cost problem never holds billing back).
+
+Cost: an approval or reopen dated in period P changes the cumulative cost of P and of every period
+after it, so the handler reads `getProjectCostActuals` for P up to the current period and posts each
+cumulative figure that differs from the ERP's (`postCostActual`, source version = the ERP's + 1).
+The ERP takes one figure in the contract's currency; cost the PSA holds in another (a resource
+costed in its home entity's currency) is converted at the ERP's FX rate on the period's end
+(`listFxRates`, direct else inverse), a missing rate being a business exception.
+Reading cumulative figures makes the flow order-independent and idempotent: a late or repeated event
+finds the ERP already right and posts nothing. A burst of approvals costs one read: the ledger keeps
+how far the engine had read the PSA feed when the project's last complete read began, from which
+period it read, and in which month (`cost-read-feed/from/month:<project>`); a change whose event lies
+within that feed position, dated in a period the read covered, in the same month, is already posted
+and is skipped. Projects whose contract is not cost-to-cost are skipped after one read
+of the contract (its policy never changes, so the answer is kept).
+
+Estimate: version-aware by the PSA project's version (ledger `estimate:<psa>:<project>`), so an
+older estimate never overwrites a newer one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from syncengine.domain import BusinessException, ConflictFailure
+from syncengine.domain.messages import SourceEvent
+from syncengine.domain.ordering import by_field
+from syncengine.flows.time_expense_billing import ERP, billing_terms, contract_fact, contract_of_project
+from syncengine.mapping import erp_billing, psa_work
+from syncengine.ports import Ports
+from syncengine.runtime.registry import Flow, Handler
+
+STALE_VERSION = "stale-version"
+PAGE_LIMIT = 500
+
+
+def handle_cost_changed(message: SourceEvent, ports: Ports) -> None:
+    """Post the project's cumulative cost of every period from the entry's to now that changed."""
+    entry = psa_work.work_entry(message.system, message.type, message.data)
+    if not entry.approvals:
+        return
+    contract_id = contract_of_project(ports, entry.system, entry.project_id)
+    if contract_id is None or not contract_fact(ports, contract_id, "cost-to-cost"):
+        return
+    changed_on = entry.approvals[-1].date
+    marker = f"{entry.system}:{entry.project_id}"
+    if _read_since(ports, marker, changed_on, message.sequence):
+        return
+    feed_read = _feed_position(ports, entry.system)
+    currency = billing_terms(ports, contract_id).currency
+    posted = {cost.period: cost for cost in map(erp_billing.posted_cost, ports.client(ERP).pages(
+        f"/contracts/{contract_id}/cost-actuals", {"limit": PAGE_LIMIT}))}
+    source = erp_billing.source_system(entry.system)
+    rates = _Rates(ports, currency)
+    for period in _periods(changed_on, max(changed_on, ports.now().date())):
+        answer = ports.client(entry.system).get(f"/projects/{entry.project_id}/cost-actuals", {"period": period})
+        cost = psa_work.project_cost(answer.body)
+        amount = cost.cumulative_in(currency, {code: rates.on(code, cost.period_end)
+                                               for code in cost.foreign_currencies(currency)})
+        current = posted.get(period)
+        if (current.cumulative_cost if current else 0) == amount:
+            continue
+        version = (current.source_version if current else 0) + 1
+        body = erp_billing.cost_actual_body(period, amount, currency, source, entry.project_id, version)
+        try:
+            ports.client(ERP).post(f"/contracts/{contract_id}/cost-actuals", body,
+                                   idempotency_key=ports.idempotency_key(message, f"cost:{period}:v{version}:{amount}"))
+        except ConflictFailure as error:
+            if error.reason != STALE_VERSION:
+                raise
+            # A newer figure for the period got there first; it was read later than this one.
+    if feed_read is not None:
+        for name, value in (("feed", feed_read), ("from", _month(changed_on)), ("month", _month(ports.now()))):
+            ports.ledger.set_applied_version(f"cost-read-{name}:{marker}", value)
+
+
+def _feed_position(ports: Ports, system: str) -> int | None:
+    """Return the sequence up to which the engine has read the system's feed (None if unknown).
+
+    Every event up to it was committed before the feed page holding it was read, so before any read
+    a handler makes afterwards (the feed's cursor is the last sequence read, `_common.yaml` /events).
+    """
+    cursor = ports.ledger.cursor(system)
+    return int(cursor) if cursor is not None and cursor.isdigit() else None
+
+
+def _read_since(ports: Ports, marker: str, changed_on: date, sequence: int) -> bool:
+    """Tell whether the project's last complete read already includes this change: made after the
+    event's feed position, from a period no later than its own, in the current month."""
+    read = {name: ports.ledger.applied_version(f"cost-read-{name}:{marker}") for name in ("feed", "from", "month")}
+    return (read["feed"] is not None and read["from"] is not None and sequence <= read["feed"]
+            and _month(changed_on) >= read["from"] and read["month"] == _month(ports.now()))
+
+
+def _month(day: date) -> int:
+    return day.year * 100 + day.month
+
+
+def handle_estimate_changed(message: SourceEvent, ports: Ports) -> None:
+    """Post a project's revised estimate at completion to its cost-to-cost contract, newest only."""
+    estimate = psa_work.estimate(message.system, message.data)
+    if estimate is None:
+        return
+    contract_id = contract_of_project(ports, message.system, estimate.project_id)
+    if contract_id is None or not contract_fact(ports, contract_id, "cost-to-cost"):
+        return
+    applied_key = f"estimate:{message.system}:{estimate.project_id}"
+    if (ports.ledger.applied_version(applied_key) or 0) >= estimate.version:
+        return
+    if estimate.eac_cost <= 0:
+        raise BusinessException("invalid-estimate", f"{message.system} project {estimate.project_id}: the estimate "
+                                                    f"at completion must be positive, got {estimate.eac_cost}")
+    body = erp_billing.estimate_body(estimate.eac_cost, estimate.currency, estimate.as_of,
+                                     erp_billing.source_system(message.system), estimate.project_id, estimate.version)
+    ports.client(ERP).post(f"/contracts/{contract_id}/estimates", body,
+                           idempotency_key=ports.idempotency_key(message, "estimate"))
+    ports.ledger.set_applied_version(applied_key, estimate.version)
+
+
+class _Rates:
+    """The ERP's FX rates into the contract's currency, read once per pair per message."""
+
+    def __init__(self, ports: Ports, currency: str) -> None:
+        self.ports = ports
+        self.currency = currency
+        self.pairs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+    def _table(self, source: str, target: str) -> list[dict[str, Any]]:
+        if (source, target) not in self.pairs:
+            self.pairs[(source, target)] = list(self.ports.client(ERP).pages(
+                "/fx-rates", {"from_currency": source, "to_currency": target, "limit": PAGE_LIMIT}))
+        return self.pairs[(source, target)]
+
+    def on(self, source: str, day: date) -> Decimal:
+        """Return one unit of `source` in the contract's currency on `day`: the direct rate, else the
+        inverse of the reverse one (the ERP's own lookup rule); none is a business exception."""
+        direct = erp_billing.fx_rate(self._table(source, self.currency), day)
+        if direct is not None:
+            return direct
+        reverse = erp_billing.fx_rate(self._table(self.currency, source), day)
+        if reverse is not None:
+            return Decimal(1) / reverse
+        raise BusinessException("missing-fx-rate", f"the ERP has no {source}/{self.currency} rate on or before "
+                                                   f"{day} to convert cost actuals")
+
+
+def _periods(first: date, last: date) -> list[str]:
+    """Return the calendar months from `first`'s to `last`'s, as `YYYY-MM`."""
+    periods = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        periods.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return periods
+
+
+def _cost_key(event: SourceEvent) -> str:
+    field = "id" if event.type.startswith("psa.project.") else "project_id"
+    return f"{by_field(field, prefix='project')(event)}/cost"
+
+
+HANDLERS: dict[str, list[Handler]] = {
+    **{f"{prefix}{verb}": [handle_cost_changed]
+       for prefix in (psa_work.TIME_EVENTS, psa_work.EXPENSE_EVENTS) for verb in ("approved", "reopened")},
+    "psa.project.estimate_changed": [handle_estimate_changed],
+}
+FLOW = Flow("cost_actuals", HANDLERS, ordering_key=_cost_key)

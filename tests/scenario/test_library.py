@@ -1,0 +1,178 @@
+"""Each library scenario produces its characteristic activity (run shrunk: a quarter of the firm, seven weeks)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+
+from scenarios.engine.config import Scenario, library_names, load
+from tests.scenario.simulate import Simulated, simulate
+
+END = date(2026, 2, 20)
+
+
+def shrunk(name: str, scale: float = 0.25, end: date = END) -> Scenario:
+    """Return a library scenario with a smaller firm and a shorter period, its characteristics kept."""
+    scenario = load(name)
+    params = dict(scenario.params)
+    firm = dict(params["firm"])
+    firm["legal_entities"] = {
+        entity: {"headcount": {role: max(1, math.ceil(count * scale)) if count else 0
+                               for role, count in shape["headcount"].items()}}
+        for entity, shape in firm["legal_entities"].items()}
+    params["firm"] = firm
+    params["sales"] = {**params["sales"], "opportunities_per_week": params["sales"]["opportunities_per_week"] * scale}
+    workforce = dict(params["workforce"])
+    workforce["hires_per_month"] = workforce["hires_per_month"] * scale
+    workforce["retro_corrections"] = max(3, round(workforce["retro_corrections"] * scale)) \
+        if workforce["retro_corrections"] else 0
+    params["workforce"] = workforce
+    params["period"] = {"start": scenario.start.isoformat(), "end": end.isoformat()}
+    return dataclasses.replace(scenario, end=end, params=params)
+
+
+RUNS: dict[str, Simulated] = {}
+
+
+def run_of(name: str) -> Simulated:
+    if name not in RUNS:
+        # Change orders and cancellations come partway through delivery: give them the whole quarter.
+        end = date(2026, 3, 31) if name in ("change-orders", "cancellations") else END
+        RUNS[name] = simulate(shrunk(name, 0.1 if name == "full-year" else 0.25, end))
+    return RUNS[name]
+
+
+def count(run: Simulated, kind: str) -> int:
+    return len(run.firm.truth.of(kind))
+
+
+def check_baseline(run: Simulated) -> None:
+    assert count(run, "deal_won") > 10 and count(run, "time_approved") > 1000
+    assert count(run, "billing_run") == 3 and count(run, "payment_made") > 0
+    assert count(run, "contract_amended") == count(run, "deal_cancelled") == 0
+
+
+def check_change_orders(run: Simulated) -> None:
+    amended = run.firm.truth.of("contract_amended")
+    assert amended
+    opportunities = {o["id"]: o for o in run.records("crm", "opportunities")}
+    contracts = {c["crm_opportunity_id"]: c for c in run.records("erp", "contracts")}
+    won = {f.data["opportunity_id"]: f.data["amount"] for f in run.firm.truth.of("deal_won")}
+    for fact in amended:
+        opportunity_id = fact.data["opportunity_id"]
+        assert float(fact.data["contract_amount"]) > float(won[opportunity_id])
+        assert opportunities[opportunity_id]["contract_version"] >= fact.data["contract_version"]
+    latest = {f.data["opportunity_id"]: f.data for f in amended}
+    separate = {f.data["opportunity_id"] for f in amended if f.data["distinct"] and f.data["priced_at_standalone"]}
+    modified = {opportunity_id: data for opportunity_id, data in latest.items() if opportunity_id not in separate}
+    assert modified
+    for opportunity_id, data in modified.items():
+        contract = contracts[opportunity_id]
+        assert (contract["version_count"], contract["total_price"]) == (data["contract_version"],
+                                                                          data["contract_amount"])
+
+
+def check_reopened_time(run: Simulated) -> None:
+    reopened = run.firm.truth.of("time_reopened")
+    assert len(reopened) >= 10
+    invoiced: dict[tuple[str, int], str] = {}
+    for invoice in run.records("erp", "invoices"):
+        for line in invoice["lines"]:
+            if line["source_system"] == "psa" and line["billable_transaction_id"]:
+                invoiced[(line["source_id"], line["source_version"])] = invoice["invoice_date"]
+    after_invoicing = [f for f in reopened if (f.data["time_entry_id"], f.data["revision"]) in invoiced]
+    assert after_invoicing, "no entry was reopened after it was invoiced"
+
+
+def check_invoice_reversals(run: Simulated) -> None:
+    disputed = run.firm.truth.of("invoice_disputed")
+    assert disputed
+    reversed_ids = {i["id"] for i in run.records("erp", "invoices") if i["status"] == "REVERSED"}
+    assert reversed_ids & {f.data["invoice_id"] for f in disputed}
+    assert any(memo["reason"] == "INVOICE_REVERSED" for memo in run.records("erp", "credit_memos"))
+
+
+def check_retro_rate_change(run: Simulated) -> None:
+    corrections = [f for f in run.firm.truth.of("cost_rate_set") if f.data["reason"] == "CORRECTION"]
+    assert len(corrections) >= 3 and all(f.data["retroactive"] for f in corrections)
+    assert any(rate["status"] == "SUPERSEDED" for rate in run.records("hcm", "cost_rates"))
+
+
+def check_cancellations(run: Simulated) -> None:
+    cancelled = {f.data["opportunity_id"] for f in run.firm.truth.of("deal_cancelled")}
+    assert cancelled
+    statuses = {o["id"]: o["status"] for o in run.records("crm", "opportunities")}
+    assert all(statuses[opportunity_id] == "CANCELLED" for opportunity_id in cancelled)
+    projects = {p["crm_opportunity_id"]: p["status"] for p in run.records("psa", "projects")}
+    assert any(projects.get(opportunity_id) == "CANCELLED" for opportunity_id in cancelled)
+
+
+def check_bad_master_data(run: Simulated) -> None:
+    bad = [f for f in run.firm.truth.of("deal_won") if f.data["expected_exception"]]
+    assert sorted(f.data["expected_exception"] for f in bad) == sorted(
+        ["missing_tax_registration"] * 3 + ["unknown_practice"] * 2 + ["invalid_currency_for_entity"] * 2)
+    assert len(run.firm.truth.of("master_data_fixed")) == len(bad)
+    assert run.world.engine is not None
+    raised = {item.reason for item in run.world.engine.ports.ledger.exceptions()}
+    assert {"missing-tax-registration", "unknown-practice"} <= raised
+
+
+def _injected(run: Simulated, system: str) -> dict[str, int]:
+    injected: dict[str, int] = run.world.context(system).faults.injected
+    return injected
+
+
+def check_outages(run: Simulated) -> None:
+    assert _injected(run, "erp").get("outage", 0) > 0
+    assert _injected(run, "psa").get("throttle", 0) > 0
+    assert count(run, "billing_run") == 3 and count(run, "time_approved") > 1000
+
+
+def check_webhook_chaos(run: Simulated) -> None:
+    kinds = {fault.kind for system in ("crm", "psa", "hcm", "erp") for fault in
+             run.world.context(system).faults.scheduled()}
+    assert {"webhook_duplicate", "webhook_reorder", "webhook_drop"} <= kinds
+    assert count(run, "time_approved") > 1000
+
+
+def check_month_end_surge(run: Simulated) -> None:
+    entries = run.records("psa", "time_entries")
+    late = [e for e in entries if e["submitted_at"] and date.fromisoformat(e["submitted_at"][:10]).isocalendar()[1]
+            != date.fromisoformat(e["date"]).isocalendar()[1]]
+    assert len(late) > 0.15 * len(entries)
+    assert _injected(run, "erp").get("latency", 0) > 0
+
+
+def check_full_year(run: Simulated) -> None:
+    scenario = load("full-year")
+    headcount = sum(sum(e["headcount"].values()) for e in scenario.params["firm"]["legal_entities"].values())
+    assert 900 <= headcount <= 1100 and scenario.days == 365
+    for kind in ("contract_amended", "time_reopened", "cost_rate_set", "deal_won", "payment_made"):
+        assert count(run, kind) > 0, kind
+    assert any(f.data["expected_exception"] for f in run.firm.truth.of("deal_won"))
+
+
+CHECKS: dict[str, Callable[[Simulated], None]] = {
+    "baseline": check_baseline, "change-orders": check_change_orders, "reopened-time": check_reopened_time,
+    "invoice-reversals": check_invoice_reversals, "retro-rate-change": check_retro_rate_change,
+    "cancellations": check_cancellations, "bad-master-data": check_bad_master_data, "outages": check_outages,
+    "webhook-chaos": check_webhook_chaos, "month-end-surge": check_month_end_surge, "full-year": check_full_year,
+}
+
+
+def test_every_library_scenario_has_a_check() -> None:
+    assert sorted(CHECKS) == library_names()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_library_scenario_produces_its_characteristic_activity(name: str) -> None:
+    run = run_of(name)
+    failures: dict[Any, int] = dict(run.firm.failures)
+    assert not {key: value for key, value in failures.items() if key[2] not in (0, 409, 422, 429, 503)}
+    CHECKS[name](run)

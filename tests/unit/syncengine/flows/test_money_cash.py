@@ -1,0 +1,150 @@
+"""Billing to revenue and cash: invoices, credit memos, payments and credit holds back to CRM and PSA."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+
+from harness.runner.world import World
+from syncengine.runtime.engine import Engine
+from tests.unit.syncengine.flows.test_money_world import (
+    Deal,
+    assert_conformant,
+    billing_run,
+    call,
+    correct_time,
+    log_time,
+    money_world,
+    open_deal,
+    settle,
+    staff,
+)
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    world = money_world()
+    yield world
+    assert_conformant(world)
+
+
+@pytest.fixture
+def deal(world: World) -> Deal:
+    deal = open_deal(world)
+    staff(world, deal)
+    return deal
+
+
+def engine_of(world: World) -> Engine:
+    assert world.engine is not None
+    return world.engine
+
+
+def crm_status(world: World, deal: Deal) -> dict[str, Any]:
+    status = call(world, "crm", "GET", f"/opportunities/{deal.opportunity_id}")["billing_status"]
+    return {name: status[name] for name in ("invoiced_amount", "credited_amount", "paid_amount", "currency")}
+
+
+def psa_status(world: World, deal: Deal) -> dict[str, Any]:
+    status = call(world, "psa", "GET", f"/projects/{deal.project_id}")["billing_status"]
+    return {name: status[name] for name in ("invoiced", "credited", "paid", "currency", "credit_hold")}
+
+
+def account(world: World, deal: Deal) -> dict[str, Any]:
+    return dict(call(world, "crm", "GET", f"/accounts/{deal.account_id}"))
+
+
+def invoice_and_settle(world: World, deal: Deal) -> dict[str, Any]:
+    log_time(world, deal, date(2026, 3, 3), "8.00")
+    settle(world)
+    run = billing_run(world, deal, "2026-03-31")
+    settle(world)
+    return run
+
+
+def test_a_posted_invoice_shows_as_invoiced_on_the_deal_and_as_receivable_on_the_account(world: World,
+                                                                                         deal: Deal) -> None:
+    invoice_and_settle(world, deal)
+
+    assert crm_status(world, deal) == {"invoiced_amount": "1200.00", "credited_amount": "0.00",
+                                       "paid_amount": "0.00", "currency": "USD"}
+    assert psa_status(world, deal) == {"invoiced": "1200.00", "credited": "0.00", "paid": "0.00", "currency": "USD",
+                                       "credit_hold": False}
+    ar_status = account(world, deal)["ar_status"]
+    assert (ar_status["balance"], ar_status["overdue_amount"], ar_status["currency"]) == ("1200.00", "0.00", "USD")
+
+
+def test_a_payment_updates_the_billing_status_on_crm_and_psa(world: World, deal: Deal) -> None:
+    run = invoice_and_settle(world, deal)
+    call(world, "erp", "POST", "/payments", {"customer_id": deal.customer_id, "amount": "1200.00",
+                                             "currency": "USD", "received_on": "2026-04-20",
+                                             "allocations": [{"invoice_id": run["invoice_ids"][0],
+                                                              "amount": "1200.00"}]})
+    settle(world)
+
+    assert crm_status(world, deal)["paid_amount"] == "1200.00"
+    assert psa_status(world, deal)["paid"] == "1200.00"
+    assert account(world, deal)["ar_status"]["balance"] == "0.00"
+
+
+def test_a_credit_memo_shows_as_credited(world: World, deal: Deal) -> None:
+    invoice_and_settle(world, deal)
+    entry_id = next(iter(call(world, "psa", "GET", "/time-entries")["items"]))["id"]
+    correct_time(world, entry_id, "6.00")
+    settle(world)
+    billing_run(world, deal, "2026-04-30")
+    settle(world)
+
+    assert crm_status(world, deal) == {"invoiced_amount": "2100.00", "credited_amount": "1200.00",
+                                       "paid_amount": "0.00", "currency": "USD"}
+    assert account(world, deal)["ar_status"]["balance"] == "900.00"
+
+
+def test_a_credit_hold_reaches_the_crm_account_and_the_psa_project_and_its_release_too(world: World,
+                                                                                       deal: Deal) -> None:
+    run = invoice_and_settle(world, deal)
+    review = call(world, "erp", "POST", "/receivables/credit-review", {"as_of": "2026-07-15"})
+    assert [change["credit_hold"] for change in review["changes"]] == [True]
+    settle(world)
+    assert account(world, deal)["credit_hold"] is True
+    assert psa_status(world, deal)["credit_hold"] is True
+
+    call(world, "erp", "POST", "/payments", {"customer_id": deal.customer_id, "amount": "1200.00",
+                                             "currency": "USD", "received_on": "2026-07-16",
+                                             "allocations": [{"invoice_id": run["invoice_ids"][0],
+                                                              "amount": "1200.00"}]})
+    settle(world)
+
+    assert account(world, deal)["credit_hold"] is False
+    assert psa_status(world, deal) == {"invoiced": "1200.00", "credited": "0.00", "paid": "1200.00",
+                                       "currency": "USD", "credit_hold": False}
+
+
+def test_an_older_invoice_event_arriving_late_writes_nothing(world: World, deal: Deal) -> None:
+    invoice_and_settle(world, deal)
+    posted = next(event for event in world.context("erp").feed.all() if event["type"] == "erp.invoice.posted")
+    before = call(world, "crm", "GET", f"/opportunities/{deal.opportunity_id}")["version"]
+    writes = world.context("crm").calls[("setOpportunityBillingStatus", 200)]
+
+    engine_of(world).submit("erp", {**posted, "id": "erp-late-copy"})
+    settle(world)
+
+    assert world.context("crm").calls[("setOpportunityBillingStatus", 200)] == writes
+    assert call(world, "crm", "GET", f"/opportunities/{deal.opportunity_id}")["version"] == before
+
+
+def test_a_credit_hold_reaches_every_crm_account_billed_as_the_customer(world: World) -> None:
+    parent = open_deal(world, name="Fabrikam Inc", account={"tax_id": "12-3456789"})
+    child = open_deal(world, name="Fabrikam Services", account={"parent_account_id": parent.account_id})
+    assert child.customer_id == parent.customer_id  # one ERP customer for the account hierarchy
+    staff(world, parent)
+    invoice_and_settle(world, parent)
+
+    call(world, "erp", "POST", "/receivables/credit-review", {"as_of": "2026-07-15"})
+    settle(world)
+
+    assert [account(world, deal)["credit_hold"] for deal in (parent, child)] == [True, True]
+    assert [psa_status(world, deal)["credit_hold"] for deal in (parent, child)] == [True, True]

@@ -1,0 +1,113 @@
+"""The money side's pure mapping: PSA and ERP shapes to the canonical model and back."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from syncengine.domain.errors import PermanentFailure, PoisonMessage
+from syncengine.domain.work import BillableTransaction, BillingStatus, EntryStatus, Invoice
+from syncengine.mapping import erp_billing, psa_work
+
+NOW = datetime(2026, 4, 30, 18, 0, tzinfo=UTC)
+
+
+def time_entry_data(**changes: Any) -> dict[str, Any]:
+    approval = {"revision": 1, "date": "2026-03-03", "hours": "7.50", "billable": True, "currency": "GBP",
+                "bill_rate": "160.00", "bill_amount": "1200.00", "cost_rate": "70.00", "cost_amount": "525.00",
+                "cost_currency": "GBP", "approved_at": "2026-03-06T17:00:00Z"}
+    return {"id": "TE-000451", "version": 4, "project_id": "PRJ-000007", "resource_id": "WRK-000012",
+            "role": "CONSULTANT", "notes": "Workshop", "status": "APPROVED", "revision": 1,
+            "approvals": [approval], **changes}
+
+
+def test_an_approved_time_entry_reads_as_its_revision_valuation_and_posting() -> None:
+    entry = psa_work.time_entry("psa-legacy", time_entry_data())
+
+    valuation = entry.current_approval
+    assert valuation is not None
+    assert (valuation.quantity, valuation.rate, valuation.amount) == (Decimal("7.50"), Decimal("160.00"),
+                                                                       Decimal("1200.00"))
+    transaction = BillableTransaction.of(entry, valuation, "CON-000003", erp_billing.source_system(entry.system))
+    item = erp_billing.transaction_item(transaction)
+    assert item == {"contract_id": "CON-000003", "kind": "TIME", "source_system": "psa", "source_id": "TE-000451",
+                    "source_version": 1, "date": "2026-03-03", "quantity": "7.50", "rate": "160.00",
+                    "amount": "1200.00", "currency": "GBP", "external_id": "psa-legacy:TE-000451:v1",
+                    "description": "Workshop", "worker_id": "WRK-000012", "role": "CONSULTANT"}
+    assert entry.posting_key(1) == "time:TE-000451:1"
+
+
+def test_a_reopened_entry_has_no_current_approval_but_keeps_the_last_one() -> None:
+    entry = psa_work.time_entry("psa", time_entry_data(status="REOPENED", revision=2))
+
+    assert (entry.status, entry.current_approval) == (EntryStatus.REOPENED, None)
+    assert entry.approvals[-1].revision == 1
+
+
+@pytest.mark.parametrize(("changes", "reason"), [
+    ({"approvals": [{**time_entry_data()["approvals"][0], "bill_amount": 1200.0}]}, "malformed-amount"),
+    ({"revision": 0}, "malformed-record"),
+    ({"status": "LOST"}, "malformed-record"),
+    ({"project_id": None}, "malformed-record"),
+    ({"approvals": "none"}, "malformed-record"),
+])
+def test_a_malformed_time_entry_is_a_poison_message_naming_the_field(changes: dict[str, Any], reason: str) -> None:
+    with pytest.raises(PoisonMessage) as refused:
+        psa_work.time_entry("psa", time_entry_data(**changes))
+    assert refused.value.reason == reason
+
+
+def test_batch_results_name_the_existing_transaction_of_a_duplicate() -> None:
+    body = {"results": [
+        {"index": 1, "status": 409, "problem": {"type": "https://firmsim.dev/problems/duplicate-external-id",
+                                                "title": "Duplicate", "status": 409, "existing_id": "BTX-000007"}},
+        {"index": 0, "status": 201, "id": "BTX-000009"},
+        {"index": 2, "status": 422, "problem": {"type": "https://firmsim.dev/problems/contract-terminated",
+                                                "title": "Terminated", "status": 422}},
+    ]}
+
+    results = erp_billing.batch_results(body, 3)
+
+    assert [(r.transaction_id, r.problem_type) for r in results] == [
+        ("BTX-000009", ""), ("BTX-000007", "duplicate-external-id"), (None, "contract-terminated")]
+    with pytest.raises(PermanentFailure, match="one result per item"):
+        erp_billing.batch_results(body, 4)
+
+
+def test_an_aging_line_reads_as_ar_status_and_a_credit_balance_shows_as_zero_in_the_crm() -> None:
+    report = {"as_of": "2026-04-30", "legal_entity": None, "items": [
+        {"customer_id": "CUS-000001", "currency": "USD", "total_open": "900.00", "unapplied_cash": "1000.00",
+         "balance": "-100.00", "buckets": {"CURRENT": "400.00", "1-30": "300.00", "31-60": "200.00", "61-90": "0.00",
+                                           "90+": "0.00"}}]}
+
+    status = erp_billing.ar_status(report, "CUS-000001", "USD", False, NOW)
+
+    assert (status.balance, status.overdue) == (Decimal("-100.00"), Decimal("500.00"))
+    assert erp_billing.crm_ar_status_body(status) == {"ar_status": {
+        "balance": "0.00", "overdue_amount": "500.00", "currency": "USD", "as_of": "2026-04-30T18:00:00Z"},
+        "credit_hold": False}
+    nothing = erp_billing.ar_status(report, "CUS-000002", "USD", True, NOW)
+    assert (nothing.balance, nothing.overdue, nothing.credit_hold) == (Decimal("0.00"), Decimal("0.00"), True)
+
+
+def test_a_contracts_billing_status_sums_its_invoices_gross() -> None:
+    invoices = [Invoice("INV-000001", 3, "CUS-000001", "CON-000001", "EUR", date(2026, 4, 30), Decimal("1190.00"),
+                        Decimal("1190.00"), Decimal("0.00"), Decimal("0.00"), "REVERSED"),
+                Invoice("INV-000002", 2, "CUS-000001", "CON-000001", "EUR", date(2026, 5, 31), Decimal("952.00"),
+                        Decimal("0.00"), Decimal("500.00"), Decimal("452.00"), "POSTED")]
+
+    status = BillingStatus.of(invoices, "EUR", False, NOW)
+
+    assert (status.invoiced, status.credited, status.paid) == (Decimal("2142.00"), Decimal("1190.00"),
+                                                                Decimal("500.00"))
+    assert erp_billing.crm_billing_status_body(status)["billing_status"]["invoiced_amount"] == "2142.00"
+    assert psa_work.project_billing_status_body(status)["as_of"] == "2026-04-30"
+
+
+def test_a_system_instance_is_recorded_as_its_kind() -> None:
+    assert erp_billing.source_system("psa-legacy") == "psa"
+    with pytest.raises(ValueError, match="not one of"):
+        erp_billing.source_system("sap")
