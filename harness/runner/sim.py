@@ -22,6 +22,7 @@ from scenarios.engine.faults import fault_windows
 from simulators.common.admin import export_state
 
 DRAIN_LIMIT_S = 14 * DAY
+MAX_POLL_INTERVAL_S = 15 * 60.0  # the built-in engine's feed polling backs off to this while quiet
 
 
 class RunFailedError(RuntimeError):
@@ -140,7 +141,8 @@ def simulate(scenario: Scenario, *, seed: int, engine: str, ledger_path: Path | 
     scenario = dataclasses.replace(scenario, seed=seed, params={**scenario.params, "seed": seed})
     flows = builtin_flows() if engine == "builtin" else None
     world = build_world(firm_start(scenario), flows=flows, seed=seed,
-                        ledger="sqlite" if ledger_path else "memory", ledger_path=ledger_path)
+                        ledger="sqlite" if ledger_path else "memory", ledger_path=ledger_path,
+                        max_poll_interval_s=MAX_POLL_INTERVAL_S)
     faults = _schedule_faults(world, scenario)
     firm = Firm(world, scenario)
     firm.start()

@@ -61,7 +61,8 @@ class World:
 
 def build_world(start: datetime, *, flows: Sequence[Flow] | None = None, seed: int = 0,
                 ledger: str = "memory", ledger_path: str | Path | None = None,
-                poll_interval_s: float = 60.0, system_config: dict[str, Any] | None = None) -> World:
+                poll_interval_s: float = 60.0, max_poll_interval_s: float | None = None,
+                system_config: dict[str, Any] | None = None) -> World:
     """Build the systems on a virtual clock and, when `flows` is given, the engine running them."""
     env = simpy.Environment()
     clock = SimClock(env, start)
@@ -77,7 +78,8 @@ def build_world(start: datetime, *, flows: Sequence[Flow] | None = None, seed: i
             systems=tuple(SystemConfig(kind, app=app, token=ENGINE_TOKEN, client_id="firmsim",
                                        client_secret="firmsim-secret") for kind, app in apps.items()),
             ledger=ledger, ledger_path=ledger_path, clock=clock, seed=seed, flows=tuple(flows)))
-        runtime = SimRuntime(env, engine, poll_interval_s=poll_interval_s)
+        runtime = SimRuntime(env, engine, poll_interval_s=poll_interval_s,
+                             max_poll_interval_s=max_poll_interval_s)
         runtime.start()
         world.engine, world.runtime = engine, runtime
     return world

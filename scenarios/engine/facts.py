@@ -4,6 +4,21 @@ This is the contract between the firm model (which records facts as it acts) and
 recomputes what the systems should hold from them). `Truth.record` refuses a fact whose fields
 differ from its kind's. Ids are the systems' own ids the actor got back (CRM, PSA, HCM, ERP);
 amounts are decimal strings; dates are ISO dates.
+
+How the firm model fills them (scenarios/engine/actors):
+- `*_approved.revision` is the revision the approver approved; `*_reopened.revision` is the revision
+  that was approved and is now withdrawn (the entry comes back, if corrected, as revision + 1).
+- `time_approved.bill_rate` is the deal's rate for the assignment's role: the sold rate card for
+  TIME_AND_MATERIALS and CAPPED_TM, the rates the deal was priced at for FIXED_FEE and RETAINER
+  (informational: those bill milestones and fees). `amount` = hours x bill_rate, 0 when not billable.
+- `deal_won.rate_card` is that rate card for every billing model; `milestones` are the deal's
+  billing milestones in the order the CRM holds them (index = position); `expected_exception` is
+  the bad master data kind injected on the deal (`missing_tax_registration`, ...), else None.
+- `master_data_fixed`: a missing tax registration is added to the account; a deal with an unknown
+  practice or a currency its entity cannot bill is cancelled (a `deal_cancelled` fact, WRITE_OFF)
+  and booked again as a new, clean deal.
+- `cost_rate_set.retroactive` is HCM's flag (a correction of a date in force, or a backdated rate).
+- `payment_made.amount` is allocated in full to `invoice_id`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The firm: one scenario's people and their shared memory, acting on the four systems through their APIs.
 
-    world = build_world(firm_start(scenario), flows=flows, seed=scenario.seed)
+    world = build_world(firm_start(scenario), flows=builtin_flows(), seed=scenario.seed)
     firm = Firm(world, scenario)
     firm.start()          # HR, sales, delivery, finance, customers, operations as SimPy processes
-    firm.run()            # to the end of the scenario's period (virtual time)
-    print(firm.kpis().render())
+    firm.run()            # to the end of the scenario's period (or world.run_until(...) step by step)
+    world.drain(limit_s)  # let the engine finish what is in flight
+    print(firm.kpis(export_state(world.context("erp"))).render())
 
 The world starts `LEAD_IN_DAYS` before the period so that the opening headcount (dated before the
 period), the opening book of deals won just before it and an open pipeline are in place on day one;

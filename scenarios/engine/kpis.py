@@ -137,28 +137,29 @@ def _utilization(truth: Truth, approved: Iterable[dict[str, Any]], start: date, 
     return (sum(billable.values()) / total if total else None), by_entity
 
 
+def _usd(amount: str, currency: str) -> Decimal:
+    return Decimal(amount) * USD_PER.get(currency, Decimal(1))
+
+
 def _dso(erp_state: dict[str, Any] | None, start: date, end: date) -> float | None:
+    """Return open receivables at the end over the period's invoicing (net of credits) x days in the period."""
     if not erp_state:
         return None
     records = erp_state.get("records", erp_state)
-    sales = Decimal(0)
-    receivable = Decimal(0)
+    sales = receivable = Decimal(0)
     for invoice in records.get("invoices", []):
-        if _in(date.fromisoformat(invoice["invoice_date"]), start, end):
-            sales += Decimal(invoice["total"])
-        if date.fromisoformat(invoice["invoice_date"]) <= end:
-            receivable += Decimal(invoice.get("open_amount", invoice["total"])) * USD_PER.get(invoice["currency"], 1)
-    sales_usd = Decimal(0)
-    for invoice in records.get("invoices", []):
-        if _in(date.fromisoformat(invoice["invoice_date"]), start, end):
-            sales_usd += Decimal(invoice["total"]) * USD_PER.get(invoice["currency"], 1)
+        invoiced_on = date.fromisoformat(invoice["invoice_date"])
+        if _in(invoiced_on, start, end):
+            sales += _usd(invoice["total"], invoice["currency"])
+        if invoiced_on <= end:
+            receivable += _usd(invoice.get("open_amount", invoice["total"]), invoice["currency"])
     for memo in records.get("credit_memos", []):
-        memo_date = memo.get("memo_date") or memo.get("credit_date") or memo.get("date")
-        if memo_date and _in(date.fromisoformat(memo_date), start, end):
-            sales_usd -= Decimal(memo["total"]) * USD_PER.get(memo["currency"], 1)
-    if sales <= 0 or sales_usd <= 0:
+        credited_on = memo.get("credit_date")
+        if credited_on and _in(date.fromisoformat(credited_on), start, end):
+            sales -= _usd(memo["total"], memo["currency"])
+    if sales <= 0:
         return None
-    return float(receivable / sales_usd * Decimal((end - start).days + 1))
+    return float(receivable / sales * Decimal((end - start).days + 1))
 
 
 def _unbilled(erp_state: dict[str, Any] | None) -> dict[str, str]:

@@ -26,6 +26,7 @@ from scenarios.engine.values import (
     triangular,
     weighted,
     whole,
+    workday_on_or_before,
 )
 
 WEEKS_PER_MONTH = 4.345
@@ -143,8 +144,7 @@ def _milestones(rng: random.Random, amount: Decimal, start: date, end: date) -> 
     milestones = []
     for index in range(count):
         due = end if index == count - 1 else start + step * (index + 1)
-        while due.weekday() >= 5:
-            due -= timedelta(days=1)
+        due = workday_on_or_before(due)
         value = amount - share * (count - 1) if index == count - 1 else share
         name = MILESTONE_NAMES[-1] if index == count - 1 else MILESTONE_NAMES[index]
         milestones.append(Milestone(name, money(value), due, index == count - 1 or chance(rng, 0.4)))

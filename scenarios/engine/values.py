@@ -49,6 +49,15 @@ def quarter_hours(value: float) -> Decimal:
 
 # Dates -------------------------------------------------------------------------------------------
 
+# Days every entity's office is closed (New Year's Day, Christmas Day, Boxing Day / 2nd Christmas Day).
+FIRM_HOLIDAYS = ((1, 1), (12, 25), (12, 26))
+
+
+def is_holiday(day: date) -> bool:
+    """Tell whether a date is a firm-wide public holiday."""
+    return (day.month, day.day) in FIRM_HOLIDAYS
+
+
 def monday_of(day: date) -> date:
     """Return the Monday of the ISO week of `day`."""
     return day - timedelta(days=day.weekday())
@@ -59,30 +68,29 @@ def next_monday(day: date) -> date:
     return day + timedelta(days=(7 - day.weekday()) % 7)
 
 
+def is_workday(day: date) -> bool:
+    """Tell whether `day` is a Monday to Friday that is not a firm-wide holiday."""
+    return day.weekday() < 5 and not is_holiday(day)
+
+
 def workday_on_or_after(day: date) -> date:
-    """Return `day`, or the Monday after it when it falls on a weekend."""
-    while day.weekday() >= 5:
+    """Return `day`, or the next working day when it falls on a weekend or holiday."""
+    while not is_workday(day):
         day += timedelta(days=1)
     return day
 
 
 def workday_on_or_before(day: date) -> date:
-    """Return `day`, or the Friday before it when it falls on a weekend."""
-    while day.weekday() >= 5:
+    """Return `day`, or the working day before it when it falls on a weekend or holiday."""
+    while not is_workday(day):
         day -= timedelta(days=1)
     return day
 
 
-def is_workday(day: date) -> bool:
-    """Tell whether `day` is a Monday to Friday."""
-    return day.weekday() < 5
-
-
 def workdays(start: date, end: date) -> list[date]:
-    """Return the Monday-to-Friday days from `start` to `end` inclusive."""
+    """Return the working days (Monday to Friday, holidays excepted) from `start` to `end` inclusive."""
     count = (end - start).days + 1
-    return [start + timedelta(days=offset) for offset in range(max(0, count))
-            if (start + timedelta(days=offset)).weekday() < 5]
+    return [day for day in (start + timedelta(days=offset) for offset in range(max(0, count))) if is_workday(day)]
 
 
 def month_end(day: date) -> date:
@@ -101,7 +109,7 @@ def business_day(year: int, month: int, number: int) -> date:
     day = date(year, month, 1)
     seen = 0
     while True:
-        if day.weekday() < 5:
+        if is_workday(day):
             seen += 1
             if seen == number:
                 return day
@@ -110,10 +118,7 @@ def business_day(year: int, month: int, number: int) -> date:
 
 def last_business_day(day: date) -> date:
     """Return the last Monday-to-Friday day of the month of `day`."""
-    last = month_end(day)
-    while last.weekday() >= 5:
-        last -= timedelta(days=1)
-    return last
+    return workday_on_or_before(month_end(day))
 
 
 def period_of(day: date) -> str:

@@ -38,12 +38,14 @@ class EnvironmentClock:
 class SimRuntime:
     """Run an engine's pollers and per-key workers as SimPy processes."""
 
-    def __init__(self, env: simpy.Environment, engine: Engine, *, poll_interval_s: float = 60.0) -> None:
+    def __init__(self, env: simpy.Environment, engine: Engine, *, poll_interval_s: float = 60.0,
+                 max_poll_interval_s: float | None = None) -> None:
         if poll_interval_s <= 0:
             raise ValueError("poll_interval_s must be > 0")
         self.env = env
         self.engine = engine
         self.poll_interval_s = poll_interval_s
+        self.max_poll_interval_s = max(poll_interval_s, max_poll_interval_s or poll_interval_s)
         self.poll_failures: dict[str, int] = {}
         self._workers: dict[str, simpy.Process] = {}
         self._idle_waiters: list[simpy.Event] = []
@@ -105,9 +107,13 @@ class SimRuntime:
         return result.events, result.latency_ms / 1000, None
 
     def _poller(self, system: str) -> SimGenerator:
+        # Back off while a feed is quiet (doubling up to max_poll_interval_s) and return to the
+        # short interval as soon as a read finds events: nights and weekends cost few reads.
+        interval = self.poll_interval_s
         while True:
-            _, latency_s, _ = self._poll(system)
-            yield self.env.timeout(latency_s + self.poll_interval_s)
+            read, latency_s, _ = self._poll(system)
+            interval = self.poll_interval_s if read else min(interval * 2, self.max_poll_interval_s)
+            yield self.env.timeout(latency_s + interval)
 
     def _wake(self, key: str) -> None:
         if key not in self._workers:

@@ -54,9 +54,7 @@ def _moment_in_service(firm: Firm, deal: Deal, low: float, high: float) -> date:
     rng = firm.rng("changes")
     start, end = deal.plan.service_start, deal.end
     day = start + timedelta(days=int((end - start).days * rng.uniform(low, high)))
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
+    return workday_on_or_after(day)
 
 
 def _change_terms(firm: Firm, deal: Deal) -> tuple[dict[str, Any], date, list[Milestone]]:

@@ -24,6 +24,7 @@ from scenarios.engine.values import (
     quarter_hours,
     text,
     weighted,
+    workday_on_or_before,
     workdays,
 )
 
@@ -125,7 +126,7 @@ def _expenses(firm: Firm, worker: Worker, worked: list[tuple[Assignment, date]])
 
 def _submission_time(firm: Firm, worker: Worker, last_day: date) -> float:
     rng = _stream(firm, worker)
-    moment = firm.at(last_day, 15.5 + rng.random() * 3)
+    moment = firm.at(workday_on_or_before(last_day), 15.5 + rng.random() * 3)
     if (worker.termination_date is None or last_day < worker.termination_date) and chance(
             rng, float(firm.params["delivery"]["late_submission_rate"])):
         late_days = rng.choice((3, 4, 5))

@@ -16,7 +16,7 @@ import simpy
 
 from scenarios.engine.clock import DAY
 from scenarios.engine.state import Project
-from scenarios.engine.values import bounded_gauss, chance, money, pick, text
+from scenarios.engine.values import bounded_gauss, chance, money, pick, text, workday_on_or_before
 
 if TYPE_CHECKING:
     from scenarios.engine.firm import Firm
@@ -31,9 +31,7 @@ def accept_milestone(env: simpy.Environment, firm: Firm, project: Project, miles
     rng = firm.rng("customers")
     days = bounded_gauss(rng, float(firm.params["delivery"]["milestone_acceptance_days"]), 2.0, 1.0, 30.0)
     yield env.timeout(days * DAY)
-    accepted_on = firm.today
-    while accepted_on.weekday() >= 5:
-        accepted_on -= timedelta(days=1)
+    accepted_on = workday_on_or_before(firm.today)
     result = yield from firm.call("psa", "POST", f"/milestones/{milestone_id}/accept", purpose="milestone-accept",
                                   body={"accepted_on": accepted_on.isoformat(),
                                         "accepted_by": project.deal.account.contact or "Customer"},

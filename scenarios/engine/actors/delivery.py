@@ -83,8 +83,14 @@ def _staff(firm: Firm, project: Project) -> Process:
 
 
 def _restaff(env: simpy.Environment, firm: Firm, project: Project) -> Process:
-    """Try the open seats again every Monday (people come free as projects end) until the project ends."""
+    """Try the open seats again every Monday (people come free as projects end) until the project ends.
+
+    A seat still open a week later gets a contractor from HR (not a partner's seat: that one waits).
+    """
+    from scenarios.engine.actors.hr import backfill
+
     day = next_monday(firm.today + timedelta(days=1))
+    requested: list[tuple[str, Decimal]] = []
     while project.open_seats and day < project.end and project.status in ("PLANNED", "ACTIVE"):
         yield firm.until(day, 9)
         if project.stop_date is not None:
@@ -96,6 +102,10 @@ def _restaff(env: simpy.Environment, firm: Firm, project: Project) -> Process:
             if assignment is not None:
                 project.open_seats.remove(seat)
                 firm.note("delivery", f"{project.project_id}: open {seat[0]} seat filled from {start}")
+            elif seat[0] != "PARTNER" and seat not in requested and project.end > start + timedelta(days=21):
+                requested.append(seat)
+                plan = project.deal.plan
+                env.process(backfill(env, firm, plan.legal_entity, seat[0], plan.practice))
         day += timedelta(days=7)
 
 
@@ -140,6 +150,10 @@ def _milestone(env: simpy.Environment, firm: Firm, project: Project, index: int)
     if index not in project.milestones:
         yield from _load_milestones(firm, project)
     if index not in project.milestones or project.status != "ACTIVE" or project.stop_date:
+        return
+    while not any(a.hours_per_week > 0 for a in project.assignments) and firm.today < project.end:
+        yield firm.until(firm.today + timedelta(days=7), 16)  # nobody on it yet: the milestone slips
+    if project.status != "ACTIVE" or project.stop_date:
         return
     milestone_id = project.milestones[index]
     completed = yield from firm.call("psa", "POST", f"/milestones/{milestone_id}/complete",

@@ -52,8 +52,9 @@ def billing_run(firm: Firm, entity: str, period_end: date) -> Process:
     run = result.body
     firm.record("billing_run", billing_run_id=run["id"], legal_entity=entity, period_end=period_end.isoformat(),
                 invoice_ids=list(run["invoice_ids"]))
+    total = f"{run['currency']} {float(run['invoiced_total']):,.2f}"
     firm.note("finance", f"billing run {run['id']} {entity} to {period_end}: {len(run['invoice_ids'])} invoices, "
-                         f"{len(run['credit_memo_ids'])} credit memos, {run['invoiced_total']} {run['currency']}"
+                         f"{len(run['credit_memo_ids'])} credit memos, {total}"
                          + (f", {len(run['exceptions'])} exceptions" if run["exceptions"] else ""))
     invoices = yield from invoices_of_run(firm, run["id"])
     for invoice in invoices:

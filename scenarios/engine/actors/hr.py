@@ -27,6 +27,7 @@ from scenarios.engine.values import (
     poisson,
     weighted,
     whole,
+    workday_on_or_before,
 )
 
 if TYPE_CHECKING:
@@ -113,6 +114,14 @@ def hire(firm: Firm, entity: str, role: str, practice: str, hire_date: date, wor
     yield from set_cost_rate(firm, worker, salary, hire_date, "HIRE")
     firm.env.process(consultants.consultant(firm.env, firm, worker))
     return worker
+
+
+def backfill(env: simpy.Environment, firm: Firm, entity: str, role: str, practice: str) -> Process:
+    """Bring in a contractor for a seat nobody could fill, starting the Monday after next."""
+    start = next_monday(firm.today + timedelta(days=8))
+    worker = yield from hire(firm, entity, role, practice, start, "CONTRACTOR")
+    if worker is not None:
+        firm.note("hr", f"contractor {worker.name} ({role}, {entity}) engaged from {start} to fill an open seat")
 
 
 def _opening_headcount(env: simpy.Environment, firm: Firm) -> Process:
@@ -202,8 +211,7 @@ def _leavers(env: simpy.Environment, firm: Firm, month: date) -> Process:
         leaver = firm.roster.workers[weighted(rng, weights)]
         staff.remove(leaver)
         last_day = month + timedelta(days=int(rng.uniform(20, 45)))
-        while last_day.weekday() >= 5:
-            last_day -= timedelta(days=1)
+        last_day = workday_on_or_before(last_day)
         leaver.termination_date = last_day
         firm.note("hr", f"{leaver.name} ({leaver.role}, {leaver.legal_entity}) resigned; last day {last_day}")
         staffing.release(firm, leaver, last_day)

@@ -24,7 +24,16 @@ from scenarios.engine.actors.delivery import project_delivery
 from scenarios.engine.clock import DAY, HOUR
 from scenarios.engine.plan import DealPlan, plan_deal
 from scenarios.engine.state import Deal
-from scenarios.engine.values import ENTITY_CURRENCY, chance, pick, poisson, text, weighted
+from scenarios.engine.values import (
+    ENTITY_CURRENCY,
+    chance,
+    is_workday,
+    pick,
+    poisson,
+    text,
+    weighted,
+    workday_on_or_after,
+)
 
 if TYPE_CHECKING:
     from scenarios.engine.firm import Firm
@@ -63,12 +72,11 @@ def _office_hours(firm: Firm, after: float) -> float:
     rng = firm.rng("sales")
     day = firm.clock.start.date() + timedelta(days=int(after // DAY))
     hour = (after % DAY) / HOUR
-    if day.weekday() < 5 and 9 <= hour < 17.5:
+    if is_workday(day) and 9 <= hour < 17.5:
         return after
-    if hour >= 17.5 or day.weekday() >= 5:
+    if hour >= 17.5 or not is_workday(day):
         day += timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
+    day = workday_on_or_after(day)
     return max(after, firm.at(day, 9 + 8 * rng.random()))
 
 
@@ -213,7 +221,7 @@ def opportunity(env: simpy.Environment, firm: Firm, stage: str = "PROSPECTING", 
 
 def _approve_sow(env: simpy.Environment, firm: Firm, deal: Deal) -> Process:
     approved = yield from _move(firm, deal, "approve-sow")
-    yield env.timeout(firm.rng("sales").uniform(1, 6) * HOUR)
+    yield env.timeout(_office_hours(firm, float(env.now) + firm.rng("sales").uniform(1, 6) * HOUR) - float(env.now))
     return approved
 
 
@@ -239,7 +247,7 @@ def _opening_book(env: simpy.Environment, firm: Firm) -> None:
     rng = firm.rng("sales-opening")
     share = Decimal(str(1 - float(firm.params["delivery"]["bench_hours_share"])))
     days = [day for day in (firm.today + timedelta(days=offset) for offset in range(1, LEAD_IN_BOOKING_DAYS))
-            if day.weekday() < 5 and day < firm.period_start - timedelta(days=3)] or [firm.today]
+            if is_workday(day) and day < firm.period_start - timedelta(days=3)] or [firm.today]
     for entity, shape in firm.params["firm"]["legal_entities"].items():
         capacity = firm.week_hours(entity) * Decimal(sum(shape["headcount"].values()))
         booked = Decimal(0)
@@ -280,7 +288,7 @@ def sales(env: simpy.Environment, firm: Firm) -> Process:
     per_day = float(firm.params["sales"]["opportunities_per_week"]) / 5
     day = firm.today + timedelta(days=1)
     while day <= firm.period_end:
-        if day.weekday() < 5:
+        if is_workday(day):
             for _ in range(poisson(rng, per_day)):
                 env.process(_later(env, firm.at(day, 9 + 8 * rng.random()) - float(env.now), opportunity(env, firm)))
         day += timedelta(days=1)

@@ -159,3 +159,20 @@ def test_names_come_from_the_locale_of_each_entity(run: Run) -> None:
     assert all(w["email"].endswith("@firmsim-consulting.example") for w in workers)
     assert run.firm.faker_for_entity("DE01").locales == ["de_DE"]
     assert run.firm.faker_for_entity("UK01").locales == ["en_GB"]
+
+
+def test_operations_schedules_each_fault_window_once_even_if_the_harness_did(tmp_path: Path) -> None:
+    extra = ("faults:\n  - {kind: outage, system: erp, start: '2026-01-30T12:00:00Z', duration: 6h}\n"
+             "  - {kind: throttle, system: psa, start: 4d, duration: 2d, every_month: true, "
+             "params: {probability: 0.3, retry_after: 30}}\n")
+    scenario = load(str(write_tiny(tmp_path, 7, extra)))
+    world = build_world(firm_start(scenario), flows=None, seed=scenario.seed)
+    assert world.ports["erp"].call("POST", "/admin/faults", body={
+        "id": "S01-01", "kind": "outage", "start": "2026-01-30T12:00:00Z", "duration": 21600}).ok
+    firm = Firm(world, scenario)
+    firm.start()
+    world.env.run(until=3600)
+    erp = [fault.id for fault in world.context("erp").faults.scheduled()]
+    psa = [fault.id for fault in world.context("psa").faults.scheduled()]
+    assert erp == ["S01-01"]
+    assert psa == ["S02-01", "S02-02"]

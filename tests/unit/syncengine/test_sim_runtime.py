@@ -170,3 +170,16 @@ def test_replay_from_the_start_changes_nothing(env: simpy.Environment, toy: Flas
     assert engine.snapshot().flows["polishing"].duplicates == 2
     assert context_of(toy).calls[("polishWidget", 200)] == calls_before[("polishWidget", 200)] == 2
     assert engine.ports.ledger.cursor("toy") == "4"
+
+
+def test_a_quiet_feed_is_polled_less_and_a_busy_one_at_once(env: simpy.Environment, toy: Flask,
+                                                            engine: Engine) -> None:
+    runtime = SimRuntime(env, engine, poll_interval_s=30.0, max_poll_interval_s=900.0)
+    runtime.start()
+    env.run(until=6 * 3600)
+    quiet_reads = context_of(toy).calls[("listEvents", 200)]
+    assert quiet_reads < 6 * 3600 / 30 / 10  # backed off to 15 minutes: far fewer than one read per 30 s
+
+    create_widgets(toy, 1)
+    env.run(until=6 * 3600 + 900 + 60)
+    assert statuses(toy) == ["POLISHED"]  # found within one backed-off interval, then polished at once

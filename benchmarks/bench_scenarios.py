@@ -1,0 +1,78 @@
+"""Benchmark the scenario engine end to end: the firm on the four in-process systems with the built-in engine.
+
+    .venv/bin/python benchmarks/bench_scenarios.py                       # baseline and full-year
+    .venv/bin/python benchmarks/bench_scenarios.py baseline --poll 60    # one scenario, the engine polling every 60 s
+
+Prints, per scenario: wall time, simulated days per wall second, business events per second (facts the
+actors recorded in truth, and events the four systems appended to their feeds), API calls, and peak
+memory (max RSS of the process, so run one scenario per process for a clean figure). Figures, not
+assertions; results are recorded in benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import time
+from collections import Counter
+from typing import Any
+
+from harness.runner.flows import builtin_flows
+from harness.runner.world import build_world
+from scenarios.engine.config import load
+from scenarios.engine.firm import LEAD_IN_DAYS, Firm, firm_start
+
+
+def bench(name: str, poll_interval_s: float, seed: int | None) -> dict[str, Any]:
+    """Run one library scenario to the end of its period (plus a one-day drain) and measure it."""
+    scenario = load(name)
+    if seed is not None:
+        import dataclasses
+
+        scenario = dataclasses.replace(scenario, seed=seed, params={**scenario.params, "seed": seed})
+    started = time.perf_counter()
+    world = build_world(firm_start(scenario), flows=builtin_flows(), seed=scenario.seed,
+                        poll_interval_s=poll_interval_s)
+    built = time.perf_counter()
+    firm = Firm(world, scenario)
+    firm.start()
+    firm.run()
+    ran = time.perf_counter()
+    world.drain(86400.0)
+    wall = time.perf_counter() - started
+    feed_events = sum(len(world.context(system).feed) for system in world.apps)
+    calls = {system: sum(world.context(system).calls.values()) for system in sorted(world.apps)}
+    days = scenario.days + LEAD_IN_DAYS
+    kpis = firm.kpis({"records": world.context("erp").store.export()})
+    return {
+        "scenario": name, "seed": scenario.seed, "people": len(firm.roster.workers), "simulated_days": days,
+        "wall_s": round(wall, 1), "build_s": round(built - started, 1), "firm_run_s": round(ran - built, 1),
+        "days_per_wall_s": round(days / wall, 2), "facts": len(firm.truth),
+        "facts_per_s": round(len(firm.truth) / wall), "feed_events": feed_events,
+        "feed_events_per_s": round(feed_events / wall), "actor_calls": firm.api_calls,
+        "api_calls_answered": calls, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "facts_by_kind": Counter(firm.truth.counts()), "kpis": kpis.render(),
+    }
+
+
+def main() -> None:
+    """Benchmark the scenarios named on the command line (default: baseline and full-year)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenarios", nargs="*", default=["baseline", "full-year"])
+    parser.add_argument("--poll", type=float, default=300.0, help="engine feed poll interval, virtual seconds")
+    parser.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    args = parser.parse_args()
+    print(f"machine: {platform.platform()}, python {platform.python_version()}, {platform.processor() or 'cpu'}")
+    for name in args.scenarios:
+        result = bench(name, args.poll, args.seed)
+        print(f"\n== {name} (seed {result['seed']}, {result['people']} people, engine polling every {args.poll:g} s)")
+        for key in ("simulated_days", "wall_s", "build_s", "firm_run_s", "days_per_wall_s", "facts", "facts_per_s",
+                    "feed_events", "feed_events_per_s", "actor_calls", "api_calls_answered", "peak_rss_mb"):
+            print(f"  {key:<20} {result[key]}")
+        print("  facts by kind        " + ", ".join(f"{k} {v}" for k, v in sorted(result["facts_by_kind"].items())))
+        print("  " + result["kpis"].replace("\n", "\n  "))
+
+
+if __name__ == "__main__":
+    main()
