@@ -20,11 +20,12 @@ from typing import Any
 
 from harness.runner.flows import builtin_flows
 from harness.runner.world import build_world
+from scenarios.engine.clock import DAY
 from scenarios.engine.config import load
 from scenarios.engine.firm import LEAD_IN_DAYS, Firm, firm_start
 
 
-def bench(name: str, poll_interval_s: float, seed: int | None) -> dict[str, Any]:
+def bench(name: str, poll_interval_s: float, seed: int | None, progress: bool = False) -> dict[str, Any]:
     """Run one library scenario to the end of its period (plus a one-day drain) and measure it."""
     scenario = load(name)
     if seed is not None:
@@ -37,7 +38,13 @@ def bench(name: str, poll_interval_s: float, seed: int | None) -> dict[str, Any]
     built = time.perf_counter()
     firm = Firm(world, scenario)
     firm.start()
-    firm.run()
+    step = 30 * DAY
+    target = world.clock.at(firm.end_instant())
+    while float(world.env.now) < target:
+        world.run_until(min(target, float(world.env.now) + step))
+        if progress:
+            print(f"  .. {world.clock.now().date()}  {time.perf_counter() - started:7.1f} s  "
+                  f"{len(firm.truth):>8} facts  {firm.api_calls:>8} actor calls", flush=True)
     ran = time.perf_counter()
     world.drain(86400.0)
     wall = time.perf_counter() - started
@@ -62,10 +69,11 @@ def main() -> None:
     parser.add_argument("scenarios", nargs="*", default=["baseline", "full-year"])
     parser.add_argument("--poll", type=float, default=300.0, help="engine feed poll interval, virtual seconds")
     parser.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    parser.add_argument("--progress", action="store_true", help="print a line every 30 simulated days")
     args = parser.parse_args()
     print(f"machine: {platform.platform()}, python {platform.python_version()}, {platform.processor() or 'cpu'}")
     for name in args.scenarios:
-        result = bench(name, args.poll, args.seed)
+        result = bench(name, args.poll, args.seed, args.progress)
         print(f"\n== {name} (seed {result['seed']}, {result['people']} people, engine polling every {args.poll:g} s)")
         for key in ("simulated_days", "wall_s", "build_s", "firm_run_s", "days_per_wall_s", "facts", "facts_per_s",
                     "feed_events", "feed_events_per_s", "actor_calls", "api_calls_answered", "peak_rss_mb"):

@@ -152,9 +152,11 @@ def check_full_year(run: Simulated) -> None:
     scenario = load("full-year")
     headcount = sum(sum(e["headcount"].values()) for e in scenario.params["firm"]["legal_entities"].values())
     assert 900 <= headcount <= 1100 and scenario.days == 365
-    for kind in ("contract_amended", "time_reopened", "cost_rate_set", "deal_won", "payment_made"):
+    for kind in ("contract_amended", "time_reopened", "deal_won", "billing_run"):
         assert count(run, kind) > 0, kind
     assert any(f.data["expected_exception"] for f in run.firm.truth.of("deal_won"))
+    assert any(f.data["reason"] == "CORRECTION" for f in run.firm.truth.of("cost_rate_set"))
+    assert _injected(run, "erp").get("outage", 0) > 0
 
 
 CHECKS: dict[str, Callable[[Simulated], None]] = {
