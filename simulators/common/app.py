@@ -25,6 +25,7 @@ from simulators.common.errors import ApiProblem, problem_response, register_erro
 from simulators.common.faults import FaultPlane
 from simulators.common.feed import EventFeed
 from simulators.common.idempotency import REPLAYED_HEADER, IdempotencyStore, StoredResponse, fingerprint
+from simulators.common.metrics import SystemMetrics
 from simulators.common.routing import refuse_shadowed_methods
 from simulators.common.security import RateLimiter, TokenRegistry
 from simulators.common.spec import ApiSpec, Operation, Parameter, load_spec
@@ -71,6 +72,7 @@ class SystemContext:
     config: dict[str, Any]
     seeder: Seeder | None = None
     calls: Counter[tuple[str, int]] = field(default_factory=Counter)
+    metrics: SystemMetrics | None = None
     response_violations: list[str] = field(default_factory=list)
 
     def reset(self) -> None:
@@ -271,6 +273,7 @@ def _dispatch(context: SystemContext, operation: Operation, handler: Callable[[R
 
 def _view(context: SystemContext, operation: Operation, handler: Callable[[Request], Reply]) -> Callable[..., Response]:
     def view(**view_args: Any) -> Response:
+        started = time.perf_counter()
         try:
             response = _dispatch(context, operation, handler, view_args)
         except ApiProblem as problem:
@@ -280,6 +283,8 @@ def _view(context: SystemContext, operation: Operation, handler: Callable[[Reque
             response = problem_response(
                 ApiProblem(500, "internal-error", "Internal error", f"{type(crash).__name__}: {crash}"), request.path)
         context.calls[(operation.operation_id, response.status_code)] += 1
+        if context.metrics is not None:
+            context.metrics.observe(operation.operation_id, response.status_code, time.perf_counter() - started)
         if context.config["VALIDATE_RESPONSES"]:
             body = json.loads(response.get_data()) if response.get_data() else None
             for violation in context.spec.response_errors(operation, response.status_code, response.mimetype or "",
@@ -313,6 +318,7 @@ def build_app(kind: str, modules: Iterable[Operations], config: dict[str, Any] |
         idempotency=IdempotencyStore(), config=settings, seeder=seeder,
     )
     context.feed.subscribe(lambda event: context.webhooks.enqueue(event, clock.now()))
+    context.metrics = SystemMetrics(lambda: context, name)
     handlers = dict(builtin.operations.handlers)
     for module in modules:
         for operation_id, handler in module.handlers.items():
@@ -328,6 +334,7 @@ def build_app(kind: str, modules: Iterable[Operations], config: dict[str, Any] |
                          view_func=_view(context, operation, handlers[operation.operation_id]))
     refuse_shadowed_methods(app, spec)
     app.add_url_rule("/openapi.json", "openapi", lambda: Response(spec.json, mimetype="application/json"))
+    app.add_url_rule("/metrics", "metrics", context.metrics.exposition)
     app.register_blueprint(admin.blueprint(context))
     register_error_handlers(app)
     app.extensions["firmsim"] = context
