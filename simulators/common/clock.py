@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -44,6 +45,27 @@ class ManualClock:
         """Jump to an instant."""
         with self._lock:
             self._now = instant.astimezone(UTC)
+
+
+class ScaledClock:
+    """A wall clock running `speed` times as fast from `epoch` (live mode: the scenario's clock).
+
+    now = epoch + (time.time() - origin) * speed; `origin` is the unix time at which the clock read
+    `epoch`, so several processes given the same three numbers agree.
+    """
+
+    def __init__(self, epoch: datetime, speed: float, origin: float) -> None:
+        if epoch.tzinfo is None:
+            raise ValueError("ScaledClock needs an aware epoch")
+        if speed <= 0:
+            raise ValueError("ScaledClock needs a speed > 0")
+        self.epoch = epoch.astimezone(UTC)
+        self.speed = speed
+        self.origin = origin
+
+    def now(self) -> datetime:
+        """Return the epoch plus the scaled wall time since the origin."""
+        return self.epoch + timedelta(seconds=(time.time() - self.origin) * self.speed)
 
 
 def isoformat(instant: datetime) -> str:
