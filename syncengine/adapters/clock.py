@@ -1,7 +1,8 @@
-"""Clocks the engine can be given: the real one (live mode) and a manual one (tests, tools)."""
+"""Clocks the engine can be given: the real one and a scaled one (live mode), a manual one (tests, tools)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 
@@ -28,3 +29,24 @@ class ManualClock:
     def advance(self, seconds: float) -> None:
         """Move the clock forward."""
         self._now += timedelta(seconds=seconds)
+
+
+class ScaledClock:
+    """Wall-clock time scaled from an origin: now = epoch + (time.time() - origin) * speed (live mode)."""
+
+    def __init__(self, epoch: datetime, speed: float = 1.0, origin: float | None = None) -> None:
+        if epoch.tzinfo is None:
+            raise ValueError("ScaledClock needs an aware epoch")
+        if speed <= 0:
+            raise ValueError("ScaledClock needs a speed > 0")
+        self.epoch = epoch.astimezone(UTC)
+        self.speed = speed
+        self.origin = time.time() if origin is None else origin
+
+    def now(self) -> datetime:
+        """Return the epoch plus the scaled wall seconds since the origin."""
+        return self.epoch + timedelta(seconds=(time.time() - self.origin) * self.speed)
+
+    def wall_seconds(self, simulated_s: float) -> float:
+        """Return how many wall seconds pass while `simulated_s` simulated seconds do."""
+        return simulated_s / self.speed

@@ -1,12 +1,15 @@
 """The engine core, independent of any runtime: intake, per-key queues, dispatch, re-drive.
 
 A runtime (simulated: `runtime.sim`; live: a broker) decides *when* each key's head runs by calling
-`dispatch(key)`, and is told through `listen()` when a key gets work.
+`dispatch(key)`, and is told through `listen()` when a key gets work. The queues sit behind a lock
+held only for queue operations (never across a handler), so threads may submit and dispatch
+different keys at once; a runtime must not dispatch one key from two threads at a time.
 """
 
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -43,6 +46,9 @@ class Engine:
         self.pollers: dict[str, FeedPoller] = {}
         self.webhooks: WebhookReceiver | None = None
         self._listeners: list[Callable[[str], None]] = []
+        self._core = threading.RLock()
+        self.outlet: Callable[[Delivery], None] | None = None
+        """Where deliveries go instead of the local queues (a broker, in the distributed runtime)."""
 
     # -- wiring ----------------------------------------------------------------------------------
 
@@ -109,21 +115,24 @@ class Engine:
 
     def dispatch(self, key: str) -> AttemptResult | None:
         """Run one attempt at the head of a key; None when the key has nothing ready."""
-        delivery = self.queues.head(key)
+        with self._core:
+            delivery = self.queues.head(key)
         if delivery is None:
             return None
         result = self.dispatcher.attempt(delivery)
-        if result.outcome is AttemptOutcome.RETRY:
-            self.queues.replace_head(replace(delivery, attempt=delivery.attempt + 1))
-            return result
-        self.queues.pop(key)
-        if result.outcome is AttemptOutcome.EXCEPTION and self.park_on_exception and result.exception is not None:
-            self.queues.park(key, result.exception.id)
+        with self._core:
+            if result.outcome is AttemptOutcome.RETRY:
+                self.queues.replace_head(replace(delivery, attempt=delivery.attempt + 1))
+                return result
+            self.queues.pop(key)
+            if result.outcome is AttemptOutcome.EXCEPTION and self.park_on_exception and result.exception is not None:
+                self.queues.park(key, result.exception.id)
         return result
 
     def runnable_keys(self) -> list[str]:
         """Return the keys with a message ready to run."""
-        return self.queues.runnable_keys()
+        with self._core:
+            return self.queues.runnable_keys()
 
     # -- operators -------------------------------------------------------------------------------
 
@@ -131,16 +140,18 @@ class Engine:
         """Queue an OPEN exception's message again, at the front of its key, and release the key."""
         item = self.ports.ledger.redrive_exception(exception_id, self.ports.clock.now())
         delivery = self._delivery_of(item)
-        self.queues.push(delivery, front=True)
-        self.queues.unpark(item.key, item.id)
-        self._notify(item.key)
+        with self._core:
+            self.queues.push(delivery, front=True)
+            self.queues.unpark(item.key, item.id)
+            self._notify(item.key)
         return delivery
 
     def resolve(self, exception_id: str) -> ExceptionItem:
         """Close an exception without running its message again, and release its key."""
         item = self.ports.ledger.resolve_exception(exception_id, self.ports.clock.now())
-        if self.queues.unpark(item.key, item.id):
-            self._notify(item.key)
+        with self._core:
+            if self.queues.unpark(item.key, item.id):
+                self._notify(item.key)
         return item
 
     # -- observing -------------------------------------------------------------------------------
@@ -148,17 +159,24 @@ class Engine:
     @property
     def idle(self) -> bool:
         """Tell whether no message is ready to run (parked keys wait for an operator)."""
-        return not self.queues.runnable_keys()
+        with self._core:
+            return not self.queues.runnable_keys()
 
     def snapshot(self) -> MetricsSnapshot:
         """Return the metrics as they stand."""
-        return self.metrics.snapshot(self.queues.depth(), self.queues.max_depth, len(self.queues.parked()))
+        with self._core:
+            depth, max_depth, parked = self.queues.depth(), self.queues.max_depth, len(self.queues.parked())
+        return self.metrics.snapshot(depth, max_depth, parked)
 
     # -- internals -------------------------------------------------------------------------------
 
     def _enqueue(self, delivery: Delivery) -> None:
-        self.queues.push(delivery)
-        self._notify(delivery.key)
+        if self.outlet is not None:
+            self.outlet(delivery)
+            return
+        with self._core:
+            self.queues.push(delivery)
+            self._notify(delivery.key)
 
     def _notify(self, key: str) -> None:
         if self.queues.head(key) is None:

@@ -1,0 +1,182 @@
+"""The live runtime: the engine core on wall-clock time, with threads.
+
+A poller thread per system reads its feed (at once again while pages come full, after
+`poll_interval_s` when a read finds nothing, backing off while the system is unreachable); a bounded
+pool of worker threads runs the keys with work, one attempt of a key at a time, waiting out each
+retry's backoff in wall time without holding a thread; an optional threaded HTTP server takes signed
+webhooks. The ledger adapter decides how much of the handlers' work overlaps: SQLite serialises
+units of work behind its one connection, PostgreSQL gives each thread its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from syncengine.domain.errors import EngineError
+from syncengine.intake.app import create_webhook_app
+from syncengine.runtime.dispatch import AttemptOutcome
+from syncengine.runtime.engine import Engine
+from syncengine.runtime.keyed_pool import KeyedWorkers
+from syncengine.runtime.metrics import MetricsSnapshot
+
+log = logging.getLogger(__name__)
+
+MAX_POLL_BACKOFF_S = 10.0
+
+
+class LiveRuntime:
+    """Run an engine's pollers, per-key workers and webhook receiver on threads."""
+
+    def __init__(self, engine: Engine, *, poll_interval_s: float = 0.5, workers: int = 4,
+                 webhook_port: int | None = None, webhook_host: str = "127.0.0.1",
+                 backoff_scale: float = 1.0, poll: bool = True) -> None:
+        if poll_interval_s <= 0:
+            raise ValueError("poll_interval_s must be > 0")
+        if backoff_scale < 0:
+            raise ValueError("backoff_scale must be >= 0")
+        self.engine = engine
+        self.poll_interval_s = poll_interval_s
+        self.backoff_scale = backoff_scale
+        self.poll_failures: dict[str, int] = {}
+        self.poll_errors: dict[str, str] = {}
+        self._unread: set[str] = set()
+        self._poll = poll
+        self._pool = KeyedWorkers(self._step, workers=workers, name="engine-key")
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._webhook_host = webhook_host
+        self._webhook_port = webhook_port
+        self._server: BaseWSGIServer | None = None
+        self._activity = threading.Lock()
+        self._last_activity = time.monotonic()
+        self._polls_in_flight = 0
+        self._started = False
+        engine.listen(self._woken)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the workers, a poller per system with a feed poller, and the webhook server if asked."""
+        if self._started:
+            raise RuntimeError("the runtime is already started")
+        self._started = True
+        self._pool.start()
+        for key in self.engine.runnable_keys():
+            self._pool.wake(key)
+        if self._poll:
+            for system in self.engine.pollers:
+                self._spawn(f"poll-{system}", self._poller, system)
+        if self._webhook_port is not None:
+            if self.engine.webhooks is None:
+                raise RuntimeError("the engine has no webhook receiver")
+            app = create_webhook_app(self.engine.webhooks)
+            self._server = make_server(self._webhook_host, self._webhook_port, app, threaded=True)
+            self._spawn("webhooks", self._server.serve_forever)
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop taking events, let running attempts finish (within `timeout_s`), stop every thread."""
+        self._stop.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._pool.stop(max(0.0, deadline - time.monotonic()))
+
+    def __enter__(self) -> LiveRuntime:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- observing -------------------------------------------------------------------------------
+
+    def webhook_url(self, system: str) -> str:
+        """Return the URL a system should deliver its webhooks to."""
+        if self._server is None:
+            raise RuntimeError("the webhook server is not running (give webhook_port and start)")
+        return f"http://{self._webhook_host}:{self._server.server_port}/webhooks/{system}"
+
+    @property
+    def idle(self) -> bool:
+        """Tell whether nothing is in flight: no key running, ready or backing off, no poll mid-read,
+        no feed left unread by a failed poll."""
+        with self._activity:
+            polling = self._polls_in_flight > 0 or bool(self._unread)
+        return not polling and not self._pool.busy and self.engine.idle
+
+    def wait_idle(self, quiet_s: float = 1.0, timeout_s: float = 60.0) -> bool:
+        """Wait until the runtime has been idle, with nothing new taken in, for `quiet_s`; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._activity:
+                quiet_for = time.monotonic() - self._last_activity
+            if self.idle and quiet_for >= quiet_s:
+                return True
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+        return False
+
+    def snapshot(self) -> MetricsSnapshot:
+        """Return the engine's metrics as they stand."""
+        return self.engine.snapshot()
+
+    # -- threads ---------------------------------------------------------------------------------
+
+    def _spawn(self, name: str, target: Any, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _touch(self) -> None:
+        with self._activity:
+            self._last_activity = time.monotonic()
+
+    def _woken(self, key: str) -> None:
+        self._touch()
+        self._pool.wake(key)
+
+    def _step(self, key: str) -> float | None:
+        result = self.engine.dispatch(key)
+        if result is None:
+            return None
+        self._touch()
+        if result.outcome is AttemptOutcome.RETRY:
+            return result.delay_s * self.backoff_scale
+        return 0.0
+
+    def _poller(self, system: str) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            with self._activity:
+                self._polls_in_flight += 1
+            try:
+                result = self.engine.poll(system)
+            except Exception as error:  # an unreachable system or a broken page: read again later
+                failures += 1
+                self.poll_failures[system] = self.poll_failures.get(system, 0) + 1
+                self.poll_errors[system] = str(error) if isinstance(error, EngineError) else repr(error)
+                if not isinstance(error, EngineError):
+                    log.exception("polling %s failed", system)
+                wait = min(self.poll_interval_s * 2 ** min(failures, 8), MAX_POLL_BACKOFF_S)
+                with self._activity:
+                    self._unread.add(system)
+            else:
+                failures = 0
+                with self._activity:
+                    self._unread.discard(system)
+                if result.events:
+                    self._touch()
+                # A full read may have left more behind: read on at once; a dry one waits.
+                wait = 0.0 if result.events else self.poll_interval_s
+            finally:
+                with self._activity:
+                    self._polls_in_flight -= 1
+            if wait:
+                self._stop.wait(wait)
