@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
 
-from simulators.common.app import context_of
 from simulators.common.clock import ManualClock
 from simulators.erp.app import create_app
+from tests.unit.conftest import spec_checked
 from tests.unit.erp.support import ErpClient
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    """A manual clock at the start of March 2026."""
-    return ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture
 def app(clock: ManualClock) -> Iterator[Flask]:
     """The ERP app; every response it gave must conform to the spec."""
-    app = create_app({"VALIDATE_RESPONSES": True, "CLOCK": clock})
-    yield app
-    assert context_of(app).response_violations == []
+    yield from spec_checked(create_app, clock)
 
 
 @pytest.fixture

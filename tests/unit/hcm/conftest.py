@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,9 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from simulators.common.app import DEFAULT_TOKEN, context_of
+from simulators.common.app import DEFAULT_TOKEN
 from simulators.common.clock import ManualClock
 from simulators.hcm import create_app
+from tests.unit.conftest import spec_checked
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 
@@ -47,17 +47,9 @@ class Api:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    """Return a clock standing on Monday 2 March 2026, 09:00 UTC."""
-    return ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
-
-
-@pytest.fixture
 def hcm(clock: ManualClock) -> Iterator[Flask]:
     """Return an empty HCM whose responses must all conform to the spec."""
-    app = create_app({"VALIDATE_RESPONSES": True, "CLOCK": clock})
-    yield app
-    assert context_of(app).response_violations == []
+    yield from spec_checked(create_app, clock)
 
 
 @pytest.fixture

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from simulators.common.app import context_of
 from simulators.common.clock import ManualClock
 from simulators.psa import create_app
+from tests.unit.conftest import spec_checked
 from tests.unit.psa.builders import Api, assign, create_project, upsert_resource
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
-
-
-@pytest.fixture
 def app(clock: ManualClock) -> Iterator[Flask]:
-    app = create_app({"VALIDATE_RESPONSES": True, "CLOCK": clock})
-    yield app
-    assert context_of(app).response_violations == []
+    yield from spec_checked(create_app, clock)
 
 
 @pytest.fixture
