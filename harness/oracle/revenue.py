@@ -6,6 +6,13 @@ Scope and tolerance:
   covered, since period revenue is the difference of cumulative figures), and, where the ERP
   states them, the contract asset, contract liability and unbilled receivable (R6) against its own
   billing to that date (invoices net of tax minus credit memos, dated on or before the period end).
+- Reimbursable expenses on fixed-fee and retainer deals are not part of the fee: they are compared
+  as a second stream of the contract (`PASS_THROUGH_EXPENSES`), whose revenue is the approved
+  billable expenses (right to invoice) and whose position is set against the expense lines billed.
+  Once approved they are an unconditional right, so unbilled ones are an unbilled receivable, never
+  a contract asset, and billing them moves nothing in the fee's contract asset or liability (R6:
+  only the fee's revenue and the fee's billing net to the contract asset or liability). An invoice
+  line is an expense line when it bills an expense truth records on the deal.
 - Tolerance: none. Both sides are rounded half up to the cent and must be equal.
 - Periods after the last run are not yet run: nothing is expected of them. A deal with revenue
   expected at the last run and no ERP figure for it (or no ERP contract at all: named by its
@@ -30,11 +37,15 @@ from harness.oracle.asc606 import POLICY_OF_MODEL, CalculationGap, ModificationK
 from harness.oracle.evidence import Evidence
 from harness.oracle.model import InvariantResult
 from harness.oracle.revenue_inputs import (
+    CONTRACT,
+    PASS_THROUGH,
     Figure,
     approved_values,
     cost_to_cost_measure,
     erp_figures,
     estimates,
+    expense_ids,
+    expense_values,
     labour_costs,
     modifications,
     position_fields,
@@ -45,8 +56,9 @@ from harness.oracle.truth_facts import Deal, RevenueRun
 from harness.oracle.values import ZERO, decimal, money_text, period_end
 
 
-def expected_revenue(evidence: Evidence, deal: Deal, run: RevenueRun, before: int) -> Decimal:
-    """Return a deal's cumulative revenue to the end of a run's period from the facts recorded before `before`.
+def expected_revenue(evidence: Evidence, deal: Deal, run: RevenueRun, before: int, stream: str = CONTRACT) -> Decimal:
+    """Return a deal's cumulative revenue of a stream to the end of a run's period from the facts recorded before
+    `before`.
 
     Raise CalculationGap when truth cannot determine it.
     """
@@ -56,6 +68,8 @@ def expected_revenue(evidence: Evidence, deal: Deal, run: RevenueRun, before: in
     if cancellation is not None and cancellation.sequence < run.sequence and cancellation.effective <= as_of:
         raise CalculationGap(f"cancelled effective {cancellation.effective.isoformat()}; revenue on termination "
                              "is not modelled")
+    if stream == PASS_THROUGH:
+        return asc606.right_to_invoice(expense_values(truth, deal, before), as_of)
     changes = modifications(truth, deal, before)
     policy = POLICY_OF_MODEL[deal.billing_model]
     if policy is Policy.RIGHT_TO_INVOICE:
@@ -71,19 +85,35 @@ def expected_revenue(evidence: Evidence, deal: Deal, run: RevenueRun, before: in
                                changes)
 
 
-def billed_to(evidence: Evidence, contract_id: str, as_of: date) -> Decimal:
-    """Return what the ERP billed a contract up to a date: invoices net of tax minus credit memos."""
+def _billed(document: Record, expenses: frozenset[str], stream: str) -> Decimal:
+    """Return the net billed on one stream by an invoice or credit memo."""
+    passed_through = sum((decimal(line.get("net_amount", "0")) for line in document.get("lines") or []
+                          if isinstance(line, dict) and line.get("source_system") == "psa"
+                          and line.get("source_id") in expenses), ZERO)
+    return passed_through if stream == PASS_THROUGH else decimal(document.get("net_total", "0")) - passed_through
+
+
+def billed_to(evidence: Evidence, contract_id: str, as_of: date, expenses: frozenset[str] = frozenset(),
+              stream: str = CONTRACT) -> Decimal:
+    """Return what the ERP billed a contract's stream up to a date: invoices net of tax minus credit memos.
+
+    `expenses` are the ids of the expenses passed through outside the fee: their lines are the
+    PASS_THROUGH stream's billing and no part of the CONTRACT stream's.
+    """
     erp = evidence.systems.erp
     cutoff = as_of.isoformat()
-    invoiced = sum((decimal(i.get("net_total", "0")) for i in erp.where("invoices", contract_id=contract_id)
+    invoiced = sum((_billed(i, expenses, stream) for i in erp.where("invoices", contract_id=contract_id)
                     if str(i.get("invoice_date", "")) <= cutoff), ZERO)
-    credited = sum((decimal(c.get("net_total", "0")) for c in erp.where("credit_memos", contract_id=contract_id)
+    credited = sum((_billed(c, expenses, stream) for c in erp.where("credit_memos", contract_id=contract_id)
                     if str(c.get("credit_date", "")) <= cutoff), ZERO)
     return invoiced - credited
 
 
-def _figure_at(figures: dict[tuple[str, date], list[Figure]], contract_id: str, run: RevenueRun) -> Figure | None:
-    found = figures.get((contract_id, period_end(run.period)), [])
+Figures = dict[tuple[str, str, date], list[Figure]]
+
+
+def _figure_at(figures: Figures, contract_id: str, stream: str, run: RevenueRun) -> Figure | None:
+    found = figures.get((contract_id, stream, period_end(run.period)), [])
     of_run = [figure for figure in found if figure.run_id == run.revenue_run_id]
     if of_run:
         return of_run[-1]
@@ -91,7 +121,7 @@ def _figure_at(figures: dict[tuple[str, date], list[Figure]], contract_id: str, 
 
 
 def _check_contract(result: InvariantResult, evidence: Evidence, deal: Deal, contract: Record | None, run: RevenueRun,
-                    figures: dict[tuple[str, date], list[Figure]]) -> None:
+                    figures: Figures) -> None:
     contract_id = deal.opportunity_id if contract is None else str(contract.get("id"))
     policy = POLICY_OF_MODEL[deal.billing_model]
     if contract is not None and contract.get("revenue_policy") not in (None, policy.value):
@@ -99,19 +129,32 @@ def _check_contract(result: InvariantResult, evidence: Evidence, deal: Deal, con
                        f"{deal.billing_model} deal {deal.opportunity_id} recognized under another policy (truth "
                        "records no point-in-time deals)")
         return
-    try:
-        expected = expected_revenue(evidence, deal, run, run.sequence)
-        settled = expected_revenue(evidence, deal, run, evidence.truth.settled_before(run.sequence))
-    except CalculationGap as gap:
-        result.note(f"{contract_id} ({deal.opportunity_id}) not checked at {run.revenue_run_id}: {gap}")
+    if policy is Policy.RIGHT_TO_INVOICE:
+        _check_stream(result, evidence, deal, contract_id, run, figures, CONTRACT)
         return
+    _check_stream(result, evidence, deal, contract_id, run, figures, CONTRACT, expense_ids(evidence.truth, deal))
+    _check_stream(result, evidence, deal, contract_id, run, figures, PASS_THROUGH, expense_ids(evidence.truth, deal))
+
+
+def _check_stream(result: InvariantResult, evidence: Evidence, deal: Deal, contract_id: str, run: RevenueRun,
+                  figures: Figures, stream: str, expenses: frozenset[str] = frozenset()) -> None:
+    policy = Policy.RIGHT_TO_INVOICE if stream == PASS_THROUGH else POLICY_OF_MODEL[deal.billing_model]
+    what = "pass-through expense revenue" if stream == PASS_THROUGH else "revenue"
+    try:
+        expected = expected_revenue(evidence, deal, run, run.sequence, stream)
+        settled = expected_revenue(evidence, deal, run, evidence.truth.settled_before(run.sequence), stream)
+    except CalculationGap as gap:
+        result.note(f"{contract_id} ({deal.opportunity_id}) {what} not checked at {run.revenue_run_id}: {gap}")
+        return
+    figure = _figure_at(figures, contract_id, stream, run)
+    if stream == PASS_THROUGH and figure is None and expected == settled == 0:
+        return  # no expenses to pass through: nothing to compare
     result.checked += 1
-    figure = _figure_at(figures, contract_id, run)
     as_of = period_end(run.period)
     if figure is None:
         if expected != 0 and settled != 0:
             result.violate("erp", contract_id, money_text(expected), None,
-                           f"no revenue for {deal.opportunity_id} at run {run.revenue_run_id} ({run.period})")
+                           f"no {what} for {deal.opportunity_id} at run {run.revenue_run_id} ({run.period})")
         return
     if figure.cumulative_revenue == settled != expected:
         expected = settled
@@ -122,24 +165,25 @@ def _check_contract(result: InvariantResult, evidence: Evidence, deal: Deal, con
             also += (f"; {cost_to_cost_measure(evidence.truth, deal, run.sequence, as_of)}, ERP: cost "
                      f"{stated.get('cumulative_cost')} / EAC {stated.get('estimate_at_completion')}")
         result.violate("erp", figure.record_id, money_text(expected), money_text(figure.cumulative_revenue),
-                       f"cumulative revenue of {contract_id} ({deal.billing_model}, {deal.opportunity_id}) to "
+                       f"cumulative {what} of {contract_id} ({deal.billing_model}, {deal.opportunity_id}) to "
                        f"{as_of.isoformat()}{also}")
-    stated = position_fields(figure)
-    if stated:
-        position = asc606.position(policy, expected, billed_to(evidence, contract_id, as_of))
-        wanted = {name: money_text(getattr(position, name)) for name in stated}
-        actual = {name: money_text(value) for name, value in stated.items()}
+    stated_position = position_fields(figure)
+    if stated_position:
+        position = asc606.position(policy, expected, billed_to(evidence, contract_id, as_of, expenses, stream))
+        wanted = {name: money_text(getattr(position, name)) for name in stated_position}
+        actual = {name: money_text(value) for name, value in stated_position.items()}
         if wanted != actual:
+            where = "" if stream == CONTRACT else " (pass-through expenses)"
             result.violate("erp", figure.record_id, wanted, actual,
-                           f"contract position of {contract_id} at {as_of.isoformat()} (R6)")
+                           f"contract position of {contract_id}{where} at {as_of.isoformat()} (R6)")
 
 
 def revenue_matches_policy(evidence: Evidence) -> InvariantResult:
     """Each contract's revenue at its entity's last revenue run equals the oracle's ASC 606 figure."""
     result = InvariantResult("revenue-matches-policy")
-    figures: dict[tuple[str, date], list[Figure]] = {}
+    figures: Figures = {}
     for figure in erp_figures(evidence.systems.erp):
-        figures.setdefault((figure.contract_id, figure.period_end), []).append(figure)
+        figures.setdefault((figure.contract_id, figure.stream, figure.period_end), []).append(figure)
     delivered = evidence.truth.delivered_deals()
     for entity in sorted({deal.legal_entity for deal in delivered}):
         run = evidence.truth.last_revenue_run(entity)

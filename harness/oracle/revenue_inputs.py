@@ -9,8 +9,9 @@ ERP side: the figures of each contract at each run, read from the ERP export's `
 that carry them in a list (`results`, `lines` or `contracts`); a figure met twice (same id) counts
 once. Each figure has `contract_id`, `period` (YYYY-MM) or `period_end`, `cumulative_revenue`, and
 optionally `revenue_run_id`, `contract_asset`, `contract_liability`, `unbilled_receivable` (decimal
-strings) and `stream` (only the contract's own stream, `CONTRACT` or none, is compared: a change
-order recognized as a separate contract is reported as a gap).
+strings) and `stream`: the contract's own stream (`CONTRACT` or none) and, on fixed-fee and retainer
+contracts, the reimbursable expenses passed through outside the fee (`PASS_THROUGH_EXPENSES`) are
+compared; any other stream (e.g. a change order recognized as a separate contract) is not read.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from harness.oracle.values import add_months, cents, decimal, month_end, optiona
 FLAT = ("revenue_results", "revenue_records")
 NESTED = ("results", "lines", "contracts")
 POSITION_FIELDS = ("contract_asset", "contract_liability", "unbilled_receivable")
+CONTRACT = "CONTRACT"
+PASS_THROUGH = "PASS_THROUGH_EXPENSES"
+STREAMS = {None: CONTRACT, CONTRACT: CONTRACT, PASS_THROUGH: PASS_THROUGH}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,7 @@ class Figure:
 
     record_id: str
     contract_id: str
+    stream: str
     period_end: date
     run_id: str | None
     cumulative_revenue: Decimal
@@ -50,7 +55,7 @@ def _figure(record: Record, run: Record | None, record_id: str) -> Figure:
     period = record.get("period_end") or record.get("period") or (run or {}).get("period_end") or (run or {}).get(
         "period")
     run_id = record.get("revenue_run_id") or (None if run is None else run.get("id"))
-    return Figure(record_id, str(record.get("contract_id")), period_end(period),
+    return Figure(record_id, str(record.get("contract_id")), STREAMS[record.get("stream")], period_end(period),
                   None if run_id is None else str(run_id),
                   decimal(record.get("cumulative_revenue"), f"{record_id}/cumulative_revenue"),
                   {name: optional_decimal(record.get(name), f"{record_id}/{name}") for name in POSITION_FIELDS},
@@ -58,7 +63,7 @@ def _figure(record: Record, run: Record | None, record_id: str) -> Figure:
 
 
 def erp_figures(erp: SystemState) -> Iterator[Figure]:
-    """Yield every revenue figure of a contract's own stream the ERP export holds, once each."""
+    """Yield every revenue figure of a contract's own or pass-through stream the ERP export holds, once each."""
     seen: set[str] = set()
     found: list[tuple[Record, Record | None, str]] = []
     for collection in FLAT:
@@ -69,7 +74,7 @@ def erp_figures(erp: SystemState) -> Iterator[Figure]:
             found += [(item, run, str(item.get("id") or f"{run_record.get('id')}/{name}/{index}"))
                       for index, item in enumerate(run_record.get(name) or []) if isinstance(item, dict)]
     for record, run, record_id in found:
-        if record_id not in seen and record.get("stream") in (None, "CONTRACT"):
+        if record_id not in seen and record.get("stream") in STREAMS:
             seen.add(record_id)
             yield _figure(record, run, record_id)
 
@@ -114,6 +119,12 @@ def approved_values(truth: TruthView, deal: Deal, before: int) -> list[Dated]:
         if rate is None:
             raise CalculationGap(f"no agreed rate for {line.role} (time entry {line.entry_id})")
         values.append(Dated(line.on, cents(line.hours * rate)))
+    return values + expense_values(truth, deal, before)
+
+
+def expense_values(truth: TruthView, deal: Deal, before: int) -> list[Dated]:
+    """Return the approved billable expenses of a deal, at cost (reimbursable: the customer owes them once approved)."""
+    values: list[Dated] = []
     for expense in truth.expense_revisions(before).by_opportunity.get(deal.opportunity_id, []):
         if not expense.billable:
             continue
@@ -121,6 +132,11 @@ def approved_values(truth: TruthView, deal: Deal, before: int) -> list[Dated]:
             raise CalculationGap(f"expense {expense.entry_id} is in {expense.currency} and truth has no FX rate")
         values.append(Dated(expense.on, expense.amount))
     return values
+
+
+def expense_ids(truth: TruthView, deal: Deal) -> frozenset[str]:
+    """Return the ids of every expense truth records on a deal (any revision): what an invoice line bills them by."""
+    return frozenset(expense.entry_id for expense in truth.expenses if expense.opportunity_id == deal.opportunity_id)
 
 
 def labour_costs(truth: TruthView, deal: Deal, before: int) -> list[Dated]:

@@ -87,7 +87,7 @@ def test_without_an_estimate_at_completion_the_contract_is_noted_not_failed(worl
     result = world.check()["revenue-matches-policy"]
 
     assert result.violations == []
-    assert result.checked == 2
+    assert result.checked == 3  # T&M, retainer, and the fixed fee's pass-through expenses (no estimate needed)
     assert any("CON-000002" in note and "no estimate at completion" in note for note in result.notes)
 
 
@@ -194,3 +194,62 @@ def test_a_deal_that_never_got_a_contract_still_owes_its_revenue(world: World) -
 
     assert violations(result) == ["OPP-000003"]
     assert result.violations[0].expected == "10000.00"
+
+
+def _pass_through(world: World) -> dict[str, str]:
+    return next(r for r in world.records("erp", "revenue_records") if r.get("stream") == "PASS_THROUGH_EXPENSES")
+
+
+@pytest.mark.parametrize(("liability", "caught"), [("11937.50", False), ("12037.49", True)])
+def test_expenses_billed_beside_a_fixed_fee_stay_out_of_its_contract_position(world: World, liability: str,
+                                                                              caught: bool) -> None:
+    # Earned 60,000 x 3,225 / 24,000 = 8,062.50; fee billed: Design 20,000 (INV-000002 also bills the
+    # 99.99 expense, which is no part of the fee) -> contract liability 11,937.50, not 12,037.49.
+    figure(world, "CON-000002").update(contract_asset="0.00", contract_liability=liability,
+                                       unbilled_receivable="0.00")
+
+    result = world.check()["revenue-matches-policy"]
+
+    assert violations(result) == (["RVR-000002"] if caught else [])
+    if caught:
+        assert result.violations[0].expected == {"contract_asset": "0.00", "contract_liability": "11937.50",
+                                                 "unbilled_receivable": "0.00"}
+
+
+def _approve_expense_before_the_run(world: World) -> None:
+    """Approve a 50.00 billable expense on the fixed fee in February, before the run (so not yet billed)."""
+    run = next(index for index, (kind, _) in enumerate(world.facts) if kind == "revenue_run")
+    world.facts.insert(run, ("expense_approved", {
+        "expense_id": "EXP-000003", "revision": 1, "project_id": "PRJ-000002", "opportunity_id": "OPP-000002",
+        "resource_id": "WRK-000002", "date": "2026-02-12", "amount": "50.00", "currency": "USD", "billable": True}))
+
+
+def test_an_unbilled_approved_expense_is_an_unbilled_receivable(world: World) -> None:
+    _approve_expense_before_the_run(world)
+    _pass_through(world).update(cumulative_revenue="149.99", unbilled_receivable="50.00")
+
+    assert world.check()["revenue-matches-policy"].violations == []
+
+
+@pytest.mark.parametrize("stated", [{"contract_asset": "50.00", "unbilled_receivable": "0.00"},
+                                    {"unbilled_receivable": "0.00", "contract_liability": "0.00"}])
+def test_an_unbilled_approved_expense_shown_as_a_contract_asset_or_not_at_all_is_caught(
+        world: World, stated: dict[str, str]) -> None:
+    _approve_expense_before_the_run(world)
+    _pass_through(world).update(cumulative_revenue="149.99", **stated)
+
+    result = world.check()["revenue-matches-policy"]
+
+    assert violations(result) == ["RVR-000004"]
+    assert result.violations[0].expected["unbilled_receivable"] == "50.00"
+    assert "(pass-through expenses)" in result.violations[0].message
+
+
+def test_pass_through_expenses_with_no_figure_are_caught(world: World) -> None:
+    world.records("erp", "revenue_records").remove(_pass_through(world))
+
+    result = world.check()["revenue-matches-policy"]
+
+    assert violations(result) == ["CON-000002"]
+    assert result.violations[0].expected == "99.99"
+    assert "no pass-through expense revenue" in result.violations[0].message

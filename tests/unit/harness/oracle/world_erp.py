@@ -115,5 +115,8 @@ def erp() -> dict[str, list[Record]]:
             {"id": "RVR-000002", "revenue_run_id": "RRN-000001", "contract_id": "CON-000002", "period": "2026-02",
              "cumulative_revenue": "8062.50"},
             {"id": "RVR-000003", "revenue_run_id": "RRN-000001", "contract_id": "CON-000003", "period": "2026-02",
-             "cumulative_revenue": "10000.00", "contract_asset": "0.00", "contract_liability": "0.00"}],
+             "cumulative_revenue": "10000.00", "contract_asset": "0.00", "contract_liability": "0.00"},
+            {"id": "RVR-000004", "revenue_run_id": "RRN-000001", "contract_id": "CON-000002", "period": "2026-02",
+             "stream": "PASS_THROUGH_EXPENSES", "cumulative_revenue": "99.99", "unbilled_receivable": "0.00",
+             "contract_asset": "0.00", "contract_liability": "0.00"}],
     }
