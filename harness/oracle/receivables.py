@@ -5,11 +5,14 @@
 - Documents against truth: every invoice is one a billing run in truth produced (and each of those
   exists); every payment is one a customer made in truth, for its customer, amount and currency
   (and each of those exists).
+- Per credit memo: `applied_amount` (what it took off its invoice's open amount) + `open_amount`
+  (the customer's unapplied credit) = its total, neither below zero.
 - Per customer and currency: open AR = invoices - credit memos - cash received, where the invoices
   are truth's, the cash is truth's payments (for a payment in another currency, the ERP's converted
-  amount net of its FX difference: truth has no FX rates), and the ERP's side is the open amounts of
-  its invoices minus the unapplied cash of its payments. A credit balance the ERP does not show
-  (e.g. an invoice credited after it was paid) is a violation.
+  amount net of its FX difference: truth has no FX rates), and the ERP's side is its customer
+  balance as NetSuite or SAP show it: open invoices - unapplied credits (open credit memos) -
+  unapplied cash. So a customer in credit (an invoice credited after it was paid, an overpayment)
+  has a negative balance on both sides; a credit the ERP does not show anywhere is a violation.
 
 ERP payment records are read as {id, customer_id, currency, amount, converted_amount (ledger
 currency; defaults to amount), applications: [{invoice_id, amount | applied}], unapplied_amount,
@@ -61,6 +64,17 @@ def _check_invoices(result: InvariantResult, evidence: Evidence) -> None:
             result.violate("erp", invoice_id, expected, actual,
                            "invoice [credited_total, amount_paid, open_amount] do not tie to its credit memos and "
                            "payments")
+
+
+def _check_credit_memos(result: InvariantResult, evidence: Evidence) -> None:
+    for memo in evidence.systems.erp.all("credit_memos"):
+        if memo.get("open_amount") is None and memo.get("applied_amount") is None:
+            continue  # an ERP that does not split its credit memos: only the customer balance is checked
+        result.checked += 1
+        applied, left = _amount(memo, "applied_amount"), _amount(memo, "open_amount")
+        if applied < 0 or left < 0 or applied + left != _amount(memo, "total"):
+            result.violate("erp", str(memo.get("id")), memo.get("total"), [money_text(applied), money_text(left)],
+                           "credit memo [applied_amount, open_amount] do not add up to its total")
 
 
 def _check_documents(result: InvariantResult, evidence: Evidence) -> None:
@@ -130,6 +144,11 @@ def _check_customers(result: InvariantResult, evidence: Evidence) -> None:
         owed_back = _amount(invoice, "credited_total") + _amount(invoice, "amount_paid") - _amount(invoice, "total")
         if owed_back > 0:
             hidden[key] = hidden.get(key, ZERO) + owed_back
+    for memo in erp.all("credit_memos"):
+        key = (str(memo.get("customer_id")), str(memo.get("currency")))
+        unapplied_credit = _amount(memo, "open_amount")
+        actual[key] = actual.get(key, ZERO) - unapplied_credit
+        hidden[key] = hidden.get(key, ZERO) - unapplied_credit
     for payment in erp.all("payments"):
         currencies = {currency for customer, currency in actual if customer == payment.get("customer_id")}
         currency = currencies.pop() if len(currencies) == 1 else str(payment.get("currency"))
@@ -140,16 +159,18 @@ def _check_customers(result: InvariantResult, evidence: Evidence) -> None:
         want, have = expected.get(key, ZERO), actual.get(key, ZERO)
         if want != have:
             why = (f"; the ERP hides a credit balance of {money_text(hidden[key])}: invoices credited after they "
-                   "were paid show nothing open and nothing owed back" if have - want == hidden.get(key) else "")
+                   "were paid owe it back, but no credit memo shows it open"
+                   if hidden.get(key, ZERO) > 0 and have - want == hidden[key] else "")
             result.violate("erp", key[0], money_text(want), money_text(have),
                            f"open AR of customer {key[0]} in {key[1]} (invoices - credits - payments per truth vs "
-                           f"open invoices - unapplied cash in the ERP){why}")
+                           f"open invoices - unapplied credits - unapplied cash in the ERP){why}")
 
 
 def ar_ties_out(evidence: Evidence) -> InvariantResult:
     """Open AR = invoices - credits - payments, per invoice and per customer, and equal to truth."""
     result = InvariantResult("ar-ties-out")
     _check_invoices(result, evidence)
+    _check_credit_memos(result, evidence)
     _check_documents(result, evidence)
     _check_customers(result, evidence)
     return result
