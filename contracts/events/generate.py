@@ -20,6 +20,12 @@ from contracts.events.catalog import EVENT_RECORDS, SCHEMA_VERSION, schema_file_
 
 SCHEMA_BASE = "https://firmsim.dev/events/"
 _COMPONENTS = "#/components/schemas/"
+TRACEPARENT: dict[str, Any] = {
+    "type": "string",
+    "pattern": "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+    "description": "CloudEvents distributed-tracing extension: the W3C Trace Context `traceparent` of the "
+                   "request that caused the change (absent when the request carried none).",
+}
 
 
 @cache
@@ -92,7 +98,7 @@ def event_schema(event_type: str) -> dict[str, Any]:
             "time": {"type": "string", "format": "date-time"},
             "sequence": {"type": "integer", "minimum": 1},
             "datacontenttype": {"const": "application/json"},
-            "traceparent": {"type": "string"},
+            "traceparent": TRACEPARENT,
             "data": {"$ref": f"#/$defs/{record}"},
         },
         "$defs": _definitions(system, record),

@@ -27,7 +27,7 @@ from faker import Faker
 from scenarios.engine.clock import DAY, HOUR, SimClock
 from scenarios.engine.config import Scenario
 from scenarios.engine.kpis import USD_PER, Kpis, business_kpis
-from scenarios.engine.ports import ApiResult, SystemPort, persist
+from scenarios.engine.ports import ApiResult, SystemPort, new_traceparent, persist
 from scenarios.engine.state import Book, Roster
 from scenarios.engine.streams import Streams
 from scenarios.engine.truth import Fact, Truth
@@ -150,8 +150,10 @@ class Firm:
              purpose: str | None = None, expect: tuple[int, ...] = ()) -> Generator[simpy.Event, Any, ApiResult]:
         """Call a system like a person at a UI (coming back later on outages); POSTs carry a key."""
         key = self.key(purpose or path.strip("/").split("/")[0]) if method == "POST" else None
+        # one trace per business transaction (retries included), from a stream of its own
+        traceparent = new_traceparent(self.streams("traceparent")) if method != "GET" else None
         result = yield from persist(self.env, self.ports[system], method, path, body=body, params=params,
-                                    idempotency_key=key)
+                                    idempotency_key=key, traceparent=traceparent)
         self.api_calls += 1
         if not result.ok and result.status not in expect:
             self.failures[(system, _template(path), result.status, result.problem_type)] += 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import sys
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -52,15 +53,26 @@ class SystemPort(Protocol):
     name: str
 
     def call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
-             idempotency_key: str | None = None, if_match: str | None = None) -> ApiResult: ...
+             idempotency_key: str | None = None, if_match: str | None = None,
+             traceparent: str | None = None) -> ApiResult: ...
 
 
-def _headers(token: str, idempotency_key: str | None, if_match: str | None) -> dict[str, str]:
+def new_traceparent(stream: random.Random) -> str:
+    """Start a W3C trace for one business transaction, from a seeded stream (repeatable in simulated mode)."""
+    trace_id = stream.getrandbits(128) or 1
+    span_id = stream.getrandbits(64) or 1
+    return f"00-{trace_id:032x}-{span_id:016x}-01"
+
+
+def _headers(token: str, idempotency_key: str | None, if_match: str | None,
+             traceparent: str | None) -> dict[str, str]:
     headers = {"Authorization": f"Bearer {token}"}
     if idempotency_key:
         headers["Idempotency-Key"] = idempotency_key
     if if_match:
         headers["If-Match"] = if_match
+    if traceparent:
+        headers["traceparent"] = traceparent
     return headers
 
 
@@ -74,7 +86,7 @@ class WsgiPort:
         self.calls = 0
 
     def _environ(self, method: str, path: str, params: dict[str, Any] | None, data: bytes,
-                 idempotency_key: str | None, if_match: str | None) -> dict[str, Any]:
+                 idempotency_key: str | None, if_match: str | None, traceparent: str | None) -> dict[str, Any]:
         environ: dict[str, Any] = {
             "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path,
             "QUERY_STRING": urlencode(params, doseq=True) if params else "",
@@ -90,10 +102,13 @@ class WsgiPort:
             environ["HTTP_IDEMPOTENCY_KEY"] = idempotency_key
         if if_match:
             environ["HTTP_IF_MATCH"] = if_match
+        if traceparent:
+            environ["HTTP_TRACEPARENT"] = traceparent
         return environ
 
     def call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
-             idempotency_key: str | None = None, if_match: str | None = None) -> ApiResult:
+             idempotency_key: str | None = None, if_match: str | None = None,
+             traceparent: str | None = None) -> ApiResult:
         """Send one request through the WSGI app."""
         self.calls += 1
         data = json.dumps(body).encode() if body is not None else b""
@@ -103,7 +118,8 @@ class WsgiPort:
             answer["status"] = int(status.split(" ", 1)[0])
             answer["headers"] = dict(headers)
 
-        chunks = self.app(self._environ(method, path, params, data, idempotency_key, if_match), start_response)
+        chunks = self.app(self._environ(method, path, params, data, idempotency_key, if_match, traceparent),
+                          start_response)
         try:
             payload = b"".join(chunks)
         finally:
@@ -126,12 +142,13 @@ class HttpPort:
         self.calls = 0
 
     def call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
-             idempotency_key: str | None = None, if_match: str | None = None) -> ApiResult:
+             idempotency_key: str | None = None, if_match: str | None = None,
+             traceparent: str | None = None) -> ApiResult:
         """Send one request over the network; a transport failure reads as status 0."""
         self.calls += 1
         try:
             response = self._client.request(method, path, json=body, params=params,
-                                            headers=_headers(self.token, idempotency_key, if_match))
+                                            headers=_headers(self.token, idempotency_key, if_match, traceparent))
         except httpx.TransportError:
             return ApiResult(0, None, {})
         parsed = response.json() if response.content else None

@@ -23,7 +23,7 @@ from simulators.common.api import Operations, Reply, Request
 from simulators.common.clock import Clock, SystemClock
 from simulators.common.errors import ApiProblem, problem_response, register_error_handlers, validation_error
 from simulators.common.faults import FaultPlane
-from simulators.common.feed import EventFeed
+from simulators.common.feed import EventFeed, valid_traceparent
 from simulators.common.idempotency import REPLAYED_HEADER, IdempotencyStore, StoredResponse, fingerprint
 from simulators.common.metrics import SystemMetrics
 from simulators.common.routing import refuse_shadowed_methods
@@ -252,7 +252,7 @@ def _dispatch(context: SystemContext, operation: Operation, handler: Callable[[R
                 response.headers[REPLAYED_HEADER] = "true"
                 return response
         handler_request = Request(context, operation.operation_id, path, query, body, headers, now,
-                                  headers.get("traceparent"))
+                                  valid_traceparent(headers.get("traceparent")))
         with context.store.transaction():
             reply = handler(handler_request)
             response = _json_response(reply)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -11,6 +12,16 @@ from typing import Any
 from simulators.common.clock import isoformat
 
 Event = dict[str, Any]
+
+_TRACEPARENT = re.compile(r"^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$")
+
+
+def valid_traceparent(value: str | None) -> str | None:
+    """Return a W3C `traceparent` (version 00) worth recording on events, or None for a missing or bad one."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value if _TRACEPARENT.match(value) else None
 
 
 class EventFeed:

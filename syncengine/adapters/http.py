@@ -11,6 +11,7 @@ one of the failures of `syncengine.adapters.outcomes` otherwise, so a handler ne
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from syncengine.adapters.outcomes import (
     parse_retry_after,
     problem_slug,
 )
+from syncengine.adapters.tracing import outbound_traceparent
 from syncengine.ports import Clock
 
 CallObserver = Callable[[Call], None]
@@ -162,33 +164,38 @@ class SystemClient:
             headers["Idempotency-Key"] = idempotency_key
         if if_match:
             headers["If-Match"] = if_match
+        traceparent = traceparent or outbound_traceparent()
         if traceparent:
             headers["traceparent"] = traceparent
         content = None if body is None else json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
         if content is not None:
             headers["Content-Type"] = "application/json"
         timeout_ms = int(self.timeout_s * 1000)
+        started = time.perf_counter()
         try:
             response = self._http.request(method, path, params=params, content=content, headers=headers)
         except httpx.TimeoutException:
-            return self._fail(Call(self.name, method, path, None, Outcome.TRANSIENT, timeout_ms, "timeout"))
+            return self._fail(Call(self.name, method, path, None, Outcome.TRANSIENT, timeout_ms, "timeout",
+                                   elapsed_s=time.perf_counter() - started))
         except httpx.TransportError as error:
             return self._fail(Call(self.name, method, path, None, Outcome.TRANSIENT, 0, "connection-error",
-                                   problem={"detail": f"{type(error).__name__}: {error}"}))
+                                   problem={"detail": f"{type(error).__name__}: {error}"},
+                                   elapsed_s=time.perf_counter() - started))
+        elapsed_s = time.perf_counter() - started
         latency_ms = _latency_ms(response.headers.get(LATENCY_HEADER))
         if response.headers.get(LOST_RESPONSE_HEADER, "").lower() == "true":
             # The write may have committed, but a real caller would only see its timeout expire.
             return self._fail(Call(self.name, method, path, None, Outcome.TRANSIENT, max(latency_ms, timeout_ms),
-                                   "lost-response"))
+                                   "lost-response", elapsed_s=elapsed_s))
         parsed = _parse_body(response)
         problem = parsed if response.status_code >= 400 and isinstance(parsed, dict) else None
         outcome = classify(response.status_code, problem)
         if outcome is Outcome.OK and parsed is _UNREADABLE:
             return self._fail(Call(self.name, method, path, response.status_code, Outcome.PERMANENT, latency_ms,
-                                   "malformed-response"))
+                                   "malformed-response", elapsed_s=elapsed_s))
         retry_after = parse_retry_after(response.headers.get("Retry-After"), self.clock.now())
         call = Call(self.name, method, path, response.status_code, outcome, latency_ms,
-                    retry_after_s=retry_after, problem=problem)
+                    retry_after_s=retry_after, problem=problem, elapsed_s=elapsed_s)
         if outcome is not Outcome.OK:
             return self._fail(call)
         self._observe(call)

@@ -45,6 +45,8 @@ class Call:
     reason: str = ""
     retry_after_s: float | None = None
     problem: Mapping[str, Any] | None = field(default=None, compare=False)
+    elapsed_s: float = field(default=0.0, compare=False)
+    """Wall time the call took (live mode; about zero in-process), for where-the-time-went metrics."""
 
     @property
     def throttled(self) -> bool:

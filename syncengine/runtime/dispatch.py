@@ -4,10 +4,12 @@ failure (if any) sorted by the retry policy into a retry, an exception or a dead
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from syncengine.adapters.tracing import handling
 from syncengine.ledger.records import DeadLetter, DuplicateTracking, ExceptionItem, Tracking
 from syncengine.ports import Ports
 from syncengine.retry import Action, RetryPolicy
@@ -52,12 +54,15 @@ class Dispatcher:
         """Run one attempt at a delivery; never raises for a handler's failure."""
         meter = CallMeter()
         token = CURRENT_METER.set(meter)
+        started = time.perf_counter()
         try:
-            outcome = self._run(delivery)
+            with handling(delivery.event.traceparent, f"{delivery.id}|{delivery.attempt}"):
+                outcome = self._run(delivery)
         except Exception as error:  # noqa: BLE001 - every failure is sorted, none may stop the engine
             return self._failed(delivery, error, meter)
         finally:
             CURRENT_METER.reset(token)
+            self.metrics.spend("attempts", time.perf_counter() - started)
         counts = self.metrics.flow(delivery.route.flow)
         counts.api_calls += meter.calls
         latency_s = meter.latency_ms / 1000
@@ -80,7 +85,11 @@ class Dispatcher:
                 if ledger.already_processed(event.system, event.source_id, event.source_version, handler_name):
                     outcome = AttemptOutcome.DUPLICATE
                 else:
-                    delivery.route.handler(event, self.ports)
+                    handler_started = time.perf_counter()
+                    try:
+                        delivery.route.handler(event, self.ports)
+                    finally:
+                        self.metrics.spend("handlers", time.perf_counter() - handler_started)
                     ledger.record_processed(Tracking(event.system, event.source_id, event.source_version,
                                                      handler_name, self.ports.clock.now()))
                     outcome = AttemptOutcome.PROCESSED

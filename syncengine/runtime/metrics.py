@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -71,6 +71,14 @@ class Metrics:
         self.ignored_events = 0
         self.malformed_events = 0
         self.rejected_signatures = 0
+        self.seconds: defaultdict[str, float] = defaultdict(float)
+        """Wall seconds by component, where the time went: `attempts` (whole attempts: tracking, unit of work,
+        handler), `handlers` (the handler alone), `api_calls` (its HTTP calls), `intake_calls` (feed reads),
+        and whatever a runtime adds (`broker`). Kept out of snapshots, which must repeat in simulated mode."""
+
+    def spend(self, component: str, seconds: float) -> None:
+        """Add wall time spent in a component."""
+        self.seconds[component] += seconds
 
     def flow(self, name: str) -> FlowCounts:
         """Return the counters of a flow."""
@@ -82,6 +90,7 @@ class Metrics:
         if call.throttled:
             self.throttled_calls += 1
         meter = CURRENT_METER.get()
+        self.seconds["api_calls" if meter is not None else "intake_calls"] += call.elapsed_s
         if meter is not None:
             meter.calls += 1
             meter.latency_ms += call.latency_ms
