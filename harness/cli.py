@@ -9,10 +9,12 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 
 from harness.contracts_command import contracts, fuzz
+from harness.live_options import live_options, live_settings, refuse_live_flags
 from simulators.registry import SYSTEM_KINDS
 
 EXIT_OK = 0
@@ -87,18 +89,24 @@ def serve(host: str, port_base: int, systems: str, token: str | None, admin_toke
               help="Report directory (default runs/<scenario>-<seed>/).")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write one JUnit file for all the scenarios here.")
-@click.option("--engine", type=click.Choice(["builtin", "none"]), default="builtin", show_default=True,
-              help="The sync engine under test; none runs the firm with no sync at all.")
-@click.option("--mode", type=click.Choice(["sim"]), default="sim", show_default=True,
-              help="sim: virtual time, systems in-process, bit-for-bit reproducible.")
+@click.option("--engine", type=click.Choice(["builtin", "none", "external"]), default="builtin", show_default=True,
+              help="The sync engine under test; none runs the firm with no sync at all; external (live) is yours.")
+@click.option("--mode", type=click.Choice(["sim", "live"]), default="sim", show_default=True,
+              help="sim: virtual time, systems in-process, bit-for-bit reproducible; live: real HTTP ports.")
+@live_options
 def run(scenarios: tuple[str, ...], seed: int | None, out: Path | None, junit: Path | None, engine: str,
-        mode: str) -> None:
+        mode: str, **live: Any) -> None:
     """Run scenarios (library names or files) and check that the four systems still agree.
 
     Exit code 0: every invariant holds; 1: an invariant failed; 2: bad input; 3: the run could not complete.
     """
     from harness.run_command import run_many
 
+    if mode == "live":
+        from harness.live_command import run_live_many
+
+        sys.exit(run_live_many(scenarios, seed, out, junit, live_settings(engine, live)))
+    refuse_live_flags(engine, live)
     sys.exit(run_many(scenarios, seed, out, junit, engine))
 
 

@@ -97,6 +97,10 @@ def replay(directory: Path) -> int:
     except (OSError, ValueError, KeyError) as error:
         click.echo(f"firmsim replay: {directory} is not a run directory ({error})", err=True)
         return EXIT_BAD_INPUT
+    if recorded.get("mode") == "live":
+        click.echo(f"firmsim replay: {directory} is a live run, and live runs do not repeat exactly; "
+                   "rerun it with firmsim run --mode live (or replay a sim run)", err=True)
+        return EXIT_BAD_INPUT
     report = execute(scenario, int(recorded["seed"]), recorded["engine"], directory / "replay")
     if report["digest"] != recorded["digest"]:
         click.echo(f"DIFFERENT digest: recorded {recorded['digest']}, replayed {report['digest']}")

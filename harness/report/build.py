@@ -11,6 +11,7 @@ from typing import Any
 from harness.digest import run_digest
 from harness.report.html import write_html
 from harness.report.junit import write_junit
+from harness.runner.live import LiveRun
 from harness.runner.sim import SimRun, api_call_counts, event_counts, percentile
 
 
@@ -45,12 +46,17 @@ def _technical(run: SimRun) -> dict[str, Any]:
     }
 
 
-def build_report(run: SimRun, mode: str = "sim") -> dict[str, Any]:
-    """Return the report.json document of a run."""
+def build_report(run: SimRun | LiveRun, mode: str = "sim") -> dict[str, Any]:
+    """Return the report.json document of a run (a LiveRun brings its own counts, metrics and notes)."""
     invariants = [result.to_dict() for result in run.invariants]
     series = dict(run.series)
     series["revenue_by_month"] = run.business.pop("revenue_by_month", {}) if "revenue_by_month" in run.business else {}
-    return {
+    if isinstance(run, LiveRun):
+        mode, counts, technical = "live", dict(run.counts), run.technical
+    else:
+        counts = {"events": event_counts(run.world), "api_calls": api_call_counts(run.world)}
+        technical = _technical(run)
+    report: dict[str, Any] = {
         "firmsim_version": firmsim_version(),
         "scenario": run.scenario.name,
         "seed": run.seed,
@@ -59,18 +65,21 @@ def build_report(run: SimRun, mode: str = "sim") -> dict[str, Any]:
         "digest": run_digest(run.states, run.truth.to_json()),
         "period": {"start": run.scenario.start.isoformat(), "end": run.scenario.end.isoformat()},
         "verdict": "pass" if all(item["status"] == "pass" for item in invariants) else "fail",
-        "counts": {"events": event_counts(run.world), "api_calls": api_call_counts(run.world),
-                   "truth": run.truth.counts()},
+        "counts": {**counts, "truth": run.truth.counts()},
         "invariants": invariants,
-        "metrics": {"business": run.business, "technical": _technical(run)},
+        "metrics": {"business": run.business, "technical": technical},
         "faults": run.faults,
         "timing": {"wall_s": round(run.wall_s, 3), "simulated_days": run.scenario.days,
                    "simulated_days_per_s": round(run.scenario.days / max(run.wall_s, 1e-9), 2)},
         "series": series,
     }
+    if isinstance(run, LiveRun):
+        report["timing"].update(run.timing)
+        report["notes"] = list(run.notes)
+    return report
 
 
-def write_reports(report: dict[str, Any], run: SimRun, out_dir: Path) -> None:
+def write_reports(report: dict[str, Any], run: SimRun | LiveRun, out_dir: Path) -> None:
     """Write report.json, junit.xml, report.html, the scenario (as given and resolved) and truth to `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")

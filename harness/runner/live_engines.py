@@ -1,0 +1,243 @@
+"""The sync engine under test in a live run: embedded, distributed workers, external, or none.
+
+Each answers the few questions the run asks: is it idle, what is its view for the oracle
+(exceptions, dead letters, in flight), its technical metrics for the report; and it stops.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from harness.runner.flows import builtin_flows
+from harness.runner.live_systems import AdminClient
+from harness.runner.sim import percentile
+from simulators.common.clock import Clock, ScaledClock
+
+ENGINE_TOKEN = "firmsim-engine-token"
+CLIENT_ID, CLIENT_SECRET = "firmsim", "firmsim-secret"
+WORKER_STOP_TIMEOUT_S = 15.0
+
+
+class EngineStartError(RuntimeError):
+    """The engine could not start (a broker, database or port unreachable); the message says which."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineContext:
+    """What every live engine is started with."""
+
+    urls: dict[str, str]
+    clock: Clock  # the paced clock the systems read too
+    scaled: ScaledClock  # its parameters, for engine processes of their own
+    run_dir: Path
+    admin: AdminClient
+    seed: int
+
+
+class LiveEngine(Protocol):
+    """One engine under test in a live run."""
+
+    name: str
+
+    def idle(self) -> bool: ...
+
+    def engine_view(self) -> dict[str, Any] | None: ...
+
+    def technical(self) -> dict[str, Any]: ...
+
+    def sample(self) -> tuple[float | None, int]: ...
+
+    def stop(self) -> None: ...
+
+
+def empty_technical() -> dict[str, Any]:
+    """Return report.json's metrics.technical for a run without an engine the harness can see into."""
+    return {"sync_lag_s": {"p50": None, "p95": None, "p99": None, "max": None}, "retries": 0,
+            "throttled_calls": 0, "exceptions": 0, "dead_letters": 0, "api_calls_per_business_event": None}
+
+
+class NoEngine:
+    """No engine (`--engine none`) or the user's own (`--engine external`): the harness only watches feeds."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def idle(self) -> bool:
+        """Tell whether the engine is idle: unknowable, so quiescence rests on the feeds alone."""
+        return True
+
+    def engine_view(self) -> dict[str, Any] | None:
+        """Return no engine view: the oracle checks the systems only."""
+        return None
+
+    def technical(self) -> dict[str, Any]:
+        """Return empty technical metrics."""
+        return empty_technical()
+
+    def sample(self) -> tuple[float | None, int]:
+        """Return no sync lag and no queue."""
+        return None, 0
+
+    def stop(self) -> None:
+        """Stop nothing."""
+
+
+class EmbeddedEngine:
+    """The built-in engine in-process on the live runtime, a SQLite ledger in the run directory."""
+
+    name = "builtin"
+
+    def __init__(self, context: EngineContext, *, workers: int, webhook_tolerance_s: int) -> None:
+        try:
+            from syncengine.runtime.live import LiveRuntime
+        except ImportError as error:
+            raise EngineStartError(f"the embedded live engine is not available ({error}); "
+                                   "use --engine none or external, or --bus/--store") from None
+        from syncengine.bootstrap import EngineConfig, SystemConfig, bootstrap
+
+        self.speed = context.scaled.speed
+        hook_secrets = {kind: secrets.token_hex(16) for kind in context.urls}
+        ledger_path = context.run_dir / "ledger.db"
+        for stale in context.run_dir.glob("ledger.db*"):
+            stale.unlink()
+        self.engine = bootstrap(EngineConfig(
+            systems=tuple(SystemConfig(kind, base_url=url, token=ENGINE_TOKEN, client_id=CLIENT_ID,
+                                       client_secret=CLIENT_SECRET, webhook_secret=hook_secrets[kind])
+                          for kind, url in context.urls.items()),
+            ledger="sqlite", ledger_path=ledger_path, clock=context.clock, seed=context.seed,
+            flows=tuple(builtin_flows()), virtual_latency=False, webhook_tolerance_s=webhook_tolerance_s))
+        try:
+            self.runtime = LiveRuntime(self.engine, workers=workers, webhook_port=0,
+                                       backoff_scale=1 / self.speed)  # retry delays are simulated seconds
+            self.runtime.start()
+        except OSError as error:
+            raise EngineStartError(f"the embedded engine could not start: {error}") from None
+        for kind in context.urls:
+            context.admin.subscribe(kind, self.runtime.webhook_url(kind), hook_secrets[kind])
+        self._lag_seen = 0
+
+    def idle(self) -> bool:
+        """Tell whether the runtime has nothing in flight."""
+        return bool(self.runtime.idle)
+
+    def engine_view(self) -> dict[str, Any]:
+        """Return the ledger's exceptions and dead letters and what is in flight."""
+        ledger = self.engine.ports.ledger
+        snapshot = self.runtime.snapshot()
+        return {"exceptions": [dataclasses.asdict(item) for item in ledger.exceptions()],
+                "dead_letters": [dataclasses.asdict(letter) for letter in ledger.dead_letters()],
+                "in_flight": snapshot.queue_depth, "idle": self.idle()}
+
+    def technical(self) -> dict[str, Any]:
+        """Return the engine's technical metrics (sync lag in simulated seconds, as in sim mode)."""
+        snapshot = self.runtime.snapshot()
+        return snapshot_technical(snapshot, self.speed)
+
+    def sample(self) -> tuple[float | None, int]:
+        """Return the p95 sync lag since the last sample and the queue depth."""
+        snapshot = self.runtime.snapshot()
+        new_lags = snapshot.sync_lag_s[self._lag_seen:]
+        self._lag_seen = len(snapshot.sync_lag_s)
+        return (percentile(new_lags, 95) if new_lags else None), snapshot.queue_depth
+
+    def stop(self) -> None:
+        """Stop the runtime's threads and webhook receiver."""
+        self.runtime.stop(timeout_s=10)
+
+
+def snapshot_technical(snapshot: Any, speed: float) -> dict[str, Any]:
+    """Return report.json's metrics.technical from an engine MetricsSnapshot."""
+    lags = list(snapshot.sync_lag_s)
+    lag = {"p50": percentile(lags, 50), "p95": percentile(lags, 95), "p99": percentile(lags, 99),
+           "max": max(lags) if lags else 0.0}
+    return {
+        "sync_lag_s": lag,
+        "sync_lag_real_s": {name: None if value is None else round(value / speed, 4) for name, value in lag.items()},
+        "retries": snapshot.retries, "throttled_calls": snapshot.throttled_calls,
+        "exceptions": snapshot.exceptions, "dead_letters": snapshot.dead_letters,
+        "api_calls_per_business_event": round(snapshot.api_calls_per_business_event, 3),
+        "business_events": snapshot.business_events, "events_received": snapshot.events_received,
+        "duplicate_events": snapshot.duplicate_events, "rejected_signatures": snapshot.rejected_signatures,
+        "max_queue_depth": snapshot.max_queue_depth,
+    }
+
+
+class DistributedEngine:
+    """`firmsim engine worker` subprocesses sharing a RabbitMQ bus and a PostgreSQL store."""
+
+    name = "builtin"
+
+    def __init__(self, context: EngineContext, *, bus: str, store: str, workers: int) -> None:
+        try:
+            inspect = importlib.import_module("syncengine.runtime.distributed").inspect
+        except (ImportError, AttributeError) as error:
+            raise EngineStartError(f"the distributed engine is not available ({error})") from None
+        self._inspect: Callable[[], Any] = lambda: inspect(bus, store)
+        try:
+            self._inspect()
+        except Exception as error:  # noqa: BLE001 - any failure to reach the broker or store ends the run
+            raise EngineStartError(f"cannot reach the bus {bus} or the store {store}: {error}") from None
+        command = [str(Path(sys.executable).with_name("firmsim")), "engine", "worker", "--bus", bus, "--store", store,
+                   "--token", ENGINE_TOKEN, "--clock-epoch", context.scaled.epoch.isoformat(),
+                   "--clock-origin", repr(context.scaled.origin), "--speed", repr(context.scaled.speed)]
+        for kind, url in context.urls.items():
+            command += ["--system", f"{kind}={url}"]
+        self.logs = [context.run_dir / f"worker-{index + 1}.log" for index in range(workers)]
+        self.processes: list[subprocess.Popen[bytes]] = []
+        for log_path in self.logs:
+            with log_path.open("wb") as log:
+                self.processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                                       env={**os.environ, "PYTHONUNBUFFERED": "1"}))
+        self._last: Any = None
+
+    def _status(self) -> Any:
+        dead = [index + 1 for index, process in enumerate(self.processes) if process.poll() is not None]
+        if len(dead) == len(self.processes):
+            tail = self.logs[0].read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
+            raise EngineStartError(f"every engine worker exited (worker 1: {' '.join(tail) or 'no output'})")
+        self._last = self._inspect()
+        return self._last
+
+    def idle(self) -> bool:
+        """Tell whether the bus is empty and nothing is in flight."""
+        return bool(self._status().idle)
+
+    def engine_view(self) -> dict[str, Any]:
+        """Return the store's exceptions and dead letters and what is in flight."""
+        status = self._status()
+        return {"exceptions": [dataclasses.asdict(item) for item in status.exceptions],
+                "dead_letters": [dataclasses.asdict(letter) for letter in status.dead_letters],
+                "in_flight": int(status.queue_depth) + int(status.in_flight), "idle": bool(status.idle)}
+
+    def technical(self) -> dict[str, Any]:
+        """Return what the store tells of the engine (workers export the rest on /metrics)."""
+        status = self._last or self._status()
+        return {**empty_technical(), "exceptions": len(status.exceptions), "dead_letters": len(status.dead_letters),
+                "workers": len(self.processes)}
+
+    def sample(self) -> tuple[float | None, int]:
+        """Return the queue depth (sync lag is on the workers' /metrics)."""
+        status = self._status()
+        return None, int(status.queue_depth) + int(status.in_flight)
+
+    def stop(self) -> None:
+        """Ask every worker to stop (SIGTERM), then kill any that will not."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=WORKER_STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
