@@ -135,6 +135,14 @@ class ChangeOrder:
     distinct: bool
     priced_at_standalone: bool
     description: str
+    amount_change: Decimal = Decimal(0)
+    milestones_added: int = 0
+    hours_change: Decimal | None = None
+
+    @property
+    def separate_contract(self) -> bool:
+        """Tell whether the change is a separate contract (R5 branch 1: distinct services at their standalone price)."""
+        return self.distinct and self.priced_at_standalone
 
 
 # -- the customer --------------------------------------------------------------------------------

@@ -11,9 +11,12 @@ this version (an earlier attempt got through), as "superseded" when it stands hi
 
 Applying version N: `addContractVersion` (total price, billing plan at N, effective date, ASC 606
 flags), `setProjectBudget` for N, and for a fixed fee the PSA milestones the change order added,
-linked to the ERP plan's. Until the deal's contract and project exist the message waits (a
-transient failure, retried with backoff) - unless the deal is parked in the exception queue: then
-its re-drive catches up with the CRM's current version (`catch_up`), and this message is done.
+linked to the ERP plan's. A change adding distinct services at their standalone price is a separate
+contract (R5 branch 1): booked with `createContract` by `separate_contracts`, the deal's own contract
+untouched, and a later ordinary version of it net of every separate change. Until the deal's
+contract and project exist the message waits (a transient failure, retried with backoff) - unless
+the deal is parked in the exception queue: then its re-drive catches up with the CRM's current
+version (`catch_up`), and this message is done.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from syncengine.domain.deal_rules import terms_problem
 from syncengine.domain.deals import WON, ChangeOrder, ContractTerms, Deal
 from syncengine.domain.errors import BusinessException, ConflictFailure, PermanentFailure, PoisonMessage
 from syncengine.domain.messages import SourceEvent
+from syncengine.flows import separate_contracts
 from syncengine.flows.deal_support import (
     ERP,
     PSA,
@@ -114,6 +118,23 @@ def apply_contract_version(deal: Deal, terms: ContractTerms, change: ChangeOrder
             return  # parked on bad master data: its re-drive catches up with this version
         raise not_synced_yet(deal.opportunity_id)
     contract_id, project_id = links
+    changes = separate_contracts.approved_changes(ports, message, deal.opportunity_id, terms.version)
+    separate_contracts.ensure_separate_contracts(deal, terms, changes, contract_id, project_id, message, ports)
+    if not change.separate_contract:
+        own_terms = separate_contracts.main_terms(deal, terms, changes)
+        if not post_contract_version(deal, own_terms, change, contract_id, message, ports):
+            return  # a newer version reached the ERP first; its own message brings the PSA along
+        link_erp_milestones(ports, deal.opportunity_id, contract_id, own_terms)
+    psa = ports.client(PSA)
+    psa.put(f"/projects/{project_id}/budget", psa_deals.budget_body(terms, deal.currency, change.effective_date))
+    ensure_psa_milestones(ports, message, deal.opportunity_id, deal.currency, terms, project_id,
+                          fresh_project=False)
+    record_contract_version(ports, deal.opportunity_id, terms.version)
+
+
+def post_contract_version(deal: Deal, terms: ContractTerms, change: ChangeOrder, contract_id: str,
+                          message: SourceEvent, ports: Ports) -> bool:
+    """Post the deal's contract at the terms' version; False when the ERP already stands at a newer one."""
     tables = default_tables()
     body = erp_deals.contract_version_body(deal, terms, change, billing=tables.billing(deal.billing_model),
                                            tables=tables)
@@ -125,13 +146,8 @@ def apply_contract_version(deal: Deal, terms: ContractTerms, change: ChangeOrder
             raise
         standing = int(erp.get(f"/contracts/{contract_id}").body["source_version"])
         if standing > terms.version:
-            return  # a newer version reached the ERP first; its own message brings the PSA along
-    psa = ports.client(PSA)
-    psa.put(f"/projects/{project_id}/budget", psa_deals.budget_body(terms, deal.currency, change.effective_date))
-    link_erp_milestones(ports, deal.opportunity_id, contract_id, terms)
-    ensure_psa_milestones(ports, message, deal.opportunity_id, deal.currency, terms, project_id,
-                          fresh_project=False)
-    record_contract_version(ports, deal.opportunity_id, terms.version)
+            return False
+    return True
 
 
 HANDLERS = {

@@ -133,7 +133,9 @@ def ensure_contract(checked: CheckedDeal, customer_id: str, message: SourceEvent
     contract_id = ledger.external_id("contract", ERP, deal.key)
     if contract_id is None:
         erp = ports.client(ERP)
-        record = first_item(erp, "/contracts", {"crm_opportunity_id": deal.opportunity_id})
+        # The deal's own contract, not one booked from a change order of it (a separate contract).
+        record = next((dict(item) for item in erp.pages("/contracts", {"crm_opportunity_id": deal.opportunity_id})
+                       if item.get("source_id") in (None, deal.opportunity_id)), None)
         if record is None:
             body = erp_deals.contract_body(deal, checked.terms, customer_id=customer_id,
                                            legal_entity=checked.entity.code, billing=checked.billing, tables=tables)

@@ -68,7 +68,10 @@ def change_order_from_amendment(record: Mapping[str, Any]) -> ChangeOrder:
                        status=fields.text("status"), contract_version=fields.optional_integer("contract_version"),
                        effective_date=fields.day("effective_date"), distinct=fields.boolean("distinct"),
                        priced_at_standalone=fields.boolean("priced_at_standalone"),
-                       description=fields.optional_text("description") or "")
+                       description=fields.optional_text("description") or "",
+                       amount_change=fields.amount("amount_change", fields.text("currency")),
+                       milestones_added=len(fields.items("billing_milestones")),
+                       hours_change=fields.optional_decimal("hours_change"))
 
 
 def erp_link_body(erp_customer_id: str) -> dict[str, Any]:

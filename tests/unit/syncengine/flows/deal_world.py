@@ -105,11 +105,12 @@ class Firm:
         return opportunity_id
 
     def approve_amendment(self, opportunity_id: str, amount_change: str, *, effective_date: str,
-                          milestones: list[dict[str, Any]] | None = None, hours_change: str = "0") -> str:
-        """Draft, submit and approve a change order; return the amendment id."""
+                          milestones: list[dict[str, Any]] | None = None, hours_change: str = "0",
+                          separate: bool = False) -> str:
+        """Draft, submit and approve a change order (`separate`: distinct, at standalone price); return its id."""
         body: dict[str, Any] = {"opportunity_id": opportunity_id, "description": f"Change worth {amount_change}",
-                                "amount_change": amount_change, "hours_change": hours_change, "distinct": False,
-                                "priced_at_standalone": False, "effective_date": effective_date}
+                                "amount_change": amount_change, "hours_change": hours_change, "distinct": separate,
+                                "priced_at_standalone": separate, "effective_date": effective_date}
         if milestones is not None:
             body["billing_milestones"] = milestones
         amendment_id = str(self.call("crm", "POST", "/amendments", body)["id"])

@@ -136,3 +136,55 @@ def test_change_order_arriving_before_its_deal_waits_for_it(firm: Firm) -> None:
     assert contract_versions(firm) == [1, 2]
     assert budget_versions(firm) == [1, 2]
     assert firm.ledger.dead_letters() == [] and firm.exceptions() == []
+
+
+def contracts_by_source(firm: Firm) -> dict[str, dict[str, Any]]:
+    return {contract["source_id"]: contract for contract in firm.records("erp", "contracts")}
+
+
+def test_change_order_at_standalone_price_is_booked_as_a_separate_contract_and_the_original_left_untouched(
+        firm: Firm) -> None:
+    opportunity = won_fixed_fee_deal(firm)
+    separate = firm.approve_amendment(opportunity, "40000.00", effective_date="2026-05-01", milestones=SECOND_SITE,
+                                      hours_change="240", separate=True)
+    firm.approve_amendment(opportunity, "20000.00", effective_date="2026-06-01", milestones=REPORTING,
+                           hours_change="100")
+    firm.settle()
+
+    contracts = contracts_by_source(firm)
+    own, added = contracts[opportunity], contracts[separate]
+    assert (own["source_version"], own["total_price"]) == (3, "260000.00")  # the ordinary change, net of v2
+    assert [m["id"] for m in own["billing_plan"]["milestones"]] == ["M1", "M2", "M3", "M5"]
+    assert (added["crm_opportunity_id"], added["customer_id"], added["source_version"]) == \
+        (opportunity, own["customer_id"], 2)
+    assert (added["total_price"], added["revenue_policy"], added["start_date"]) == \
+        ("40000.00", "POINT_IN_TIME", "2026-05-01")
+    assert [m["id"] for m in added["billing_plan"]["milestones"]] == ["M4"]
+    assert [v["source_version"] for v in firm.records("erp", "contract_versions")
+            if v["contract_id"] == own["id"]] == [1, 3]
+    [project] = firm.records("psa", "projects")
+    assert (project["contract_version"], project["budget_amount"]) == (3, "300000.00")  # it delivers both
+    assert len(firm.records("psa", "milestones")) == 5
+    links = {(entry.kind, entry.system): entry.external_id
+             for entry in firm.ledger.links(milestone_key(opportunity, 3))}
+    assert links[("milestone", "erp")] == f"{added['id']}/M4"
+    assert firm.ledger.dead_letters() == [] and firm.exceptions() == []
+    assert firm.engine.snapshot().queue_depth == 0
+
+
+def test_separate_change_order_redelivered_books_one_contract(firm: Firm) -> None:
+    opportunity = won_fixed_fee_deal(firm)
+    firm.approve_amendment(opportunity, "40000.00", effective_date="2026-05-01", milestones=SECOND_SITE,
+                           separate=True)
+    approved = next(event for event in firm.unread_events("crm") if event["type"] == "crm.amendment.approved")
+    firm.settle()
+    firm.engine.submit("crm", {**approved, "id": "redelivered-1"})
+    firm.engine.replay("crm", None)
+    firm.settle()
+
+    contracts = contracts_by_source(firm)
+    assert len(firm.records("erp", "contracts")) == len(contracts) == 2
+    assert contracts[opportunity]["source_version"] == 1
+    assert contract_versions(firm) == [1, 2]  # the deal's contract at 1; the separate one made by version 2
+    assert budget_versions(firm) == [1, 2]
+    assert firm.ledger.dead_letters() == [] and firm.exceptions() == []
