@@ -1,0 +1,1 @@
+"""`firmsim load`: drive business events through served systems and an engine, and measure them."""

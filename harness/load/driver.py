@@ -1,0 +1,107 @@
+"""The open-loop driver: business events arrive on schedule (Poisson arrivals at the profile's rate),
+whether or not the systems keep up; a pool of client threads acts them out.
+
+Response time is measured from each event's scheduled arrival, so time spent waiting for a free
+client counts (no coordinated omission); service time is measured from when a client took it.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from harness.load.firm import LoadFirm
+from harness.load.measure import CommitLog, Percentiles
+from harness.load.profiles import Profile
+
+
+@dataclass(slots=True)
+class Phase:
+    """What one driven phase did: per-second offered and completed events, response and service times."""
+
+    name: str
+    offered_rate: float
+    started_at: float
+    duration_s: float
+    offered: Counter[int] = field(default_factory=Counter)
+    completed: Counter[int] = field(default_factory=Counter)
+    by_kind: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    first_errors: dict[str, str] = field(default_factory=dict)
+    response: Percentiles = field(default_factory=Percentiles)
+    service: Percentiles = field(default_factory=Percentiles)
+
+    @property
+    def offered_total(self) -> int:
+        """Return how many events were scheduled."""
+        return sum(self.offered.values())
+
+    @property
+    def completed_total(self) -> int:
+        """Return how many events completed."""
+        return sum(self.completed.values())
+
+
+def schedule(profile: Profile, rate: float, duration_s: float, rng: random.Random) -> list[tuple[float, str]]:
+    """Return (offset in seconds, event kind) of every arrival of a phase."""
+    arrivals: list[tuple[float, str]] = []
+    offset = 0.0
+    while True:
+        fraction = min(offset / duration_s, 1.0)
+        current = max(rate * profile.multiplier(fraction), 1e-6)
+        offset += rng.expovariate(current)
+        if offset >= duration_s:
+            return arrivals
+        mix = profile.mix(offset / duration_s)
+        kinds = [kind for kind, share in mix.items() if share > 0]
+        arrivals.append((offset, rng.choices(kinds, weights=[mix[kind] for kind in kinds])[0]))
+
+
+def drive(firm: LoadFirm, log: CommitLog, phase: Phase, arrivals: list[tuple[float, str]], clients: int) -> Phase:
+    """Act out the arrivals from `phase.started_at` on (monotonic seconds), with `clients` threads."""
+    pending: queue.Queue[tuple[float, str] | None] = queue.Queue()
+    lock = threading.Lock()
+
+    def client() -> None:
+        while True:
+            item = pending.get()
+            if item is None:
+                return
+            due, kind = item
+            taken = time.perf_counter()
+            choice = firm.pick()
+            log.expect(choice[3].split("-")[1], kind)
+            try:
+                firm.act(kind, choice)
+            except Exception as error:  # noqa: BLE001 - a refused event is counted and reported, not fatal
+                with lock:
+                    phase.errors[kind] += 1
+                    phase.first_errors.setdefault(kind, str(error)[:300])
+                continue
+            done = time.perf_counter()
+            phase.service.record(done - taken)
+            phase.response.record(done - due)
+            with lock:
+                phase.completed[int(done - phase.started_at)] += 1
+                phase.by_kind[kind] += 1
+
+    threads = [threading.Thread(target=client, name=f"load-client-{n}", daemon=True) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for offset, kind in arrivals:
+        due = phase.started_at + offset
+        wait = due - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+        phase.offered[math.floor(offset)] += 1
+        pending.put((due, kind))
+    for _ in threads:
+        pending.put(None)
+    for thread in threads:
+        thread.join()
+    return phase

@@ -1,0 +1,203 @@
+"""The engine under load: the embedded LiveRuntime (threads in this process, SQLite ledger) by default,
+or `firmsim engine worker` processes sharing a RabbitMQ bus and a PostgreSQL ledger."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+WEBHOOK_SECRET = "whsec-firmsim-load"
+
+
+class LoadEngineError(RuntimeError):
+    """The engine could not be started or reached; the message says which part."""
+
+
+class LoadEngine(Protocol):
+    """What the load run needs of an engine."""
+
+    description: str
+
+    def start(self) -> None: ...
+
+    def wait_idle(self, quiet_s: float, timeout_s: float) -> bool: ...
+
+    def seconds(self) -> dict[str, float]: ...
+
+    def counters(self) -> dict[str, float]: ...
+
+    def stop(self) -> None: ...
+
+
+def free_port() -> int:
+    """Return a TCP port free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def subscribe(base_url: str, url: str) -> None:
+    """Subscribe a webhook endpoint to every event of a system, through its admin API."""
+    response = httpx.post(f"{base_url}/admin/subscriptions", json={"url": url, "secret": WEBHOOK_SECRET}, timeout=10)
+    if response.status_code != 201:
+        raise LoadEngineError(f"{base_url}: webhook subscription refused ({response.status_code})")
+
+
+class EmbeddedEngine:
+    """The built-in engine on the live runtime, in this process, fed by webhooks and feed polling."""
+
+    def __init__(self, base_urls: dict[str, str], token: str, *, workers: int, ledger_path: Path) -> None:
+        self.base_urls = base_urls
+        self.token = token
+        self.workers = workers
+        self.ledger_path = ledger_path
+        self.description = f"embedded LiveRuntime, {workers} worker threads, SQLite ledger, webhooks + feeds"
+        self.runtime: Any = None
+
+    def start(self) -> None:
+        """Bootstrap the engine, start its runtime and subscribe it to every system's webhooks."""
+        from harness.runner.flows import builtin_flows
+        from syncengine.adapters.clock import SystemClock
+        from syncengine.bootstrap import EngineConfig, SystemConfig, bootstrap
+        from syncengine.runtime.live import LiveRuntime
+
+        engine = bootstrap(EngineConfig(
+            systems=tuple(SystemConfig(name, base_url=url, token=self.token, webhook_secret=WEBHOOK_SECRET)
+                          for name, url in self.base_urls.items()),
+            ledger="sqlite", ledger_path=self.ledger_path, clock=SystemClock(), flows=tuple(builtin_flows()),
+            virtual_latency=False))
+        self.runtime = LiveRuntime(engine, poll_interval_s=1.0, workers=self.workers, webhook_port=0)
+        self.runtime.start()
+        for name, url in self.base_urls.items():
+            subscribe(url, self.runtime.webhook_url(name))
+
+    def wait_idle(self, quiet_s: float, timeout_s: float) -> bool:
+        """Wait until nothing is in flight for `quiet_s`."""
+        return bool(self.runtime.wait_idle(quiet_s=quiet_s, timeout_s=timeout_s))
+
+    def seconds(self) -> dict[str, float]:
+        """Return the engine's wall seconds by component."""
+        return dict(self.runtime.engine.metrics.seconds)
+
+    def counters(self) -> dict[str, float]:
+        """Return the engine's main counters."""
+        snapshot = self.runtime.snapshot()
+        return {"events_received": snapshot.events_received, "business_events": snapshot.business_events,
+                "retries": snapshot.retries, "exceptions": snapshot.exceptions,
+                "dead_letters": snapshot.dead_letters, "api_calls": snapshot.handler_api_calls,
+                "api_calls_per_business_event": snapshot.api_calls_per_business_event,
+                "max_queue_depth": snapshot.max_queue_depth}
+
+    def stop(self) -> None:
+        """Stop the runtime."""
+        if self.runtime is not None:
+            self.runtime.stop()
+
+
+def _host(url: str) -> str:
+    """Return a URL without its credentials."""
+    return url.rsplit("@", maxsplit=1)[-1]
+
+
+class WorkerProcesses:
+    """`firmsim engine worker` processes on a bus and a store, each with its own /metrics port."""
+
+    def __init__(self, base_urls: dict[str, str], token: str, *, workers: int, bus: str, store: str,
+                 log_dir: Path) -> None:
+        self.base_urls = base_urls
+        self.token = token
+        self.workers = workers
+        self.bus = bus
+        self.store = store
+        self.log_dir = log_dir
+        self.description = (f"{workers} `firmsim engine worker` processes, bus {_host(bus)}, "
+                            f"store {_host(store)}")
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.metrics_ports: list[int] = []
+
+    def start(self) -> None:
+        """Start the worker processes and wait for their /metrics endpoints."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        systems = [arg for name, url in self.base_urls.items() for arg in ("--system", f"{name}={url}")]
+        for index in range(self.workers):
+            port = free_port()
+            command = [sys.executable, "-m", "harness.cli", "engine", "worker", "--bus", self.bus, "--store",
+                       self.store, *systems, "--token", self.token, "--metrics-port", str(port)]
+            with (self.log_dir / f"worker-{index + 1}.log").open("wb") as log:
+                self.processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
+            self.metrics_ports.append(port)
+        deadline = time.monotonic() + 30
+        for process, port in zip(self.processes, self.metrics_ports, strict=True):
+            while not self._scrape(port):
+                if process.poll() is not None:
+                    raise LoadEngineError(f"firmsim engine worker exited with {process.returncode} "
+                                          f"(see {self.log_dir})")
+                if time.monotonic() > deadline:
+                    raise LoadEngineError(f"firmsim engine worker did not serve /metrics on port {port} in 30 s")
+                time.sleep(0.2)
+
+    def wait_idle(self, quiet_s: float, timeout_s: float) -> bool:
+        """Wait until the bus and the store report nothing in flight for `quiet_s`."""
+        from syncengine.runtime.distributed import inspect  # type: ignore[import-not-found, unused-ignore]
+
+        deadline = time.monotonic() + timeout_s
+        quiet_since: float | None = None
+        while time.monotonic() < deadline:
+            if inspect(self.bus, self.store).idle:
+                quiet_since = quiet_since or time.monotonic()
+                if time.monotonic() - quiet_since >= quiet_s:
+                    return True
+            else:
+                quiet_since = None
+            time.sleep(0.1)
+        return False
+
+    def _scrape(self, port: int) -> dict[str, float]:
+        try:
+            text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        except httpx.HTTPError:
+            return {}
+        values: dict[str, float] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                label = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+                values[f"{sample.name}{{{label}}}" if label else sample.name] = sample.value
+        return values
+
+    def _summed(self) -> dict[str, float]:
+        total: dict[str, float] = {}
+        for port in self.metrics_ports:
+            for name, value in self._scrape(port).items():
+                total[name] = total.get(name, 0.0) + value
+        return total
+
+    def seconds(self) -> dict[str, float]:
+        """Return the workers' wall seconds by component, summed."""
+        prefix = "firmsim_engine_seconds_total{component="
+        return {name[len(prefix):-1]: value for name, value in self._summed().items() if name.startswith(prefix)}
+
+    def counters(self) -> dict[str, float]:
+        """Return the workers' main counters, summed."""
+        summed = self._summed()
+        return {name: summed.get(f"firmsim_engine_{name}_total", 0.0)
+                for name in ("events_received", "business_events", "retries", "exceptions", "dead_letters")}
+
+    def stop(self) -> None:
+        """Stop every worker (SIGTERM, then SIGKILL after 10 s)."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=10)
+            if process.poll() is None:
+                process.kill()

@@ -1,0 +1,145 @@
+"""What a load run measures: HDR histograms of latency and sync lag, and the commits seen per trace.
+
+Sync lag is measured on the systems' side, on one monotonic clock: a WSGI wrapper around each served
+system notes when a write carrying a `traceparent` committed (its handler returned 2xx). The driver
+marks the write that commits a business event (`Firmsim-Load-Source`); the engine's writes for that
+event carry the same trace id (traceparent propagation), so the first commit on each other system
+with the trace id is a target commit, and target - source is the sync lag.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+from harness.load.firm import SOURCE_HEADER
+
+PERCENTILES = (50.0, 95.0, 99.0, 99.9)
+MAX_TRACKED_US = 3_600_000_000  # one hour
+
+
+class Percentiles:
+    """An HDR histogram of durations in microseconds (3 significant digits, up to an hour)."""
+
+    def __init__(self) -> None:
+        self._histogram = HdrHistogram(1, MAX_TRACKED_US, 3)
+        self._lock = threading.Lock()
+
+    def record(self, seconds: float) -> None:
+        """Record one duration."""
+        micros = min(max(int(seconds * 1_000_000), 1), MAX_TRACKED_US)
+        with self._lock:
+            self._histogram.record_value(micros)
+
+    @property
+    def count(self) -> int:
+        """Return how many durations were recorded."""
+        return int(self._histogram.get_total_count())
+
+    def summary(self) -> dict[str, float | int]:
+        """Return count and p50/p95/p99/p99.9/max in seconds."""
+        with self._lock:
+            result: dict[str, float | int] = {"count": self.count}
+            for percentile in PERCENTILES:
+                label = f"p{percentile:g}".replace(".", "_")
+                result[label] = self._histogram.get_value_at_percentile(percentile) / 1e6 if self.count else 0.0
+            result["max"] = self._histogram.get_max_value() / 1e6 if self.count else 0.0
+            result["mean"] = self._histogram.get_mean_value() / 1e6 if self.count else 0.0
+        return result
+
+
+@dataclass(slots=True)
+class _Trace:
+    kind: str = ""
+    source_system: str = ""
+    source_at: float | None = None
+    targets: dict[str, float] = field(default_factory=dict)
+
+
+class CommitLog:
+    """Commits seen per trace id: the source commit of each business event and its first target commits."""
+
+    def __init__(self) -> None:
+        self._traces: dict[str, _Trace] = {}
+        self._lock = threading.Lock()
+
+    def expect(self, trace_id: str, kind: str) -> None:
+        """Note that a business event of `kind` runs under `trace_id`."""
+        with self._lock:
+            self._traces.setdefault(trace_id, _Trace()).kind = kind
+
+    def committed(self, trace_id: str, system: str, at: float, source: bool) -> None:
+        """Note a write that committed on `system` at monotonic time `at`."""
+        with self._lock:
+            trace = self._traces.get(trace_id)
+            if trace is None:
+                return  # a trace the driver did not start (setup, another client)
+            if source:
+                trace.source_system, trace.source_at = system, at
+            elif system not in trace.targets:
+                trace.targets[system] = at
+
+    def lags(self, since: float = float("-inf"), until: float = float("inf")) -> list[tuple[str, float, float]]:
+        """Return (kind, source commit time, lag) of every target commit whose source committed in the window."""
+        with self._lock:
+            traces = list(self._traces.values())
+        samples = []
+        for trace in traces:
+            if trace.source_at is None or not since <= trace.source_at < until:
+                continue
+            for system, at in trace.targets.items():
+                if system != trace.source_system:
+                    samples.append((trace.kind, trace.source_at, max(0.0, at - trace.source_at)))
+        return samples
+
+    def unsynced(self, since: float = float("-inf"), until: float = float("inf")) -> dict[str, int]:
+        """Return, per kind, the business events committed in the window with no target commit yet."""
+        with self._lock:
+            traces = list(self._traces.values())
+        counts: dict[str, int] = {}
+        for trace in traces:
+            if trace.source_at is not None and since <= trace.source_at < until and not trace.targets:
+                counts[trace.kind] = counts.get(trace.kind, 0) + 1
+        return counts
+
+
+class CommitWatch:
+    """WSGI wrapper noting each traced write a system commits (2xx) into a CommitLog."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], system: str, log: CommitLog) -> None:
+        self.app = app
+        self.system = system
+        self.log = log
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        traceparent = environ.get("HTTP_TRACEPARENT")
+        if not traceparent or environ.get("REQUEST_METHOD") == "GET":
+            return self.app(environ, start_response)
+        status: list[int] = []
+
+        def recording_start_response(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status.append(int(line.split(" ", 1)[0]))
+            return start_response(line, headers, exc_info)
+
+        body = self.app(environ, recording_start_response)
+        if status and 200 <= status[0] < 300:
+            parts = traceparent.split("-")
+            if len(parts) == 4:
+                self.log.committed(parts[1], self.system, time.perf_counter(),
+                                   environ.get("HTTP_" + SOURCE_HEADER.upper().replace("-", "_")) == "1")
+        return body
+
+
+def lag_summary(samples: list[tuple[str, float, float]]) -> dict[str, Any]:
+    """Return the lag percentiles overall and per business event kind."""
+    overall = Percentiles()
+    by_kind: dict[str, Percentiles] = {}
+    for kind, _, lag in samples:
+        overall.record(lag)
+        by_kind.setdefault(kind, Percentiles()).record(lag)
+    return {"all": overall.summary(), **{kind: histogram.summary() for kind, histogram in sorted(by_kind.items())}}
