@@ -1,0 +1,210 @@
+"""The RabbitMQ bus (pika, blocking connections): durable quorum queues, one per partition, each with
+`x-single-active-consumer`; publisher confirms; manual acks carried to the connection's own thread.
+
+pika connections are not thread-safe: each publisher and each consumer owns its connection, used by
+one thread; an ack from a worker thread is handed to the consumer's thread with
+`add_callback_threadsafe`. A message whose ack is lost with its connection is delivered again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from typing import Any
+
+import pika
+import pika.exceptions
+from pika.adapters.blocking_connection import BlockingChannel
+
+from syncengine.adapters.bus.port import AbstractBus, BusError, Consumer, OnMessage
+
+QUEUE_ARGUMENTS = {"x-queue-type": "quorum", "x-single-active-consumer": True}
+LINK_ERRORS: tuple[type[BaseException], ...] = (pika.exceptions.AMQPError, OSError)
+
+
+def _parameters(url: str, name: str) -> pika.URLParameters:
+    try:
+        parameters = pika.URLParameters(url)
+    except Exception as error:  # pika raises several types for a malformed URL
+        raise BusError(f"--bus {url!r}: not an amqp:// URL ({error})") from error
+    parameters.heartbeat = 15
+    parameters.blocked_connection_timeout = 30
+    parameters.socket_timeout = 5
+    parameters.connection_attempts = 1
+    parameters.client_properties = {"connection_name": name}
+    return parameters
+
+
+def _connect(url: str, name: str) -> pika.BlockingConnection:
+    """Open a connection named `name` (shown by `rabbitmqctl list_connections client_properties`)."""
+    try:
+        return pika.BlockingConnection(_parameters(url, name))
+    except LINK_ERRORS as error:
+        raise BusError(f"cannot reach RabbitMQ at {_redacted(url)}: {type(error).__name__} {error}".strip()) from error
+
+
+def _redacted(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    _, at, host = rest.rpartition("@")
+    return f"{scheme}://{host}" if at else url
+
+
+class RabbitBus(AbstractBus):
+    """Partition queues `<prefix>.p<N>` on a RabbitMQ broker."""
+
+    def __init__(self, url: str, *, partitions: int = 8, prefix: str = "firmsim.engine", prefetch: int = 200) -> None:
+        super().__init__(partitions)
+        if not url.startswith(("amqp://", "amqps://")):
+            raise BusError(f"--bus {url!r}: expected an amqp:// or amqps:// URL")
+        self.url = url
+        self.prefix = prefix
+        self.prefetch = prefetch
+        self._admin: pika.BlockingConnection | None = None
+
+    def queue(self, partition: int) -> str:
+        """Return the name of a partition's queue."""
+        return f"{self.prefix}.p{partition:03d}"
+
+    def declare(self) -> None:
+        """Declare every partition queue (idempotent); raise BusError when the broker refuses."""
+        channel = self._admin_channel()
+        try:
+            for partition in range(self.partitions):
+                channel.queue_declare(self.queue(partition), durable=True, arguments=QUEUE_ARGUMENTS)
+        except LINK_ERRORS as error:
+            self._drop_admin()
+            raise BusError(f"cannot declare the partition queues: {error!r}") from error
+
+    def publisher(self) -> RabbitPublisher:
+        """Return a publisher with its own connection (one per thread)."""
+        return RabbitPublisher(self)
+
+    def consumer(self) -> RabbitConsumer:
+        """Return a consumer session with its own connection (one per thread)."""
+        return RabbitConsumer(self)
+
+    def depth(self) -> int:
+        """Return how many messages wait undelivered in the partition queues."""
+        depth = 0
+        channel = self._admin_channel()
+        for partition in range(self.partitions):
+            try:
+                depth += channel.queue_declare(self.queue(partition), passive=True).method.message_count
+            except pika.exceptions.ChannelClosedByBroker as error:
+                if error.reply_code != 404:
+                    raise BusError(f"cannot read {self.queue(partition)}: {error!r}") from error
+                channel = self._admin_channel()  # a queue nobody declared yet holds nothing
+            except LINK_ERRORS as error:
+                self._drop_admin()
+                raise BusError(f"cannot read the partition queues: {error!r}") from error
+        return depth
+
+    def delete(self) -> None:
+        """Delete the partition queues (tests and benchmarks clean up with it)."""
+        channel = self._admin_channel()
+        for partition in range(self.partitions):
+            channel.queue_delete(self.queue(partition))
+
+    def close(self) -> None:
+        """Close the administrative connection."""
+        self._drop_admin()
+
+    def _admin_channel(self) -> BlockingChannel:
+        if self._admin is None or self._admin.is_closed:
+            self._admin = _connect(self.url, f"{self.prefix}:admin")
+        return self._admin.channel()
+
+    def _drop_admin(self) -> None:
+        if self._admin is not None and self._admin.is_open:
+            with contextlib.suppress(*LINK_ERRORS):
+                self._admin.close()
+        self._admin = None
+
+
+class RabbitPublisher:
+    """Publish persistent messages with confirms; reconnect on the next publish after a lost link."""
+
+    def __init__(self, bus: RabbitBus) -> None:
+        self.bus = bus
+        self._connection: pika.BlockingConnection | None = None
+        self._channel: BlockingChannel | None = None
+
+    def publish(self, partition: int, body: bytes, message_id: str) -> None:
+        """Publish to a partition and wait for the broker's confirm; raise BusError otherwise."""
+        try:
+            channel = self._open()
+            channel.basic_publish("", self.bus.queue(partition), body, pika.BasicProperties(
+                delivery_mode=pika.DeliveryMode.Persistent, content_type="application/json",
+                message_id=message_id), mandatory=True)
+        except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as error:
+            raise BusError(f"RabbitMQ refused message {message_id}: {error!r}") from error
+        except LINK_ERRORS as error:
+            self.close()
+            raise BusError(f"lost RabbitMQ while publishing {message_id}: {error!r}") from error
+
+    def close(self) -> None:
+        """Close the connection."""
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None and connection.is_open:
+            with contextlib.suppress(*LINK_ERRORS):
+                connection.close()
+
+    def _open(self) -> BlockingChannel:
+        if self._channel is None or self._connection is None or self._connection.is_closed:
+            self._connection = _connect(self.bus.url, f"{self.bus.prefix}:publisher")
+            self._channel = self._connection.channel()
+            self._channel.confirm_delivery()
+        return self._channel
+
+
+class RabbitConsumer(Consumer):
+    """A consumer session: one connection and channel, driven by the thread that calls `run`."""
+
+    def __init__(self, bus: RabbitBus) -> None:
+        self.bus = bus
+        self._connection = _connect(bus.url, f"{bus.prefix}:consumer")
+        self._channel = self._connection.channel()
+        self._channel.basic_qos(prefetch_count=bus.prefetch)
+        self._tags: dict[int, str] = {}
+
+    def subscribe(self, partition: int, on_message: OnMessage) -> None:
+        """Start consuming a partition's queue (active once it is first in line)."""
+        def deliver(channel: BlockingChannel, method: Any, _properties: Any, body: bytes) -> None:
+            on_message(partition, body, functools.partial(self._ack, method.delivery_tag))
+
+        try:
+            self._tags[partition] = self._channel.basic_consume(self.bus.queue(partition), deliver)
+        except LINK_ERRORS as error:
+            raise BusError(f"cannot consume {self.bus.queue(partition)}: {error!r}") from error
+
+    def unsubscribe(self, partition: int) -> None:
+        """Cancel the partition's consumer."""
+        tag = self._tags.pop(partition, None)
+        if tag is not None:
+            try:
+                self._channel.basic_cancel(tag)
+            except LINK_ERRORS as error:
+                raise BusError(f"cannot cancel {self.bus.queue(partition)}: {error!r}") from error
+
+    def run(self, time_limit_s: float) -> None:
+        """Process the connection's I/O (deliveries, acks, heartbeats) for up to `time_limit_s`."""
+        try:
+            self._connection.process_data_events(time_limit=time_limit_s)
+        except LINK_ERRORS as error:
+            raise BusError(f"lost RabbitMQ: {error!r}") from error
+
+    def close(self) -> None:
+        """Carry out the acks already given, then close (unacked messages return to their queues)."""
+        if self._connection.is_open:
+            with contextlib.suppress(*LINK_ERRORS):
+                self._connection.process_data_events(time_limit=0)
+                self._connection.close()
+
+    def _ack(self, delivery_tag: int) -> None:
+        def ack() -> None:
+            if self._channel.is_open:
+                self._channel.basic_ack(delivery_tag)
+
+        # When the link is gone the broker delivers the message again, and tracking skips it.
+        with contextlib.suppress(*LINK_ERRORS):
+            self._connection.add_callback_threadsafe(ack)

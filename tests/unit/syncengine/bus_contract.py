@@ -1,0 +1,86 @@
+"""The bus port's behaviour, one abstract test case run against every adapter (no tests collected here)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from syncengine.adapters.bus.port import AbstractBus, Ack, Consumer
+
+
+def drain(consumer: Consumer, until: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    """Run a consumer until a condition holds."""
+    deadline = time.monotonic() + timeout_s
+    while not until() and time.monotonic() < deadline:
+        consumer.run(0.05)
+    assert until(), "the consumer did not get there in time"
+
+
+class BusContract:
+    """Every bus adapter passes these; a subclass gives `bus` (two partitions, empty)."""
+
+    bus: AbstractBus
+
+    def test_a_partition_delivers_in_publish_order_and_acked_messages_do_not_return(self) -> None:
+        publisher = self.bus.publisher()
+        for number in range(20):
+            publisher.publish(0, f"m{number}".encode(), f"id-{number}")
+        publisher.close()
+        received: list[bytes] = []
+        consumer = self.bus.consumer()
+        consumer.subscribe(0, lambda _p, body, ack: (received.append(body), ack()))
+        drain(consumer, lambda: len(received) == 20)
+        consumer.close()
+        assert received == [f"m{number}".encode() for number in range(20)]
+        again: list[bytes] = []
+        second = self.bus.consumer()
+        second.subscribe(0, lambda _p, body, ack: again.append(body))
+        second.run(0.3)
+        second.close()
+        assert again == []
+
+    def test_unacked_messages_go_back_when_a_consumer_goes_and_the_next_one_gets_them(self) -> None:
+        publisher = self.bus.publisher()
+        for number in range(5):
+            publisher.publish(1, f"m{number}".encode(), f"id-{number}")
+        publisher.close()
+        held: list[tuple[bytes, Ack]] = []
+        first = self.bus.consumer()
+        first.subscribe(1, lambda _p, body, ack: held.append((body, ack)))
+        standby: list[bytes] = []
+        second = self.bus.consumer()
+        second.subscribe(1, lambda _p, body, ack: (standby.append(body), ack()))
+        drain(first, lambda: len(held) == 5)
+        second.run(0.3)
+        assert standby == [], "a partition has one active consumer at a time"
+        held[0][1]()  # the first message is done; the others die with their consumer
+        first.run(0.2)
+        first.close()
+        drain(second, lambda: len(standby) == 4)
+        second.close()
+        assert standby == [f"m{number}".encode() for number in range(1, 5)]
+
+    def test_acks_may_come_from_other_threads(self) -> None:
+        publisher = self.bus.publisher()
+        for number in range(10):
+            publisher.publish(0, b"x", f"id-{number}")
+        publisher.close()
+        acked = threading.Event()
+        count = [0]
+
+        def on_message(_partition: int, _body: bytes, ack: Ack) -> None:
+            def later() -> None:
+                ack()
+                count[0] += 1
+                if count[0] == 10:
+                    acked.set()
+
+            threading.Thread(target=later).start()
+
+        consumer = self.bus.consumer()
+        consumer.subscribe(0, on_message)
+        drain(consumer, acked.is_set)
+        consumer.run(0.2)
+        consumer.close()
+        assert self.bus.depth() == 0
