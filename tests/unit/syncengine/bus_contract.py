@@ -9,6 +9,16 @@ from collections.abc import Callable
 from syncengine.adapters.bus.port import AbstractBus, Ack, Consumer
 
 
+def keep_and_ack(into: list[bytes]) -> Callable[[int, bytes, Ack], None]:
+    """Return a handler that keeps each body and acks it."""
+
+    def on_message(_partition: int, body: bytes, ack: Ack) -> None:
+        into.append(body)
+        ack()
+
+    return on_message
+
+
 def drain(consumer: Consumer, until: Callable[[], bool], timeout_s: float = 10.0) -> None:
     """Run a consumer until a condition holds."""
     deadline = time.monotonic() + timeout_s
@@ -29,7 +39,7 @@ class BusContract:
         publisher.close()
         received: list[bytes] = []
         consumer = self.bus.consumer()
-        consumer.subscribe(0, lambda _p, body, ack: (received.append(body), ack()))
+        consumer.subscribe(0, keep_and_ack(received))
         drain(consumer, lambda: len(received) == 20)
         consumer.close()
         assert received == [f"m{number}".encode() for number in range(20)]
@@ -50,7 +60,7 @@ class BusContract:
         first.subscribe(1, lambda _p, body, ack: held.append((body, ack)))
         standby: list[bytes] = []
         second = self.bus.consumer()
-        second.subscribe(1, lambda _p, body, ack: (standby.append(body), ack()))
+        second.subscribe(1, keep_and_ack(standby))
         drain(first, lambda: len(held) == 5)
         second.run(0.3)
         assert standby == [], "a partition has one active consumer at a time"
