@@ -4,12 +4,14 @@ or `firmsim engine worker` processes sharing a RabbitMQ bus and a PostgreSQL led
 from __future__ import annotations
 
 import contextlib
+import secrets
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -103,6 +105,15 @@ class EmbeddedEngine:
             self.runtime.stop()
 
 
+def _with_query(url: str, name: str, value: str) -> str:
+    """Return the URL with a query parameter set, unless it already has one of that name."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query)
+    if any(key == name for key, _ in query):
+        return url
+    return urlunsplit(parts._replace(query=urlencode([*query, (name, value)])))
+
+
 def _host(url: str) -> str:
     """Return a URL without its credentials."""
     return url.rsplit("@", maxsplit=1)[-1]
@@ -116,8 +127,10 @@ class WorkerProcesses:
         self.base_urls = base_urls
         self.token = token
         self.workers = workers
-        self.bus = bus
-        self.store = store
+        run = secrets.token_hex(4)
+        # a namespace of its own, so queues and ledger rows of an earlier run cannot leak into this one
+        self.bus = _with_query(bus, "prefix", f"load{run}")
+        self.store = _with_query(store, "schema", f"load_{run}")
         self.log_dir = log_dir
         self.description = (f"{workers} `firmsim engine worker` processes, bus {_host(bus)}, "
                             f"store {_host(store)}")
@@ -188,8 +201,11 @@ class WorkerProcesses:
     def counters(self) -> dict[str, float]:
         """Return the workers' main counters, summed."""
         summed = self._summed()
-        return {name: summed.get(f"firmsim_engine_{name}_total", 0.0)
-                for name in ("events_received", "business_events", "retries", "exceptions", "dead_letters")}
+        counters = {name: summed.get(f"firmsim_engine_{name}_total", 0.0)
+                    for name in ("events_received", "business_events", "retries", "exceptions", "dead_letters")}
+        counters["api_calls"] = sum(value for name, value in summed.items()
+                                    if name.startswith("firmsim_engine_flow_api_calls_total{"))
+        return counters
 
     def stop(self) -> None:
         """Stop every worker (SIGTERM, then SIGKILL after 10 s)."""

@@ -103,7 +103,8 @@ class CommitLog:
             traces = list(self._traces.values())
         counts: dict[str, int] = {}
         for trace in traces:
-            if trace.source_at is not None and since <= trace.source_at < until and not trace.targets:
+            synced = any(system != trace.source_system for system in trace.targets)
+            if trace.source_at is not None and since <= trace.source_at < until and not synced:
                 counts[trace.kind] = counts.get(trace.kind, 0) + 1
         return counts
 

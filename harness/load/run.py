@@ -54,8 +54,7 @@ class LoadRun:
         self.log = CommitLog()
         self.token = f"fs_load_{secrets.token_hex(8)}"
         self.requests: dict[str, Percentiles] = {}
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.servers = _serve(self.log, self.token)
+        self.servers = serve_watched(self.log, self.token)
         self.base_urls = {system.kind: system.base_url for system in self.servers.systems}
         self.actors = Actors(self.base_urls, self.token, connections=options.clients + 4)
         self.actors.latency = self._request_latency
@@ -197,12 +196,13 @@ def _p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
-def _serve(log: CommitLog, token: str) -> Any:
+def serve_watched(log: CommitLog, token: str) -> Any:
     """Serve the four systems on four consecutive free ports, each wrapped to note traced commits."""
     import random
 
     from simulators.server import PortInUseError, serve_systems
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # below the usual ephemeral range (32768+), where outgoing connections would race us for ports
     chooser = random.SystemRandom()
     for _ in range(20):

@@ -1,0 +1,64 @@
+"""The load run's measurements: commits matched by trace id into sync lag, and HDR percentiles."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.load.measure import CommitLog, CommitWatch, Percentiles, lag_summary
+
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def test_lag_runs_from_the_source_commit_to_the_first_commit_on_each_other_system() -> None:
+    log = CommitLog()
+    log.expect(TRACE, "time_approval")
+    log.committed(TRACE, "psa", 10.0, source=False)  # the entry created, same system: not a target
+    log.committed(TRACE, "psa", 10.5, source=True)
+    log.committed(TRACE, "erp", 11.25, source=False)
+    log.committed(TRACE, "erp", 12.0, source=False)  # a second write on erp: the first one counts
+    log.committed("f" * 32, "erp", 11.0, source=False)  # a trace the driver did not start
+
+    assert log.lags() == [("time_approval", 10.5, 0.75)]
+    assert log.unsynced() == {}
+
+
+def test_an_event_with_commits_only_on_its_own_system_is_unsynced() -> None:
+    log = CommitLog()
+    log.expect(TRACE, "expense_approval")
+    log.committed(TRACE, "psa", 1.0, source=False)
+    log.committed(TRACE, "psa", 2.0, source=True)
+
+    assert log.lags() == []
+    assert log.unsynced() == {"expense_approval": 1}
+    assert log.unsynced(since=3.0) == {}
+
+
+def test_the_watch_notes_only_traced_successful_writes() -> None:
+    log = CommitLog()
+    log.expect(TRACE, "payment")
+
+    def app(environ: dict[str, object], start_response: object) -> list[bytes]:
+        status = "201 Created" if environ["PATH_INFO"] == "/ok" else "422 Unprocessable"
+        start_response(status, [])  # type: ignore[operator]
+        return [b""]
+
+    watch = CommitWatch(app, "erp", log)
+    traced = {"HTTP_TRACEPARENT": f"00-{TRACE}-00f067aa0ba902b7-01", "REQUEST_METHOD": "POST"}
+    watch({**traced, "PATH_INFO": "/refused"}, lambda *args: None)
+    watch({**traced, "PATH_INFO": "/ok", "HTTP_FIRMSIM_LOAD_SOURCE": "1"}, lambda *args: None)
+
+    assert log.unsynced() == {"payment": 1}
+
+
+def test_percentiles_come_from_an_hdr_histogram_in_seconds() -> None:
+    histogram = Percentiles()
+    for millis in range(1, 1001):
+        histogram.record(millis / 1000)
+
+    summary = histogram.summary()
+    assert summary["count"] == 1000
+    assert summary["p50"] == pytest.approx(0.5, rel=0.01)
+    assert summary["p99"] == pytest.approx(0.99, rel=0.01)
+    assert summary["p99_9"] == pytest.approx(0.999, rel=0.01)
+    assert summary["max"] == pytest.approx(1.0, rel=0.01)
+    assert lag_summary([("payment", 0.0, 0.2)])["payment"]["count"] == 1
