@@ -1,5 +1,12 @@
 """Sold work reaching delivery and finance: one contract and one project per deal, one customer per
-company, every system at the latest approved contract version."""
+company, every system at the latest approved contract version.
+
+A change order adding distinct services at their standalone selling price is a separate contract
+(DOMAIN R5 branch 1; the ERP refuses it as a version and asks for a new contract): it must be one
+ERP contract of its own, for its added price, of the deal's customer and dimensions, and the deal's
+own contract stays at the latest change that was not one, its price net of the separate ones. The
+CRM and the PSA project (which delivers both) stand at the latest version and the whole amount.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,8 @@ from decimal import Decimal
 from harness.oracle.evidence import Evidence
 from harness.oracle.model import InvariantResult
 from harness.oracle.systems import Record, opportunity_of_contract, opportunity_of_project
-from harness.oracle.truth_facts import Deal
+from harness.oracle.truth_facts import Amendment, Deal
+from harness.oracle.truth_view import TruthView
 from harness.oracle.values import money_text, same_money
 
 CONTRACT_DIMENSIONS = ("legal_entity", "currency", "billing_model")
@@ -108,10 +116,17 @@ def opportunity_to_project(evidence: Evidence) -> InvariantResult:
         if project is not None:
             _check_project(result, evidence, deal, project, contract)
         _check_write_back(result, evidence, deal, contract, project)
+    separate = {amendment.amendment_id: deal.opportunity_id for deal in delivered.values()
+                for amendment in evidence.truth.amendments_of(deal.opportunity_id) if is_separate(amendment)}
     for contract in systems.erp.all("contracts"):
         result.checked += 1
         opportunity_id = opportunity_of_contract(contract)
-        if opportunity_id not in delivered:
+        amendment_id = systems.amendment_of_contract(contract)
+        if amendment_id is not None and separate.get(amendment_id) != opportunity_id:
+            result.violate("erp", str(contract.get("id")), "no contract", amendment_id,
+                           f"contract booked from change order {amendment_id} of {opportunity_id}, which truth does "
+                           "not record as a separate contract of that deal (distinct, at standalone price)")
+        elif opportunity_id not in delivered:
             result.violate("erp", str(contract.get("id")), "no contract", opportunity_id,
                            _stray_reason(evidence, opportunity_id, "contract"))
     for project in systems.psa.all("projects"):
@@ -180,31 +195,86 @@ def _same_amount(actual: object, expected: Decimal) -> bool:
     return actual is not None and same_money(actual, expected)
 
 
+def is_separate(amendment: Amendment) -> bool:
+    """Tell whether a change order is a separate contract (R5 branch 1: distinct, at standalone price)."""
+    return amendment.distinct and amendment.priced_at_standalone
+
+
+def own_contract_version(truth: TruthView, deal: Deal) -> tuple[int, Decimal]:
+    """Return the version and price of the deal's own ERP contract: its latest change that is not a separate
+    contract, and the deal's amount net of those that are."""
+    version, amount = truth.latest_version(deal)
+    amendments = truth.amendments_of(deal.opportunity_id)
+    separate = [amendment for amendment in amendments if is_separate(amendment)]
+    if not separate:
+        return version, amount
+    ordinary = [amendment.version for amendment in amendments if not is_separate(amendment)]
+    return max(ordinary, default=1), amount - sum((amendment.amount_change for amendment in separate), Decimal(0))
+
+
+def _check_version(result: InvariantResult, deal: Deal, system: str, record: Record | None,
+                   fields: tuple[str, str], expected: tuple[int, Decimal]) -> None:
+    if record is None:
+        return
+    result.checked += 1
+    version_field, amount_field = fields
+    actual = [record.get(version_field), record.get(amount_field)]
+    if record.get(version_field) != expected[0] or not _same_amount(record.get(amount_field), expected[1]):
+        result.violate(system, str(record.get("id")), [expected[0], money_text(expected[1])], actual,
+                       f"{deal.opportunity_id} [{version_field}, {amount_field}] is not the latest approved "
+                       "contract version" + (" net of its separate contracts" if system == "erp" else ""))
+
+
+def _check_separate(result: InvariantResult, evidence: Evidence, deal: Deal, amendment: Amendment) -> None:
+    result.checked += 1
+    contracts = evidence.systems.change_contracts_of(amendment.amendment_id)
+    if len(contracts) != 1:
+        result.violate("erp", amendment.amendment_id, "1 contract", _ids(contracts),
+                       f"change order {amendment.amendment_id} of {deal.opportunity_id} is a separate contract "
+                       f"(distinct, at standalone price) and has {len(contracts)} ERP contracts")
+        return
+    contract = contracts[0]
+    expected: dict[str, object] = {"source_version": amendment.version,
+                                   "total_price": money_text(amendment.amount_change),
+                                   **{name: getattr(deal, name) for name in CONTRACT_DIMENSIONS},
+                                   "crm_opportunity_id": deal.opportunity_id}
+    own = evidence.contract_of(deal)
+    if own is not None:
+        expected["customer_id"] = own.get("customer_id")
+    wrong = [name for name, value in expected.items()
+             if (not _same_amount(contract.get(name), amendment.amount_change) if name == "total_price"
+                 else contract.get(name) != value)]
+    if wrong:
+        result.violate("erp", str(contract.get("id")), {name: expected[name] for name in wrong},
+                       {name: contract.get(name) for name in wrong},
+                       f"separate contract of change order {amendment.amendment_id} ({deal.opportunity_id}): "
+                       f"{', '.join(wrong)} differ from the change order and its deal's contract")
+    cap = (contract.get("billing_plan") or {}).get("cap_amount")
+    if deal.billing_model == "CAPPED_TM" and not _same_amount(cap, amendment.amount_change):
+        result.violate("erp", str(contract.get("id")), money_text(amendment.amount_change), cap,
+                       f"cap of the separate contract of change order {amendment.amendment_id}")
+
+
 def contract_versions_aligned(evidence: Evidence) -> InvariantResult:
     """CRM, ERP and PSA hold each deal at its latest approved contract version and amount."""
     result = InvariantResult("contract-versions-aligned")
-    for deal in evidence.truth.delivered_deals():
-        version, amount = evidence.truth.latest_version(deal)
-        expected = [version, money_text(amount)]
-        holders = [("crm", evidence.systems.crm.get("opportunities", deal.opportunity_id),
-                    "contract_version", "contract_amount"),
-                   ("erp", evidence.contract_of(deal), "source_version", "total_price"),
-                   ("psa", evidence.project_of(deal), "contract_version", "budget_amount")]
-        for system, record, version_field, amount_field in holders:
-            if record is None:
-                continue
-            result.checked += 1
-            actual = [record.get(version_field), record.get(amount_field)]
-            if record.get(version_field) != version or not _same_amount(record.get(amount_field), amount):
-                result.violate(system, str(record.get("id")), expected, actual,
-                               f"{deal.opportunity_id} [{version_field}, {amount_field}] is not the latest approved "
-                               "contract version")
+    truth = evidence.truth
+    for deal in truth.delivered_deals():
+        latest = truth.latest_version(deal)
+        _check_version(result, deal, "crm", evidence.systems.crm.get("opportunities", deal.opportunity_id),
+                       ("contract_version", "contract_amount"), latest)
+        _check_version(result, deal, "erp", evidence.contract_of(deal), ("source_version", "total_price"),
+                       own_contract_version(truth, deal))
+        _check_version(result, deal, "psa", evidence.project_of(deal), ("contract_version", "budget_amount"), latest)
+        amendments = truth.amendments_of(deal.opportunity_id)
+        for amendment in amendments:
+            if is_separate(amendment):
+                _check_separate(result, evidence, deal, amendment)
         contract = evidence.contract_of(deal)
         if deal.billing_model == "CAPPED_TM" and deal.cap_amount is not None and contract is not None:
-            cap = deal.cap_amount + sum((a.amount_change for a in evidence.truth.amendments_of(deal.opportunity_id)),
-                                        Decimal(0))
+            cap = deal.cap_amount + sum((a.amount_change for a in amendments if not is_separate(a)), Decimal(0))
             plan = contract.get("billing_plan") or {}
             if not _same_amount(plan.get("cap_amount"), cap):
                 result.violate("erp", str(contract.get("id")), money_text(cap), plan.get("cap_amount"),
-                               f"cap of {deal.opportunity_id} after its change orders")
+                               f"cap of {deal.opportunity_id} after its change orders (net of separate contracts)")
     return result

@@ -34,6 +34,12 @@ class Evidence:
         contracts = self.systems.contracts_of(deal.opportunity_id)
         return contracts[0] if len(contracts) == 1 else None
 
+    def separate_contracts_of(self, deal: Deal) -> list[Record]:
+        """Return the ERP contracts booked from the deal's change orders that truth says are separate contracts."""
+        return [contract for amendment in self.truth.amendments_of(deal.opportunity_id)
+                if amendment.distinct and amendment.priced_at_standalone
+                for contract in self.systems.change_contracts_of(amendment.amendment_id)]
+
     def contract_id_of(self, deal: Deal) -> str | None:
         """Return the id of the deal's one ERP contract, or None."""
         contract = self.contract_of(deal)

@@ -1,7 +1,8 @@
 """Fixed-fee milestones billed exactly once, at their amount, net of credits.
 
 A milestone completed in PSA (and accepted, where the contract requires acceptance) must reach the
-ERP contract's billing plan at its amount, and be invoiced once net of credit memos: never more,
+billing plan of the deal's ERP contract (or of the separate contract of the change order that added
+it, DOMAIN R5 branch 1) at its amount, and be invoiced once net of credit memos: never more,
 never a part. It must be invoiced by now when a billing run of its legal entity was started after it
 became billable (and after any dispute on the contract, which credits and re-bills) with a period end
 on or after the date it became billable (a run less than truth_view.SETTLE after it may not have seen it
@@ -71,14 +72,15 @@ def _due(evidence: Evidence, deal: Deal, contract_id: str, milestone: MilestoneF
     return None
 
 
-def _check_one(result: InvariantResult, evidence: Evidence, deal: Deal, contract: Record,
-               milestone: MilestoneFact) -> str | None:
-    contract_id = str(contract.get("id"))
-    plan = plan_milestone(contract, milestone)
-    if plan is None:
-        result.violate("erp", milestone.milestone_id, f"a milestone of {contract_id}", None,
+def _check_one(result: InvariantResult, evidence: Evidence, deal: Deal, contracts: list[Record],
+               milestone: MilestoneFact) -> tuple[str, str] | None:
+    found = [(contract, plan) for contract in contracts if (plan := plan_milestone(contract, milestone)) is not None]
+    if not found:
+        result.violate("erp", milestone.milestone_id, f"a milestone of {', '.join(_ids(contracts))}", None,
                        f"completed milestone {milestone.name!r} ({deal.opportunity_id}) is not in the billing plan")
         return None
+    contract, plan = found[0]
+    contract_id = str(contract.get("id"))
     label = f"{contract_id}/{plan.get('id')}"
     if not same_money(plan.get("amount"), milestone.amount):
         result.violate("erp", label, money_text(milestone.amount), plan.get("amount"),
@@ -99,7 +101,11 @@ def _check_one(result: InvariantResult, evidence: Evidence, deal: Deal, contract
             result.violate("erp", label, money_text(milestone.amount), "0.00",
                            f"milestone {milestone.milestone_id} was billable before billing run {run} and is "
                            "not invoiced")
-    return str(plan.get("id"))
+    return contract_id, str(plan.get("id"))
+
+
+def _ids(contracts: list[Record]) -> list[str]:
+    return [str(contract.get("id")) for contract in contracts]
 
 
 def milestones_billed_exactly_once(evidence: Evidence) -> InvariantResult:
@@ -114,18 +120,20 @@ def milestones_billed_exactly_once(evidence: Evidence) -> InvariantResult:
         contract = evidence.contract_of(deal)
         if contract is None:
             continue
-        matched: set[str] = set()
+        contracts = [contract, *evidence.separate_contracts_of(deal)]
+        matched: set[tuple[str, str]] = set()
         for milestone in completed.get(deal.opportunity_id, []):
             result.checked += 1
-            plan_id = _check_one(result, evidence, deal, contract, milestone)
-            if plan_id is not None:
-                matched.add(plan_id)
-        for plan in (contract.get("billing_plan") or {}).get("milestones") or []:
-            if not isinstance(plan, dict) or str(plan.get("id")) in matched:
-                continue
-            result.checked += 1
-            net = net_invoiced(evidence, str(contract.get("id")), str(plan.get("id")))
-            if net != 0:
-                result.violate("erp", f"{contract.get('id')}/{plan.get('id')}", "0.00", money_text(net),
-                               f"milestone {plan.get('name')!r} is invoiced but truth never completed it")
+            reference = _check_one(result, evidence, deal, contracts, milestone)
+            if reference is not None:
+                matched.add(reference)
+        for contract in contracts:
+            for plan in (contract.get("billing_plan") or {}).get("milestones") or []:
+                if not isinstance(plan, dict) or (str(contract.get("id")), str(plan.get("id"))) in matched:
+                    continue
+                result.checked += 1
+                net = net_invoiced(evidence, str(contract.get("id")), str(plan.get("id")))
+                if net != 0:
+                    result.violate("erp", f"{contract.get('id')}/{plan.get('id')}", "0.00", money_text(net),
+                                   f"milestone {plan.get('name')!r} is invoiced but truth never completed it")
     return result

@@ -11,13 +11,14 @@ converged: nothing in flight; every dead letter explained (an `explanation` on i
 the engine view's `explained_dead_letters`); no exception left open for a deal whose data was
 fixed; and every approved record reached its target system: won deals their ERP contract and PSA
 project with the CRM write-back, their accounts the ERP customer link, change orders the ERP and
-PSA versions, approved billable time and expenses an ERP posting, completed milestones the ERP
-billing plan, hired workers a PSA resource.
+PSA versions (a separate contract for each change order that is one), approved billable time and
+expenses an ERP posting, completed milestones the ERP billing plan, hired workers a PSA resource.
 """
 
 from __future__ import annotations
 
 from harness.oracle.billing import expected_expenses, expected_time
+from harness.oracle.deals import is_separate, own_contract_version
 from harness.oracle.evidence import Evidence
 from harness.oracle.milestones import plan_milestone
 from harness.oracle.model import InvariantResult
@@ -147,10 +148,15 @@ def _check_deals(result: InvariantResult, evidence: Evidence) -> None:
         opportunity = systems.crm.get("opportunities", deal.opportunity_id) or {}
         account = systems.crm.get("accounts", deal.account_id) or {}
         version, _ = evidence.truth.latest_version(deal)
+        own_version, _ = own_contract_version(evidence.truth, deal)
         if not systems.contracts_of(deal.opportunity_id):
             _missing(result, "erp", deal.opportunity_id, "a contract")
-        elif contract is not None and int(contract.get("source_version") or 0) < version:
-            _missing(result, "erp", deal.opportunity_id, f"contract version {version}")
+        elif contract is not None and int(contract.get("source_version") or 0) < own_version:
+            _missing(result, "erp", deal.opportunity_id, f"contract version {own_version}")
+        for amendment in evidence.truth.amendments_of(deal.opportunity_id):
+            if is_separate(amendment) and not systems.change_contracts_of(amendment.amendment_id):
+                _missing(result, "erp", deal.opportunity_id, f"the separate contract of change order "
+                                                             f"{amendment.amendment_id} (version {amendment.version})")
         if not systems.projects_of(deal.opportunity_id):
             _missing(result, "psa", deal.opportunity_id, "a project")
         elif project is not None and int(project.get("contract_version") or 0) < version:
@@ -171,10 +177,12 @@ def _check_entries(result: InvariantResult, evidence: Evidence) -> None:
     for milestone in evidence.truth.milestones.values():
         deal = evidence.truth.deals.get(milestone.opportunity_id)
         contract = None if deal is None else evidence.contract_of(deal)
-        if contract is None:
+        if deal is None or contract is None:
             continue
         result.checked += 1
-        plan = plan_milestone(contract, milestone)
+        plans = [found for held in (contract, *evidence.separate_contracts_of(deal))
+                 if (found := plan_milestone(held, milestone)) is not None]
+        plan = plans[0] if plans else None
         if plan is None or plan.get("status") == "PLANNED":
             _missing(result, "erp", milestone.milestone_id, "its billing-plan milestone completed")
     for worker_id in sorted(evidence.truth.workers):

@@ -104,6 +104,7 @@ class Systems:
     hcm: SystemState
     erp: SystemState
     _contracts: dict[str | None, list[Record]] = field(default_factory=dict, compare=False, repr=False)
+    _change_contracts: dict[str, list[Record]] = field(default_factory=dict, compare=False, repr=False)
     _projects: dict[str | None, list[Record]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -112,11 +113,36 @@ class Systems:
         return cls(pick(states, "crm"), pick(states, "psa"), pick(states, "hcm"), pick(states, "erp"))
 
     def contracts_of(self, opportunity_id: str) -> list[Record]:
-        """Return the ERP contracts made from a CRM opportunity."""
-        if not self._contracts:
-            for contract in self.erp.all("contracts"):
-                self._contracts.setdefault(opportunity_of_contract(contract), []).append(contract)
+        """Return the ERP contracts made from a CRM opportunity (not those booked from its change orders)."""
+        self._index_contracts()
         return self._contracts.get(opportunity_id, [])
+
+    def change_contracts_of(self, amendment_id: str) -> list[Record]:
+        """Return the ERP contracts booked from a CRM change order (a separate contract, DOMAIN R5 branch 1)."""
+        self._index_contracts()
+        return self._change_contracts.get(amendment_id, [])
+
+    def amendment_of_contract(self, contract: Record) -> str | None:
+        """Return the CRM change order an ERP contract was booked from, None for a deal's own contract.
+
+        A change order that is a separate contract is booked with the amendment as its source (and
+        the deal as its opportunity); a deal's own contract has the opportunity as its source.
+        """
+        source_id = contract.get("source_id")
+        if contract.get("source_system") == "crm" and isinstance(source_id, str) \
+                and self.crm.get("amendments", source_id) is not None:
+            return source_id
+        return None
+
+    def _index_contracts(self) -> None:
+        if self._contracts or self._change_contracts:
+            return
+        for contract in self.erp.all("contracts"):
+            amendment_id = self.amendment_of_contract(contract)
+            if amendment_id is not None:
+                self._change_contracts.setdefault(amendment_id, []).append(contract)
+            else:
+                self._contracts.setdefault(opportunity_of_contract(contract), []).append(contract)
 
     def projects_of(self, opportunity_id: str) -> list[Record]:
         """Return the PSA projects made from a CRM opportunity."""

@@ -151,3 +151,64 @@ def test_a_capped_deal_needs_its_cap_in_the_erp(world: World) -> None:
 
     plan["cap_amount"] = "90000.00"
     assert violations(world.check()["contract-versions-aligned"]) == ["CON-000001"]
+
+
+def _separate_change(world: World) -> None:
+    """Make truth's change order AMD-000001 (OPP-000002, +10000 to 60000) distinct and at standalone price."""
+    world.fact("contract_amended", amendment_id="AMD-000001").update(distinct=True, priced_at_standalone=True)
+
+
+def _book_separately(world: World) -> None:
+    """Book AMD-000001 as a contract of its own holding its milestone; the deal's contract back at version 1."""
+    contract = world.record("erp", "contracts", "CON-000002")
+    plan = contract["billing_plan"]
+    added = [milestone for milestone in plan["milestones"] if milestone["name"] == "Change order 1"]
+    world.records("erp", "contracts").append({**contract, "id": "CON-000009", "source_id": "AMD-000001",
+                                              "source_version": 2, "total_price": "10000.00",
+                                              "billing_plan": {**plan, "milestones": added}})
+    contract.update(source_version=1, total_price="50000.00",
+                    billing_plan={**plan, "milestones": [m for m in plan["milestones"] if m not in added]})
+
+
+def test_a_separate_change_order_booked_as_its_own_contract_leaves_the_deal_contract_untouched(world: World) -> None:
+    _separate_change(world)
+    _book_separately(world)
+
+    results = world.check()
+
+    for invariant in ("contract-versions-aligned", "opportunity-to-project", "converged",
+                      "milestones-billed-exactly-once"):
+        assert results[invariant].violations == [], invariant
+
+
+def test_a_separate_change_order_applied_as_a_version_of_the_deal_contract_is_caught(world: World) -> None:
+    _separate_change(world)
+
+    results = world.check()
+
+    versions = results["contract-versions-aligned"]
+    assert violations(versions) == ["CON-000002", "AMD-000001"]
+    assert versions.violations[0].expected == [1, "50000.00"]
+    assert versions.violations[1].expected == "1 contract"
+    assert "AMD-000001" in " ".join(v.message for v in results["converged"].violations)
+
+
+def test_a_separate_contract_with_the_wrong_price_is_caught(world: World) -> None:
+    _separate_change(world)
+    _book_separately(world)
+    world.record("erp", "contracts", "CON-000009")["total_price"] = "60000.00"
+
+    result = world.check()["contract-versions-aligned"]
+
+    assert violations(result) == ["CON-000009"]
+    assert (result.violations[0].expected, result.violations[0].actual) == ({"total_price": "10000.00"},
+                                                                            {"total_price": "60000.00"})
+
+
+def test_a_contract_booked_from_an_ordinary_change_order_is_a_stray_contract(world: World) -> None:
+    _book_separately(world)
+
+    result = world.check()["opportunity-to-project"]
+
+    assert violations(result) == ["CON-000009"]
+    assert "not record as a separate contract" in result.violations[0].message
