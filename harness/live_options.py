@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
 BUS_SCHEMES = ("amqp://", "amqps://")
 STORE_SCHEMES = ("postgresql://", "postgres://")
-LIVE_FLAGS = ("speed", "bus", "store", "workers", "quiet_period", "quiescence_timeout", "port_base", "token")
+LIVE_FLAGS = ("speed", "bus", "store", "workers", "quiet_period", "quiescence_timeout", "port_base", "token",
+              "backlog_limit")
 
 
 def live_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -35,6 +36,9 @@ def live_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--port-base", type=click.IntRange(1, 65530), default=None,
                      help="Live: serve crm on base+1, psa +2, hcm +3, erp +4 (default: free ports)."),
         click.option("--token", default=None, help="Live: a bearer token the systems also accept (for your engine)."),
+        click.option("--backlog-limit", type=click.IntRange(min=0), default=None,
+                     help="Live: at the end of a simulated day the firm waits (up to 60 s) while the built-in "
+                          "engine has more than N messages to run (default 500; 0 never waits)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -72,4 +76,5 @@ def live_settings(engine: str, values: dict[str, Any]) -> LiveOptions:
         workers=values.get("workers") or defaults.workers,
         quiet_period_s=quiet if quiet is not None else (10.0 if engine == "external" else defaults.quiet_period_s),
         quiescence_timeout_s=values.get("quiescence_timeout") or defaults.quiescence_timeout_s,
-        port_base=values.get("port_base"), token=values.get("token"))
+        port_base=values.get("port_base"), token=values.get("token"),
+        backlog_limit=defaults.backlog_limit if values.get("backlog_limit") is None else values["backlog_limit"])

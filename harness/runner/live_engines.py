@@ -7,13 +7,7 @@ Each answers the few questions the run asks: is it idle, what is its view for th
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import os
 import secrets
-import signal
-import subprocess
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,7 +19,6 @@ from simulators.common.clock import Clock, ScaledClock
 
 ENGINE_TOKEN = "firmsim-engine-token"
 CLIENT_ID, CLIENT_SECRET = "firmsim", "firmsim-secret"
-WORKER_STOP_TIMEOUT_S = 15.0
 
 
 class EngineStartError(RuntimeError):
@@ -57,6 +50,8 @@ class LiveEngine(Protocol):
 
     def sample(self) -> tuple[float | None, int]: ...
 
+    def backlog(self) -> int: ...
+
     def stop(self) -> None: ...
 
 
@@ -87,6 +82,10 @@ class NoEngine:
     def sample(self) -> tuple[float | None, int]:
         """Return no sync lag and no queue."""
         return None, 0
+
+    def backlog(self) -> int:
+        """Return no backlog: the firm never waits for an engine it cannot see."""
+        return 0
 
     def stop(self) -> None:
         """Stop nothing."""
@@ -150,6 +149,10 @@ class EmbeddedEngine:
         self._lag_seen = len(snapshot.sync_lag_s)
         return (percentile(new_lags, 95) if new_lags else None), snapshot.queue_depth
 
+    def backlog(self) -> int:
+        """Return the messages ready to run (parked keys wait for an operator, not for time)."""
+        return self.engine.queues.runnable_depth()
+
     def stop(self) -> None:
         """Stop the runtime's threads and webhook receiver."""
         self.runtime.stop(timeout_s=10)
@@ -170,74 +173,3 @@ def snapshot_technical(snapshot: Any, speed: float) -> dict[str, Any]:
         "duplicate_events": snapshot.duplicate_events, "rejected_signatures": snapshot.rejected_signatures,
         "max_queue_depth": snapshot.max_queue_depth,
     }
-
-
-class DistributedEngine:
-    """`firmsim engine worker` subprocesses sharing a RabbitMQ bus and a PostgreSQL store."""
-
-    name = "builtin"
-
-    def __init__(self, context: EngineContext, *, bus: str, store: str, workers: int) -> None:
-        try:
-            inspect = importlib.import_module("syncengine.runtime.distributed").inspect
-        except (ImportError, AttributeError) as error:
-            raise EngineStartError(f"the distributed engine is not available ({error})") from None
-        self._inspect: Callable[[], Any] = lambda: inspect(bus, store)
-        try:
-            self._inspect()
-        except Exception as error:  # noqa: BLE001 - any failure to reach the broker or store ends the run
-            raise EngineStartError(f"cannot reach the bus {bus} or the store {store}: {error}") from None
-        command = [str(Path(sys.executable).with_name("firmsim")), "engine", "worker", "--bus", bus, "--store", store,
-                   "--token", ENGINE_TOKEN, "--clock-epoch", context.scaled.epoch.isoformat(),
-                   "--clock-origin", repr(context.scaled.origin), "--speed", repr(context.scaled.speed)]
-        for kind, url in context.urls.items():
-            command += ["--system", f"{kind}={url}"]
-        self.logs = [context.run_dir / f"worker-{index + 1}.log" for index in range(workers)]
-        self.processes: list[subprocess.Popen[bytes]] = []
-        for log_path in self.logs:
-            with log_path.open("wb") as log:
-                self.processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                                       env={**os.environ, "PYTHONUNBUFFERED": "1"}))
-        self._last: Any = None
-
-    def _status(self) -> Any:
-        dead = [index + 1 for index, process in enumerate(self.processes) if process.poll() is not None]
-        if len(dead) == len(self.processes):
-            tail = self.logs[0].read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
-            raise EngineStartError(f"every engine worker exited (worker 1: {' '.join(tail) or 'no output'})")
-        self._last = self._inspect()
-        return self._last
-
-    def idle(self) -> bool:
-        """Tell whether the bus is empty and nothing is in flight."""
-        return bool(self._status().idle)
-
-    def engine_view(self) -> dict[str, Any]:
-        """Return the store's exceptions and dead letters and what is in flight."""
-        status = self._status()
-        return {"exceptions": [dataclasses.asdict(item) for item in status.exceptions],
-                "dead_letters": [dataclasses.asdict(letter) for letter in status.dead_letters],
-                "in_flight": int(status.queue_depth) + int(status.in_flight), "idle": bool(status.idle)}
-
-    def technical(self) -> dict[str, Any]:
-        """Return what the store tells of the engine (workers export the rest on /metrics)."""
-        status = self._last or self._status()
-        return {**empty_technical(), "exceptions": len(status.exceptions), "dead_letters": len(status.dead_letters),
-                "workers": len(self.processes)}
-
-    def sample(self) -> tuple[float | None, int]:
-        """Return the queue depth (sync lag is on the workers' /metrics)."""
-        status = self._status()
-        return None, int(status.queue_depth) + int(status.in_flight)
-
-    def stop(self) -> None:
-        """Ask every worker to stop (SIGTERM), then kill any that will not."""
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=WORKER_STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -13,8 +15,10 @@ from click.testing import CliRunner, Result
 
 from harness.cli import main
 from harness.oracle.model import INVARIANT_IDS
+from simulators.registry import PORT_OFFSETS
 
 TINY = str(Path(__file__).parents[1] / "unit" / "harness" / "tiny.yaml")
+EXAMPLE = Path(__file__).parents[2] / "examples" / "minimal_engine" / "engine.py"
 FAST = ["--mode", "live", "--speed", "864000", "--quiet-period", "2", "--quiescence-timeout", "60"]
 
 
@@ -29,6 +33,18 @@ def report(directory: Path) -> dict[str, Any]:
 
 def failed(directory: Path) -> set[str]:
     return {item["id"] for item in report(directory)["invariants"] if item["status"] == "fail"}
+
+
+def free_port_base() -> int:
+    for base in range(24100, 60000, 10):
+        try:
+            for offset in PORT_OFFSETS.values():
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", base + offset))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free port range")
 
 
 @pytest.mark.slow
@@ -57,6 +73,45 @@ def test_a_tiny_firm_run_live_without_an_engine_fails_opportunity_to_project(tmp
     assert result.exit_code == 1, result.output
     assert {"opportunity-to-project", "converged"} <= failed(out)
     assert report(out)["mode"] == "live"
+
+
+@pytest.mark.slow
+def test_a_minimal_external_engine_passes_the_invariants_it_covers_and_fails_the_others(tmp_path: Path) -> None:
+    base, token, out = free_port_base(), "external-engine-token", tmp_path / "external"
+    urls = [f"--{kind}=http://127.0.0.1:{base + offset}" for kind, offset in PORT_OFFSETS.items()]
+    with (tmp_path / "engine.log").open("wb") as log:
+        engine = subprocess.Popen([sys.executable, str(EXAMPLE), *urls, "--token", token], stdout=log,
+                                  stderr=subprocess.STDOUT)
+        try:
+            result = firmsim("run", TINY, *FAST, "--engine", "external", "--port-base", str(base), "--token", token,
+                             "--quiet-period", "4", "--out", str(out))
+        finally:
+            engine.terminate()
+            engine.wait(timeout=10)
+    assert result.exit_code == 1, result.output
+    assert f"crm  http://127.0.0.1:{base + 1}" in result.output and token in result.output
+    statuses = {item["id"]: item for item in report(out)["invariants"]}
+    covered = ("opportunity-to-project", "contract-versions-aligned", "time-billed-exactly-once",
+               "audit-trail-complete", "cost-rates-aligned")
+    assert [name for name in covered if statuses[name]["status"] != "pass"] == []
+    assert statuses["opportunity-to-project"]["checked"] > 0 and statuses["time-billed-exactly-once"]["checked"] > 0
+    # it never posts expenses: the oracle names each approved billable expense missing from the ERP
+    expenses = statuses["expenses-billed-exactly-once"]
+    assert expenses["status"] == "fail" and all(item["actual"] is None for item in expenses["violations"])
+    assert report(out)["engine"] == "external"
+
+
+@pytest.mark.slow
+def test_a_tiny_firm_run_live_with_two_distributed_workers_passes_every_invariant(
+        tmp_path: Path, rabbitmq_url: str, postgres_url: str) -> None:
+    out = tmp_path / "distributed"
+    result = firmsim("run", TINY, *FAST, "--bus", rabbitmq_url, "--store", postgres_url, "--workers", "2",
+                     "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert failed(out) == set()
+    data = report(out)
+    assert data["timing"]["engine_mode"] == "distributed (2 workers)" and data["metrics"]["technical"]["workers"] == 2
+    assert (out / "worker-1.log").read_text(encoding="utf-8") and (out / "worker-2.log").exists()
 
 
 def test_a_port_in_use_ends_the_run_with_exit_3_and_one_line(tmp_path: Path) -> None:

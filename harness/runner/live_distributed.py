@@ -1,0 +1,135 @@
+"""The distributed engine of a live run: `firmsim engine worker` processes on RabbitMQ and PostgreSQL.
+
+Each run gets its own queue prefix and ledger schema (unless the URLs name them), so a run never
+inherits another's tracking records, cursors or messages; the harness removes both at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from harness.runner.live_engines import ENGINE_TOKEN, EngineContext, EngineStartError, empty_technical
+
+WORKER_STOP_TIMEOUT_S = 15.0
+
+
+def with_parameter(url: str, name: str, value: str) -> tuple[str, bool]:
+    """Return the URL with `?name=value` added unless it names one already, and whether it was added."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(key == name for key, _ in query):
+        return url, False
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode([*query, (name, value)]),
+                       parts.fragment)), True
+
+
+class DistributedEngine:
+    """`firmsim engine worker` subprocesses sharing a RabbitMQ bus and a PostgreSQL store."""
+
+    name = "builtin"
+
+    def __init__(self, context: EngineContext, *, bus: str, store: str, workers: int) -> None:
+        try:
+            self._module = importlib.import_module("syncengine.runtime.distributed")
+        except ImportError as error:
+            raise EngineStartError(f"the distributed engine is not available ({error})") from None
+        run = uuid.uuid4().hex[:10]
+        self.bus, self._own_prefix = with_parameter(bus, "prefix", f"firmsim.run.{run}")
+        self.store, self._own_schema = with_parameter(store, "schema", f"firmsim_run_{run}")
+        self._inspect: Callable[[], Any] = lambda: self._module.inspect(self.bus, self.store)
+        try:
+            self._inspect()
+        except Exception as error:  # noqa: BLE001 - any failure to reach the broker or store ends the run
+            raise EngineStartError(f"cannot reach the bus {bus} or the store {store}: {error}") from None
+        command = [str(Path(sys.executable).with_name("firmsim")), "engine", "worker", "--bus", self.bus,
+                   "--store", self.store, "--token", ENGINE_TOKEN,
+                   "--clock-epoch", context.scaled.epoch.isoformat(), "--clock-origin", repr(context.scaled.origin),
+                   "--speed", repr(context.scaled.speed)]
+        for kind, url in context.urls.items():
+            command += ["--system", f"{kind}={url}"]
+        self.logs = [context.run_dir / f"worker-{index + 1}.log" for index in range(workers)]
+        self.processes: list[subprocess.Popen[bytes]] = []
+        for log_path in self.logs:
+            with log_path.open("wb") as log:
+                self.processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                                       env={**os.environ, "PYTHONUNBUFFERED": "1"}))
+        self._last: Any = None
+
+    def _status(self) -> Any:
+        if all(process.poll() is not None for process in self.processes):
+            lines = self.logs[0].read_text(encoding="utf-8", errors="replace").strip().splitlines()
+            raise EngineStartError(f"every engine worker exited (worker 1: {lines[-1] if lines else 'no output'})")
+        try:
+            self._last = self._inspect()
+        except Exception as error:  # noqa: BLE001 - the broker or store went away mid-run
+            raise EngineStartError(f"lost the bus or the store: {error}") from None
+        return self._last
+
+    def idle(self) -> bool:
+        """Tell whether the bus is empty and nothing is in flight."""
+        return bool(self._status().idle)
+
+    def engine_view(self) -> dict[str, Any]:
+        """Return the store's exceptions and dead letters and what is in flight."""
+        status = self._status()
+        return {"exceptions": [dataclasses.asdict(item) for item in status.exceptions],
+                "dead_letters": [dataclasses.asdict(letter) for letter in status.dead_letters],
+                "in_flight": int(status.queue_depth) + int(status.in_flight), "idle": bool(status.idle)}
+
+    def technical(self) -> dict[str, Any]:
+        """Return what the store tells of the engine (the workers export the rest on /metrics)."""
+        status = self._last or self._status()
+        return {**empty_technical(), "exceptions": len(status.exceptions), "dead_letters": len(status.dead_letters),
+                "workers": len(self.processes)}
+
+    def sample(self) -> tuple[float | None, int]:
+        """Return the queue depth (sync lag is on the workers' /metrics)."""
+        status = self._status()
+        return None, int(status.queue_depth) + int(status.in_flight)
+
+    def backlog(self) -> int:
+        """Return the messages on the bus and in flight."""
+        status = self._status()
+        return 0 if status.idle else int(status.queue_depth) + int(status.in_flight)
+
+    def stop(self) -> None:
+        """Ask every worker to stop (SIGTERM), kill any that will not, then remove this run's queues and schema."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=WORKER_STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._clean_up()
+
+    def _clean_up(self) -> None:
+        with contextlib.suppress(Exception):  # leftovers of a run are harmless: the next run has its own names
+            if self._own_prefix:
+                bus = self._module.open_bus(self.bus)
+                try:
+                    bus.delete()
+                finally:
+                    bus.close()
+            if self._own_schema:
+                import psycopg
+                from psycopg import sql
+
+                from syncengine.runtime.coordination import store_location
+
+                url, schema = store_location(self.store)
+                with psycopg.connect(url, autocommit=True) as connection:
+                    connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
