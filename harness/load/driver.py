@@ -7,6 +7,7 @@ client counts (no coordinated omission); service time is measured from when a cl
 
 from __future__ import annotations
 
+import functools
 import math
 import queue
 import random
@@ -62,6 +63,10 @@ def schedule(profile: Profile, rate: float, duration_s: float, rng: random.Rando
         arrivals.append((offset, rng.choices(kinds, weights=[mix[kind] for kind in kinds])[0]))
 
 
+def _expect_source(log: CommitLog, trace_id: str, record_id: str) -> None:
+    log.expect_source(record_id, trace_id)
+
+
 def drive(firm: LoadFirm, log: CommitLog, phase: Phase, arrivals: list[tuple[float, str]], clients: int) -> Phase:
     """Act out the arrivals from `phase.started_at` on (monotonic seconds), with `clients` threads."""
     pending: queue.Queue[tuple[float, str] | None] = queue.Queue()
@@ -75,9 +80,10 @@ def drive(firm: LoadFirm, log: CommitLog, phase: Phase, arrivals: list[tuple[flo
             due, kind = item
             taken = time.perf_counter()
             choice = firm.pick()
-            log.expect(choice[3].split("-")[1], kind)
+            trace_id = choice[3].split("-")[1]
+            log.expect(trace_id, kind)
             try:
-                firm.act(kind, choice)
+                firm.act(kind, choice, functools.partial(_expect_source, log, trace_id))
             except Exception as error:  # noqa: BLE001 - a refused event is counted and reported, not fatal
                 with lock:
                     phase.errors[kind] += 1

@@ -151,13 +151,16 @@ class LoadFirm:
             traceparent = new_traceparent(self._rng)
         return deal, resource, day.isoformat(), traceparent
 
-    def act(self, kind: str, choice: tuple[LoadDeal, str, str, str]) -> None:
-        """Do one business event of a kind for a choice of `pick()`, under the choice's traceparent."""
+    def act(self, kind: str, choice: tuple[LoadDeal, str, str, str],
+            on_record: Callable[[str], None] = lambda record_id: None) -> None:
+        """Do one business event of a kind for a choice of `pick()`, under the choice's traceparent;
+        `on_record` hears the id of the entry an approval is about before it is approved."""
         deal, resource, day, traceparent = choice
         if kind == "time_approval":
             entry = self.actors.call("psa", "POST", "/time-entries", {
                 "resource_id": resource, "project_id": deal.project_id, "date": day, "hours": "0.50"},
                 traceparent=traceparent, operation="createTimeEntry")
+            on_record(entry["id"])
             self.actors.call("psa", "POST", f"/time-entries/{entry['id']}/submit", traceparent=traceparent,
                              operation="submitTimeEntry")
             self.actors.call("psa", "POST", f"/time-entries/{entry['id']}/approve", traceparent=traceparent,
@@ -167,6 +170,7 @@ class LoadFirm:
                 "resource_id": resource, "project_id": deal.project_id, "date": day, "category": "TRAVEL",
                 "amount": "25.00", "currency": CURRENCY, "billable": True, "description": "Taxi to the client"},
                 traceparent=traceparent, operation="createExpense")
+            on_record(expense["id"])
             self.actors.call("psa", "POST", f"/expenses/{expense['id']}/submit", traceparent=traceparent,
                              operation="submitExpense")
             self.actors.call("psa", "POST", f"/expenses/{expense['id']}/approve", traceparent=traceparent,

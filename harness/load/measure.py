@@ -9,6 +9,8 @@ with the trace id is a target commit, and target - source is the sync lag.
 
 from __future__ import annotations
 
+import io
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -66,7 +68,25 @@ class CommitLog:
 
     def __init__(self) -> None:
         self._traces: dict[str, _Trace] = {}
+        self._sources: dict[str, str] = {}
         self._lock = threading.Lock()
+
+    def expect_source(self, source_id: str, trace_id: str) -> None:
+        """Note that the record `source_id` belongs to the business event of `trace_id`.
+
+        The engine may sync a record under another event's trace (a batch posting a project's other
+        approved entries with the one it handles); a write naming the record counts for its own event.
+        """
+        with self._lock:
+            self._sources[source_id] = trace_id
+
+    def committed_sources(self, source_ids: list[str], system: str, at: float) -> None:
+        """Note a write that committed on `system` naming these source records."""
+        with self._lock:
+            for source_id in source_ids:
+                trace = self._traces.get(self._sources.get(source_id, ""))
+                if trace is not None and system not in trace.targets:
+                    trace.targets[system] = at
 
     def expect(self, trace_id: str, kind: str) -> None:
         """Note that a business event of `kind` runs under `trace_id`."""
@@ -127,13 +147,36 @@ class CommitWatch:
             status.append(int(line.split(" ", 1)[0]))
             return start_response(line, headers, exc_info)
 
+        sources = _source_ids(environ)
         body = self.app(environ, recording_start_response)
         if status and 200 <= status[0] < 300:
+            at = time.perf_counter()
             parts = traceparent.split("-")
             if len(parts) == 4:
-                self.log.committed(parts[1], self.system, time.perf_counter(),
+                self.log.committed(parts[1], self.system, at,
                                    environ.get("HTTP_" + SOURCE_HEADER.upper().replace("-", "_")) == "1")
+            if sources:
+                self.log.committed_sources(sources, self.system, at)
         return body
+
+
+def _source_ids(environ: dict[str, Any]) -> list[str]:
+    """Return the `source_id`s a JSON write names (itself, or its `items`), leaving the body readable."""
+    length = environ.get("CONTENT_LENGTH") or ""
+    if "json" not in environ.get("CONTENT_TYPE", "") or not length.isdigit() or int(length) > 4_000_000:
+        return []
+    raw = environ["wsgi.input"].read(int(length))
+    environ["wsgi.input"] = io.BytesIO(raw)
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return []
+    if not isinstance(body, dict):
+        return []
+    items = body.get("items")
+    records = [body, *items] if isinstance(items, list) else [body]
+    return [str(record["source_id"]) for record in records
+            if isinstance(record, dict) and isinstance(record.get("source_id"), str)]
 
 
 def lag_summary(samples: list[tuple[str, float, float]]) -> dict[str, Any]:

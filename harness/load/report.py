@@ -44,6 +44,9 @@ TEMPLATE = """<!doctype html>
 {% for name, seconds in r.time.seconds.items() %}<tr><td>{{ name }}</td>
 <td class="num">{{ "%.2f"|format(seconds) }}</td>
 <td class="num">{{ "%.1f"|format(100 * r.time.share[name]) }} %</td></tr>{% endfor %}</table>
+{% for part in r.time.not_measured %}<p class="muted">Not measured: {{ part }}.</p>{% endfor %}
+<p class="muted">Seconds of work are summed over threads. Engine API calls include the target systems' own time;
+the ledger share includes waiting for the ledger (SQLite serialises units of work).</p>
 {% if r.saturation %}<h2>Saturation</h2>
 <p>{% if r.saturation.saturated_at_offered_rate %}Saturated at an offered {{ r.saturation.saturated_at_offered_rate }}
 events/s{% else %}Not saturated within the ramp{% endif %}; highest throughput kept up with:

@@ -53,8 +53,10 @@ def where_the_time_went(before: tuple[dict[str, float], dict[str, float], dict[s
         "engine: feed reads": engine.get("intake_calls", 0.0),
         "engine: ledger (tracking, unit of work)": max(attempts - handlers, 0.0),
         "engine: own code (handlers minus their API calls)": max(handlers - calls, 0.0),
-        "broker": engine.get("broker", 0.0),
     }
+    if "broker" in engine:  # only a runtime that times its bus reports it
+        parts["broker"] = engine["broker"]
     total = sum(parts.values()) or 1.0
     return {"seconds": parts, "share": {name: value / total for name, value in parts.items()},
+            "not_measured": [] if "broker" in engine else ["broker (the runtime does not time its bus)"],
             "systems_by_system_s": systems, "engine_by_component_s": engine, "engine_counters": counters}

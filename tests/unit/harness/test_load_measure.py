@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 
 from harness.load.measure import CommitLog, CommitWatch, Percentiles, lag_summary
@@ -62,3 +65,26 @@ def test_percentiles_come_from_an_hdr_histogram_in_seconds() -> None:
     assert summary["p99_9"] == pytest.approx(0.999, rel=0.01)
     assert summary["max"] == pytest.approx(1.0, rel=0.01)
     assert lag_summary([("payment", 0.0, 0.2)])["payment"]["count"] == 1
+
+
+def test_a_batch_naming_other_entries_syncs_their_events_too() -> None:
+    log = CommitLog()
+    other = "a" * 32
+    for trace, entry in ((TRACE, "TE-000001"), (other, "TE-000002")):
+        log.expect(trace, "time_approval")
+        log.expect_source(entry, trace)
+        log.committed(trace, "psa", 1.0, source=True)
+    batch = json.dumps({"items": [{"source_id": "TE-000001"}, {"source_id": "TE-000002"}]}).encode()
+
+    def app(environ: dict[str, object], start_response: object) -> list[bytes]:
+        assert environ["wsgi.input"].read() == batch  # type: ignore[attr-defined]
+        start_response("201 Created", [])  # type: ignore[operator]
+        return [b""]
+
+    CommitWatch(app, "erp", log)({
+        "HTTP_TRACEPARENT": f"00-{TRACE}-00f067aa0ba902b7-01", "REQUEST_METHOD": "POST",
+        "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(batch)), "wsgi.input": io.BytesIO(batch),
+    }, lambda *args: None)
+
+    assert sorted(kind for kind, _, _ in log.lags()) == ["time_approval", "time_approval"]
+    assert log.unsynced() == {}
