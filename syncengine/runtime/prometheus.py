@@ -85,6 +85,10 @@ class EngineCollector(Collector):
                  seconds: Callable[[], Mapping[str, float]] | None = None,
                  extra_gauges: Callable[[], Mapping[str, float]] | None = None) -> None:
         self._snapshot = snapshot
+        owner = getattr(snapshot, "__self__", None)  # engine.snapshot: its metrics hold the wall seconds too
+        spent = getattr(getattr(owner, "metrics", None), "seconds", None)
+        if seconds is None and isinstance(spent, dict):
+            seconds = lambda: dict(spent)  # noqa: E731
         self._seconds = seconds
         self._extra_gauges = extra_gauges
         self._lag: dict[str, _LagHistogram] = {}

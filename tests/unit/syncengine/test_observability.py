@@ -104,6 +104,15 @@ def test_metrics_server_exposes_counts_api_calls_and_the_sync_lag_histogram(
     assert "firmsim_engine" not in prometheus_client.generate_latest(prometheus_client.REGISTRY).decode()
 
 
+def test_a_collector_over_engine_snapshot_exposes_the_engine_wall_seconds_too(
+        env: simpy.Environment, toy: Flask, engine: Engine) -> None:
+    registry = prometheus_client.CollectorRegistry()
+    registry.register(EngineCollector(engine.snapshot))
+    create_widget(toy)
+    env.run(until=100)
+    assert (registry.get_sample_value("firmsim_engine_seconds_total", {"component": "attempts"}) or 0) > 0
+
+
 def test_a_second_scrape_adds_only_the_new_lag_samples(env: simpy.Environment, toy: Flask, engine: Engine) -> None:
     collector = EngineCollector.of(engine)
     registry = prometheus_client.CollectorRegistry()
