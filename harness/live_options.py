@@ -38,7 +38,7 @@ def live_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--token", default=None, help="Live: a bearer token the systems also accept (for your engine)."),
         click.option("--backlog-limit", type=click.IntRange(min=0), default=None,
                      help="Live: at the end of a simulated day the firm waits (up to 60 s) while the built-in "
-                          "engine has more than N messages to run (default 500; 0 never waits)."),
+                          "engine has more than N messages to run (default 0: until it has caught up)."),
     ]
     for option in reversed(options):
         command = option(command)

@@ -48,7 +48,8 @@ LIVE_NOTES = (
     "Live mode: real sockets, threads and the wall clock (scaled); interleavings depend on timing, so "
     "the digest, counts and figures are not expected to repeat from run to run (sim mode is the "
     "reproducible one).",
-    "Sync lag is in simulated seconds (the engine's scaled clock); sync_lag_real_s divides it by the speed.",
+    "Sync lag is in simulated seconds (the run's clock); sync_lag_real_s divides it by the speed, a lower "
+    "bound of the real lag: while the firm runs late the clock waits for it and runs slower than the speed.",
 )
 
 
@@ -66,7 +67,7 @@ class LiveOptions:
     port_base: int | None = None
     token: str | None = None
     engine_workers: int = 4
-    backlog_limit: int = 500
+    backlog_limit: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,8 +235,6 @@ def _hold_for_backlog(engine: LiveEngine, limit: int) -> float:
     (the clock waits with the firm), so month-end runs see what was synced. `firmsim load` measures
     the engine's throughput itself.
     """
-    if limit <= 0:
-        return 0.0
     started = time.monotonic()
     while engine.backlog() > limit and time.monotonic() - started < BACKLOG_WAIT_S:
         time.sleep(0.05)
