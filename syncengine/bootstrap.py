@@ -4,6 +4,9 @@
         systems=(SystemConfig("erp", app=erp_app), SystemConfig("psa", app=psa_app)),
         ledger="sqlite", ledger_path="runs/ledger.db", clock=clock, seed=7, flows=(time_billing.FLOW,)))
 
+A PostgreSQL ledger shared by many workers: `ledger="postgresql", store_url="postgresql://…"`
+(or the URL as `ledger_path`), in schema `ledger_schema`.
+
 Nothing is built at import time; everything is built here.
 """
 
@@ -27,7 +30,8 @@ from syncengine.runtime.engine import Engine
 from syncengine.runtime.metrics import Metrics
 from syncengine.runtime.registry import Flow, HandlerRegistry
 
-LEDGERS = ("memory", "sqlite")
+LEDGERS = ("memory", "sqlite", "postgresql")
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class ConfigError(ValueError):
@@ -56,6 +60,8 @@ class EngineConfig:
     systems: Sequence[SystemConfig] = ()
     ledger: str = "memory"
     ledger_path: str | Path | None = None
+    store_url: str | None = None
+    ledger_schema: str = "firmsim"
     clock: Clock | None = None
     seed: int = 0
     flows: Sequence[Flow] = ()
@@ -73,7 +79,24 @@ def _ledger(config: EngineConfig) -> AbstractLedger:
         if config.ledger_path is None:
             raise ConfigError("ledger_path: a sqlite ledger needs a file path (or ':memory:')")
         return SqliteLedger(config.ledger_path)
+    if config.ledger == "postgresql":
+        return _postgres_ledger(config)
     raise ConfigError(f"ledger: expected one of {', '.join(LEDGERS)}, got {config.ledger!r}")
+
+
+def _postgres_ledger(config: EngineConfig) -> AbstractLedger:
+    from syncengine.ledger.postgres import SCHEMA_NAME, PostgresLedger
+    from syncengine.ledger.records import LedgerUnavailable
+
+    field_name, url = ("store_url", config.store_url) if config.store_url else ("ledger_path", config.ledger_path)
+    if not isinstance(url, str) or not url.startswith(POSTGRES_SCHEMES):
+        raise ConfigError(f"{field_name}: a postgresql ledger needs a postgresql://user@host:port/db URL, got {url!r}")
+    if not SCHEMA_NAME.match(config.ledger_schema):
+        raise ConfigError(f"ledger_schema: expected a lower-case SQL name, got {config.ledger_schema!r}")
+    try:
+        return PostgresLedger(url, schema=config.ledger_schema)
+    except (ValueError, LedgerUnavailable) as error:
+        raise ConfigError(f"{field_name}: {getattr(error, 'detail', error)}") from error
 
 
 def _client(system: SystemConfig, clock: Clock, metrics: Metrics) -> SystemClient:

@@ -10,18 +10,20 @@ says it ran commit in one unit of work, or not at all (eventsourcing's `Follower
 
 Units of work nest: an inner one joins the outer, which alone commits. Every public write outside
 a unit of work runs in its own. Each method checks everything before it writes, so an error raised
-by one leaves nothing half-written.
+by one leaves nothing half-written. Units of work are per thread; an adapter with one connection
+serialises threads with its lock, one with a connection per thread (PostgreSQL) lets them run.
 """
 
 from __future__ import annotations
 
 import abc
+import functools
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from syncengine.ledger.records import (
     DeadLetter,
@@ -34,13 +36,42 @@ from syncengine.ledger.records import (
     XrefEntry,
 )
 
+P = ParamSpec("P")
+R = TypeVar("R")
+L = TypeVar("L", bound="AbstractLedger")
+
+
+def standalone(method: Callable[Concatenate[L, P], R]) -> Callable[Concatenate[L, P], R]:
+    """Let the adapter retry a public operation when it is its own unit of work (see `_retry_standalone`)."""
+
+    def run(self: L, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if self.in_unit_of_work:
+            return method(self, *args, **kwargs)
+        return self._retry_standalone(lambda: method(self, *args, **kwargs))
+
+    functools.update_wrapper(run, method)
+    return run
+
 
 class AbstractLedger(abc.ABC):
     """Tracking, id cross-reference, exception queue, dead letters, feed cursors, applied versions."""
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._depth = 0
+        self._lock: AbstractContextManager[Any] = threading.RLock()
+        self._local = threading.local()
+
+    @property
+    def _depth(self) -> int:
+        depth: int = getattr(self._local, "depth", 0)
+        return depth
+
+    @_depth.setter
+    def _depth(self, depth: int) -> None:
+        self._local.depth = depth
+
+    def _retry_standalone(self, operation: Callable[[], R]) -> R:
+        """Run an operation that is its own unit of work; an adapter may re-run it when it surely failed."""
+        return operation()
 
     # -- units of work ---------------------------------------------------------------------------
 
@@ -73,11 +104,13 @@ class AbstractLedger(abc.ABC):
 
     # -- tracking and intake dedupe --------------------------------------------------------------
 
+    @standalone
     def already_processed(self, system: str, source_id: str, source_version: int, handler: str) -> bool:
         """Tell whether `handler` already processed this version of this source record."""
         with self._lock:
             return self._has_tracking(system, source_id, source_version, handler)
 
+    @standalone
     def record_processed(self, tracking: Tracking) -> None:
         """Record that a handler processed a message; raise DuplicateTracking when it already did."""
         with self.unit_of_work():
@@ -86,6 +119,7 @@ class AbstractLedger(abc.ABC):
                                         f"{tracking.source_id} v{tracking.source_version}")
             self._insert_tracking(tracking)
 
+    @standalone
     def record_received(self, system: str, event_id: str, now: datetime) -> bool:
         """Record an inbound event id; tell whether it is new (False: a duplicate delivery)."""
         with self.unit_of_work():
@@ -93,6 +127,7 @@ class AbstractLedger(abc.ABC):
 
     # -- id cross-reference ----------------------------------------------------------------------
 
+    @standalone
     def link(self, kind: str, system: str, external_id: str, canonical_key: str) -> None:
         """Link one system's id of a `kind` to a canonical key (idempotent; raise XrefConflict on a clash)."""
         with self.unit_of_work():
@@ -107,16 +142,19 @@ class AbstractLedger(abc.ABC):
                 raise XrefConflict(f"{canonical_key} already has {system} {kind} {linked_id}, not {external_id}")
             self._insert_xref(XrefEntry(kind, system, external_id, canonical_key))
 
+    @standalone
     def canonical_key(self, kind: str, system: str, external_id: str) -> str | None:
         """Return the canonical key one system's id is linked to."""
         with self._lock:
             return self._xref_key(kind, system, external_id)
 
+    @standalone
     def external_id(self, kind: str, system: str, canonical_key: str) -> str | None:
         """Return one system's id of a `kind` linked to a canonical key."""
         with self._lock:
             return self._xref_id(kind, system, canonical_key)
 
+    @standalone
     def links(self, canonical_key: str) -> list[XrefEntry]:
         """Return every id linked to a canonical key, sorted by system, kind and id."""
         with self._lock:
@@ -124,6 +162,7 @@ class AbstractLedger(abc.ABC):
 
     # -- exception queue -------------------------------------------------------------------------
 
+    @standalone
     def record_exception(self, *, flow: str, key: str, message_id: str, reason: str, detail: str,
                          payload: dict[str, Any], now: datetime) -> ExceptionItem:
         """Queue a refused message; the same message refused again reopens and counts on its item."""
@@ -139,6 +178,7 @@ class AbstractLedger(abc.ABC):
             self._put_exception(item)
             return item
 
+    @standalone
     def exception(self, exception_id: str) -> ExceptionItem:
         """Return one exception; raise LedgerError when there is none with that id."""
         with self._lock:
@@ -147,6 +187,7 @@ class AbstractLedger(abc.ABC):
             raise LedgerError(f"no exception {exception_id!r}")
         return item
 
+    @standalone
     def exceptions(self, status: ExceptionStatus | None = None, flow: str | None = None) -> list[ExceptionItem]:
         """Return exceptions in the order they were first raised, optionally by status and flow."""
         with self._lock:
@@ -154,6 +195,7 @@ class AbstractLedger(abc.ABC):
         return sorted((item for item in items if (status is None or item.status == status)
                        and (flow is None or item.flow == flow)), key=lambda item: _number(item.id))
 
+    @standalone
     def redrive_exception(self, exception_id: str, now: datetime) -> ExceptionItem:
         """Mark an OPEN exception as re-driven; the caller hands its payload back to the engine."""
         with self.unit_of_work():
@@ -164,6 +206,7 @@ class AbstractLedger(abc.ABC):
             self._put_exception(item)
             return item
 
+    @standalone
     def resolve_exception(self, exception_id: str, now: datetime) -> ExceptionItem:
         """Mark an exception as resolved (its message went through, or an operator closed it)."""
         with self.unit_of_work():
@@ -173,6 +216,7 @@ class AbstractLedger(abc.ABC):
 
     # -- dead letters ----------------------------------------------------------------------------
 
+    @standalone
     def dead_letter(self, *, flow: str, key: str, message_id: str, reason: str, detail: str,
                     payload: dict[str, Any], now: datetime) -> DeadLetter:
         """Keep a message that could not be handled."""
@@ -182,6 +226,7 @@ class AbstractLedger(abc.ABC):
             self._put_dead_letter(letter)
             return letter
 
+    @standalone
     def dead_letters(self) -> list[DeadLetter]:
         """Return the dead letters in the order they arrived."""
         with self._lock:
@@ -189,21 +234,25 @@ class AbstractLedger(abc.ABC):
 
     # -- feed cursors and applied versions -------------------------------------------------------
 
+    @standalone
     def cursor(self, system: str) -> str | None:
         """Return the feed cursor of a system (None: read from the beginning)."""
         with self._lock:
             return self._get_cursor(system)
 
+    @standalone
     def set_cursor(self, system: str, cursor: str) -> None:
         """Store the feed cursor of a system."""
         with self.unit_of_work():
             self._put_cursor(system, cursor)
 
+    @standalone
     def applied_version(self, key: str) -> int | None:
         """Return the last version applied for a key (version-aware flows), None if none yet."""
         with self._lock:
             return self._get_applied(key)
 
+    @standalone
     def set_applied_version(self, key: str, version: int) -> None:
         """Store the last version applied for a key."""
         with self.unit_of_work():

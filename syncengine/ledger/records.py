@@ -7,9 +7,23 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from syncengine.domain.errors import TransientFailure
+
 
 class LedgerError(Exception):
     """A ledger operation that cannot be applied; the message says why."""
+
+
+class LedgerUnavailable(TransientFailure, LedgerError):
+    """The ledger's store could not be reached; the engine retries the message like any transient failure.
+
+    `rolled_back` says the unit of work surely left nothing behind (safe to run again as it was);
+    False means its outcome is unknown.
+    """
+
+    def __init__(self, detail: str, *, rolled_back: bool) -> None:
+        super().__init__("ledger-unavailable", detail)
+        self.rolled_back = rolled_back
 
 
 class DuplicateTracking(LedgerError):

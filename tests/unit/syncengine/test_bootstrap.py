@@ -50,8 +50,13 @@ def test_a_sqlite_ledger_and_plain_settings_are_accepted(clock: ManualClock, tmp
 
 
 @pytest.mark.parametrize(("settings", "message"), [
-    ({"ledger": "postgres"}, "ledger: expected one of memory, sqlite"),
+    ({"ledger": "oracle"}, "ledger: expected one of memory, sqlite, postgresql"),
     ({"ledger": "sqlite"}, "ledger_path"),
+    ({"ledger": "postgresql"}, "ledger_path: a postgresql ledger needs a postgresql://"),
+    ({"ledger": "postgresql", "store_url": "mysql://x/y"}, "store_url: a postgresql ledger needs"),
+    ({"ledger": "postgresql", "store_url": "postgresql://postgres@127.0.0.1:1/test"},
+     "store_url: cannot reach PostgreSQL: connection failed"),
+    ({"ledger": "postgresql", "store_url": "postgresql://x/y", "ledger_schema": "Drop table"}, "ledger_schema"),
     ({"systems": [{"name": "crm", "token": "t"}]}, "systems.crm: give a base_url"),
     ({"systems": [{"name": "crm", "base_url": "http://x"}]}, "systems.crm: give a token"),
     ({"systems": [{"name": "crm", "base_url": "http://x", "client_id": "a"}]}, "go together"),

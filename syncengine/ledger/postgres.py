@@ -1,0 +1,371 @@
+"""The PostgreSQL ledger (psycopg 3): a connection per thread, one transaction per unit of work.
+
+Any number of processes share one schema. Tracking, received event ids and cross-references are
+inserted with ON CONFLICT, so a concurrent duplicate is detected rather than applied; the
+read-modify-writes (exception queue, applied versions, counters) lock their row or key for the
+rest of their transaction.
+
+A connection the server drops is replaced. What was cut short is re-run only when that cannot
+apply anything twice: a public operation outside a unit of work is re-run as a whole (the server
+rolled its transaction back); a unit of work the engine opened raises `LedgerUnavailable` and the
+engine retries the message (tracking skips it if it did commit, outbound idempotency keys make its
+calls safe to repeat). A COMMIT whose answer was lost is settled by asking the server what became
+of the transaction (`pg_xact_status`), never by guessing.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from datetime import datetime
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import sql
+from psycopg.errors import DeadlockDetected, SerializationFailure, TransactionRollback
+from psycopg.types.json import Jsonb
+
+from syncengine.domain.errors import ConflictFailure
+from syncengine.ledger.port import AbstractLedger
+from syncengine.ledger.records import (
+    DeadLetter,
+    DuplicateTracking,
+    ExceptionItem,
+    ExceptionStatus,
+    LedgerError,
+    LedgerUnavailable,
+    Tracking,
+    XrefConflict,
+    XrefEntry,
+)
+
+R = TypeVar("R")
+# The server chose this transaction as the loser of a conflict; running it again may well succeed.
+ROLLED_BACK_BY_SERVER = (TransactionRollback, SerializationFailure, DeadlockDetected)
+SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS tracking (
+    system text NOT NULL, source_id text NOT NULL, source_version bigint NOT NULL, handler text NOT NULL,
+    processed_at timestamptz NOT NULL,
+    PRIMARY KEY (system, source_id, source_version, handler));
+CREATE TABLE IF NOT EXISTS received (
+    system text NOT NULL, event_id text NOT NULL, received_at timestamptz NOT NULL,
+    PRIMARY KEY (system, event_id));
+CREATE TABLE IF NOT EXISTS xref (
+    kind text NOT NULL, system text NOT NULL, external_id text NOT NULL, canonical_key text NOT NULL,
+    PRIMARY KEY (kind, system, external_id),
+    UNIQUE (kind, system, canonical_key));
+CREATE INDEX IF NOT EXISTS xref_by_key ON xref (canonical_key);
+CREATE TABLE IF NOT EXISTS counters (name text PRIMARY KEY, value bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS exceptions (
+    id text PRIMARY KEY, number bigint NOT NULL, flow text NOT NULL, key text NOT NULL,
+    message_id text NOT NULL, reason text NOT NULL, detail text NOT NULL, payload jsonb NOT NULL,
+    first_seen timestamptz NOT NULL, last_seen timestamptz NOT NULL, attempts integer NOT NULL,
+    status text NOT NULL,
+    UNIQUE (flow, message_id));
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id text PRIMARY KEY, number bigint NOT NULL, flow text NOT NULL, key text NOT NULL,
+    message_id text NOT NULL, reason text NOT NULL, detail text NOT NULL, payload jsonb NOT NULL,
+    time timestamptz NOT NULL);
+CREATE TABLE IF NOT EXISTS cursors (system text PRIMARY KEY, cursor text NOT NULL);
+CREATE TABLE IF NOT EXISTS applied_versions (key text PRIMARY KEY, version bigint NOT NULL);
+"""
+
+_EXCEPTION_COLUMNS = ("id, flow, key, message_id, reason, detail, payload, first_seen, last_seen, attempts, "
+                      "status")
+_DEAD_LETTER_COLUMNS = "id, flow, key, message_id, reason, detail, payload, time"
+
+
+def _exception(row: tuple[Any, ...]) -> ExceptionItem:
+    return ExceptionItem(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
+                         ExceptionStatus(row[10]))
+
+
+def _dead_letter(row: tuple[Any, ...]) -> DeadLetter:
+    return DeadLetter(*row)
+
+
+def _number(record_id: str) -> int:
+    return int(record_id.rsplit("-", 1)[1])
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+class PostgresLedger(AbstractLedger):
+    """A ledger in one PostgreSQL schema, shared by every thread and process that opens it."""
+
+    def __init__(self, url: str, *, schema: str = "firmsim", retry_attempts: int = 6,
+                 retry_base_s: float = 0.05, connect_timeout_s: int = 5) -> None:
+        super().__init__()
+        if not SCHEMA_NAME.match(schema):
+            raise ValueError(f"schema: expected a lower-case SQL name ([a-z_][a-z0-9_]*), got {schema!r}")
+        if retry_attempts < 1:
+            raise ValueError("retry_attempts must be >= 1")
+        self.url = url
+        self.schema = schema
+        self.retry_attempts = retry_attempts
+        self.retry_base_s = retry_base_s
+        self.connect_timeout_s = connect_timeout_s
+        self.application_name = f"firmsim-ledger:{schema}"
+        self.lost_connections = 0
+        self._lock = nullcontext()
+        self._connections: list[psycopg.Connection[Any]] = []
+        self._registry = threading.Lock()
+        # A wrong URL or a database that is down should be told at once, not after a long retry.
+        self._retry_standalone(self._create_tables, attempts=2)
+
+    def close(self) -> None:
+        """Close every connection this ledger opened."""
+        with self._registry:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+
+    # -- connections -----------------------------------------------------------------------------
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            connection = psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout_s,
+                                         application_name=self.application_name)
+            connection.execute(sql.SQL("SET search_path TO {}; SET TIME ZONE 'UTC'").format(
+                sql.Identifier(self.schema)))
+        except psycopg.ProgrammingError as error:
+            raise ValueError(f"not a usable PostgreSQL URL: {_first_line(error)}") from error
+        except psycopg.OperationalError as error:
+            raise LedgerUnavailable(f"cannot reach PostgreSQL: {_first_line(error)}", rolled_back=True) from error
+        with self._registry:
+            self._connections.append(connection)
+        return connection
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        connection: psycopg.Connection[Any] | None = getattr(self._local, "connection", None)
+        if connection is None or connection.closed:
+            connection = self._local.connection = self._connect()
+        return connection
+
+    def _discard(self, connection: psycopg.Connection[Any]) -> None:
+        self.lost_connections += 1
+        self._local.connection = None
+        with self._registry:
+            if connection in self._connections:
+                self._connections.remove(connection)
+        connection.close()
+
+    @property
+    def _in_transaction(self) -> bool:
+        return bool(getattr(self._local, "in_transaction", False))
+
+    def _execute(self, query: Any, parameters: tuple[Any, ...] | None = None) -> psycopg.Cursor[Any]:
+        connection = self._connection()
+        try:
+            return connection.execute(query, parameters)
+        except ROLLED_BACK_BY_SERVER as error:
+            raise ConflictFailure("ledger-conflict", _first_line(error)) from error
+        except psycopg.OperationalError as error:
+            if not (connection.broken or connection.closed):
+                raise
+            self._discard(connection)
+            self._local.in_transaction = False
+            # The server rolls back whatever transaction a lost connection had open.
+            raise LedgerUnavailable(f"PostgreSQL connection lost: {_first_line(error)}",
+                                    rolled_back=True) from error
+
+    def _one(self, query: Any, parameters: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self._execute(query, parameters).fetchone()
+        return row
+
+    def _pause(self, attempt: int) -> None:
+        time.sleep(min(2.0, self.retry_base_s * 2 ** (attempt - 1)))
+
+    def _retry_standalone(self, operation: Callable[[], R], attempts: int | None = None) -> R:
+        """Re-run an operation that is its own unit of work while its failures surely left nothing behind."""
+        attempts = attempts or self.retry_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return operation()
+            except LedgerUnavailable as error:
+                if not error.rolled_back or attempt == attempts:
+                    raise
+                self._pause(attempt)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _create_tables(self) -> None:
+        with self.unit_of_work():
+            # Several processes may start at once: CREATE ... IF NOT EXISTS is not safe when they race.
+            self._execute("SELECT pg_advisory_xact_lock(hashtext('firmsim.ledger.schema'))")
+            self._execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+            self._execute(TABLES)
+
+    # -- units of work ---------------------------------------------------------------------------
+
+    def _begin(self) -> None:
+        for attempt in range(1, self.retry_attempts + 1):
+            try:
+                self._execute("BEGIN")
+                break
+            except LedgerUnavailable:
+                if attempt == self.retry_attempts:
+                    raise
+                self._pause(attempt)
+        self._local.in_transaction = True
+
+    def _commit(self) -> None:
+        row = self._one("SELECT pg_current_xact_id_if_assigned()::text", ())
+        transaction_id = row[0] if row else None
+        connection = self._connection()
+        try:
+            connection.execute("COMMIT")
+        except ROLLED_BACK_BY_SERVER as error:
+            raise ConflictFailure("ledger-conflict", _first_line(error)) from error
+        except psycopg.OperationalError as error:
+            if not (connection.broken or connection.closed):
+                raise
+            self._discard(connection)
+            if transaction_id is not None:
+                self._settle(transaction_id, error)
+        finally:
+            self._local.in_transaction = False
+
+    def _settle(self, transaction_id: str, error: BaseException) -> None:
+        """Find out whether a transaction whose COMMIT lost its answer committed; raise unless it did."""
+        for attempt in range(1, self.retry_attempts + 1):
+            try:
+                row = self._one("SELECT pg_xact_status(%s::xid8)", (transaction_id,))
+            except LedgerUnavailable:
+                row = None
+            status = row[0] if row else None
+            if status == "committed":
+                return
+            if status == "aborted":
+                raise LedgerUnavailable(f"PostgreSQL connection lost at COMMIT, which did not happen: "
+                                        f"{_first_line(error)}", rolled_back=True) from error
+            self._pause(attempt)
+        raise LedgerUnavailable(f"PostgreSQL connection lost at COMMIT and its outcome is unknown: "
+                                f"{_first_line(error)}", rolled_back=False) from error
+
+    def _rollback(self) -> None:
+        self._local.in_transaction = False
+        connection: psycopg.Connection[Any] | None = getattr(self._local, "connection", None)
+        if connection is None or connection.closed:
+            return
+        try:
+            connection.execute("ROLLBACK")
+        except psycopg.OperationalError:
+            self._discard(connection)
+
+    def _lock_key(self, name: str) -> None:
+        """Hold a lock on a name until the transaction ends (serialises a read-modify-write)."""
+        if self._in_transaction:
+            self._execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
+
+    # -- tracking, received ids, xref ------------------------------------------------------------
+
+    def _has_tracking(self, system: str, source_id: str, source_version: int, handler: str) -> bool:
+        return self._one("SELECT 1 FROM tracking WHERE system=%s AND source_id=%s AND source_version=%s "
+                         "AND handler=%s", (system, source_id, source_version, handler)) is not None
+
+    def _insert_tracking(self, tracking: Tracking) -> None:
+        cursor = self._execute("INSERT INTO tracking VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                               (tracking.system, tracking.source_id, tracking.source_version, tracking.handler,
+                                tracking.processed_at))
+        if cursor.rowcount != 1:
+            raise DuplicateTracking(f"{tracking.handler} already processed {tracking.system} "
+                                    f"{tracking.source_id} v{tracking.source_version} (another worker)")
+
+    def _insert_received(self, system: str, event_id: str, now: datetime) -> bool:
+        cursor = self._execute("INSERT INTO received VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                               (system, event_id, now))
+        return cursor.rowcount == 1
+
+    def _xref_key(self, kind: str, system: str, external_id: str) -> str | None:
+        row = self._one("SELECT canonical_key FROM xref WHERE kind=%s AND system=%s AND external_id=%s",
+                        (kind, system, external_id))
+        return str(row[0]) if row else None
+
+    def _xref_id(self, kind: str, system: str, canonical_key: str) -> str | None:
+        row = self._one("SELECT external_id FROM xref WHERE kind=%s AND system=%s AND canonical_key=%s",
+                        (kind, system, canonical_key))
+        return str(row[0]) if row else None
+
+    def _xref_entries(self, canonical_key: str) -> list[XrefEntry]:
+        rows = self._execute("SELECT kind, system, external_id, canonical_key FROM xref WHERE canonical_key=%s",
+                             (canonical_key,)).fetchall()
+        return [XrefEntry(*row) for row in rows]
+
+    def _insert_xref(self, entry: XrefEntry) -> None:
+        cursor = self._execute("INSERT INTO xref VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                               (entry.kind, entry.system, entry.external_id, entry.canonical_key))
+        if cursor.rowcount == 1:
+            return
+        # Another worker linked one side first: harmless if it linked the same pair.
+        if self._xref_key(entry.kind, entry.system, entry.external_id) != entry.canonical_key:
+            raise XrefConflict(f"{entry.system} {entry.kind} {entry.external_id} or {entry.canonical_key} "
+                               f"was linked otherwise by another worker")
+
+    # -- counters, exceptions, dead letters ------------------------------------------------------
+
+    def _next_number(self, counter: str) -> int:
+        row = self._one("INSERT INTO counters VALUES (%s, 1) ON CONFLICT (name) DO UPDATE "
+                        "SET value = counters.value + 1 RETURNING value", (counter,))
+        if row is None:
+            raise LedgerError(f"counter {counter!r} returned no value")
+        return int(row[0])
+
+    def _get_exception(self, exception_id: str) -> ExceptionItem | None:
+        lock = " FOR UPDATE" if self._in_transaction else ""
+        row = self._one(f"SELECT {_EXCEPTION_COLUMNS} FROM exceptions WHERE id=%s{lock}", (exception_id,))
+        return _exception(row) if row else None
+
+    def _find_exception(self, flow: str, message_id: str) -> ExceptionItem | None:
+        self._lock_key(f"exception\x1f{flow}\x1f{message_id}")
+        row = self._one(f"SELECT {_EXCEPTION_COLUMNS} FROM exceptions WHERE flow=%s AND message_id=%s",
+                        (flow, message_id))
+        return _exception(row) if row else None
+
+    def _put_exception(self, item: ExceptionItem) -> None:
+        self._execute(
+            "INSERT INTO exceptions VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) "
+            "DO UPDATE SET key=excluded.key, reason=excluded.reason, detail=excluded.detail, "
+            "payload=excluded.payload, last_seen=excluded.last_seen, attempts=excluded.attempts, "
+            "status=excluded.status",
+            (item.id, _number(item.id), item.flow, item.key, item.message_id, item.reason, item.detail,
+             Jsonb(item.payload), item.first_seen, item.last_seen, item.attempts, item.status.value))
+
+    def _all_exceptions(self) -> list[ExceptionItem]:
+        rows = self._execute(f"SELECT {_EXCEPTION_COLUMNS} FROM exceptions ORDER BY number").fetchall()
+        return [_exception(row) for row in rows]
+
+    def _put_dead_letter(self, letter: DeadLetter) -> None:
+        self._execute("INSERT INTO dead_letters VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                      (letter.id, _number(letter.id), letter.flow, letter.key, letter.message_id, letter.reason,
+                       letter.detail, Jsonb(letter.payload), letter.time))
+
+    def _all_dead_letters(self) -> list[DeadLetter]:
+        rows = self._execute(f"SELECT {_DEAD_LETTER_COLUMNS} FROM dead_letters ORDER BY number").fetchall()
+        return [_dead_letter(row) for row in rows]
+
+    # -- cursors and applied versions ------------------------------------------------------------
+
+    def _get_cursor(self, system: str) -> str | None:
+        row = self._one("SELECT cursor FROM cursors WHERE system=%s", (system,))
+        return str(row[0]) if row else None
+
+    def _put_cursor(self, system: str, cursor: str) -> None:
+        self._execute("INSERT INTO cursors VALUES (%s, %s) ON CONFLICT (system) DO UPDATE "
+                      "SET cursor=excluded.cursor", (system, cursor))
+
+    def _get_applied(self, key: str) -> int | None:
+        # A version-aware handler reads then writes: hold the key until its unit of work ends.
+        self._lock_key(f"applied\x1f{key}")
+        row = self._one("SELECT version FROM applied_versions WHERE key=%s", (key,))
+        return int(row[0]) if row else None
+
+    def _put_applied(self, key: str, version: int) -> None:
+        self._execute("INSERT INTO applied_versions VALUES (%s, %s) ON CONFLICT (key) DO UPDATE "
+                      "SET version=excluded.version", (key, version))

@@ -1,0 +1,205 @@
+"""The ledger contract on PostgreSQL, plus what only a shared database must do."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from syncengine.bootstrap import ConfigError, bootstrap
+from syncengine.ledger import AbstractLedger, DuplicateTracking, Tracking, idempotency_key
+from syncengine.ledger.postgres import PostgresLedger
+from syncengine.ledger.records import LedgerUnavailable
+from tests.unit.syncengine.ledger_contract import T0, DurableLedgerContract, tracking
+
+pytestmark = pytest.mark.services
+
+
+@pytest.fixture
+def schema(postgres_url: str) -> Iterator[str]:
+    """Return a schema name of this test's own, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield name
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+class TestPostgresLedger(DurableLedgerContract):
+    @pytest.fixture
+    def ledger(self, postgres_url: str, schema: str) -> Iterator[PostgresLedger]:
+        ledger = PostgresLedger(postgres_url, schema=schema)
+        self._opened = [ledger]
+        yield ledger
+        for opened in self._opened:
+            opened.close()
+
+    def reopen(self, ledger: AbstractLedger) -> AbstractLedger:
+        assert isinstance(ledger, PostgresLedger)
+        reopened = PostgresLedger(ledger.url, schema=ledger.schema)
+        self._opened.append(reopened)
+        return reopened
+
+
+def _terminate(postgres_url: str, application_name: str) -> int:
+    """Kill every server process serving a ledger, as an operator or a failover would; return how many."""
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        rows = connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  "WHERE application_name = %s AND pid <> pg_backend_pid()",
+                                  (application_name,)).fetchall()
+    return sum(1 for (killed,) in rows if killed)
+
+
+def _count(postgres_url: str, schema: str, query: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(f'SET search_path TO "{schema}"')
+        return connection.execute(query).fetchall()
+
+
+def test_an_idle_connection_killed_by_the_server_is_replaced_transparently(postgres_url: str, schema: str) -> None:
+    ledger = PostgresLedger(postgres_url, schema=schema)
+    try:
+        ledger.set_cursor("psa", "1")
+        assert _terminate(postgres_url, ledger.application_name) == 1
+        assert ledger.cursor("psa") == "1"
+        assert _terminate(postgres_url, ledger.application_name) == 1
+        ledger.set_cursor("psa", "2")
+        assert _terminate(postgres_url, ledger.application_name) == 1
+        with ledger.unit_of_work():
+            ledger.set_applied_version("contract:OPP-1", 2)
+        assert (ledger.cursor("psa"), ledger.applied_version("contract:OPP-1")) == ("2", 2)
+        assert ledger.lost_connections == 3
+    finally:
+        ledger.close()
+
+
+def test_a_unit_of_work_cut_short_by_a_lost_connection_left_nothing_and_says_so(postgres_url: str,
+                                                                                schema: str) -> None:
+    ledger = PostgresLedger(postgres_url, schema=schema)
+    try:
+        with pytest.raises(LedgerUnavailable) as raised, ledger.unit_of_work():
+            ledger.link("contract", "erp", "CON-1", "deal:OPP-1")
+            _terminate(postgres_url, ledger.application_name)
+            ledger.record_processed(tracking())
+        assert raised.value.rolled_back
+        assert not ledger.already_processed("psa", "TE-000001", 1, "billing.handle_approved")
+        assert ledger.external_id("contract", "erp", "deal:OPP-1") is None
+    finally:
+        ledger.close()
+
+
+@pytest.mark.slow
+def test_connections_killed_mid_run_lose_and_duplicate_nothing(postgres_url: str, schema: str) -> None:
+    ledger = PostgresLedger(postgres_url, schema=schema)
+    messages = 200
+    applied: dict[str, int] = {}  # the target system: an Idempotency-Key is applied once, replayed after
+    handler_runs = 0
+    done = threading.Event()
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            process()
+        except BaseException as error:  # noqa: BLE001 - the test thread reports it below
+            failures.append(error)
+        finally:
+            done.set()
+
+    def process() -> None:
+        nonlocal handler_runs
+        for number in range(messages):
+            source_id = f"TE-{number:06d}"
+            while True:  # the engine's retry of a transient failure, without its backoff
+                try:
+                    with ledger.unit_of_work():
+                        if ledger.already_processed("psa", source_id, 1, "billing.h"):
+                            break
+                        handler_runs += 1
+                        key = idempotency_key("psa", source_id, 1, "billable-transaction")
+                        applied.setdefault(key, len(applied) + 1)
+                        ledger.link("billable", "erp", f"BT-{applied[key]}", f"entry:{source_id}")
+                        ledger.record_processed(Tracking("psa", source_id, 1, "billing.h", T0))
+                    break
+                except LedgerUnavailable:
+                    continue
+            # Standalone writes that are not idempotent: a commit applied twice would show.
+            ledger.dead_letter(flow="billing", key="", message_id=source_id, reason="r", detail="", payload={},
+                               now=T0)
+            ledger.record_exception(flow="billing", key="", message_id=source_id, reason="r", detail="",
+                                    payload={}, now=T0)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    kills = 0
+    try:
+        while not done.wait(0.15):
+            kills += _terminate(postgres_url, ledger.application_name)
+        thread.join()
+    finally:
+        ledger.close()
+    assert failures == []
+
+    assert kills >= 10 and ledger.lost_connections >= 10
+    assert handler_runs > messages  # some units of work were cut short and ran again
+    assert _count(postgres_url, schema, "SELECT count(*), count(DISTINCT source_id) FROM tracking") == [
+        (messages, messages)]
+    assert _count(postgres_url, schema, "SELECT count(*), count(DISTINCT canonical_key) FROM xref") == [
+        (messages, messages)]
+    assert _count(postgres_url, schema, "SELECT count(*), count(DISTINCT message_id) FROM dead_letters") == [
+        (messages, messages)]
+    assert _count(postgres_url, schema, "SELECT count(*), max(attempts) FROM exceptions") == [(messages, 1)]
+
+
+def _process_messages(url: str, schema: str, messages: int) -> None:
+    ledger = PostgresLedger(url, schema=schema)
+    try:
+        for number in range(messages):
+            source_id = f"TE-{number:06d}"
+            try:
+                with ledger.unit_of_work():
+                    if not ledger.already_processed("psa", source_id, 1, "billing.h"):
+                        # An effect that would show twice: it commits with the tracking record or not at all.
+                        ledger.dead_letter(flow="billing", key="", message_id=source_id, reason="effect",
+                                           detail="", payload={}, now=T0)
+                        ledger.record_processed(Tracking("psa", source_id, 1, "billing.h", T0))
+            except DuplicateTracking:
+                pass
+            ledger.record_exception(flow="billing", key="", message_id=f"shared-{number % 10}", reason="r",
+                                    detail="", payload={}, now=T0)
+    finally:
+        ledger.close()
+
+
+@pytest.mark.slow
+def test_worker_processes_sharing_a_schema_apply_each_message_once(postgres_url: str, schema: str) -> None:
+    messages, workers = 200, 3
+    PostgresLedger(postgres_url, schema=schema).close()
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_process_messages, args=(postgres_url, schema, messages))
+                 for _ in range(workers)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(120)
+        assert process.exitcode == 0
+    assert _count(postgres_url, schema, "SELECT count(*), count(DISTINCT message_id) FROM dead_letters") == [
+        (messages, messages)]
+    assert _count(postgres_url, schema, "SELECT count(*) FROM tracking") == [(messages,)]
+    assert _count(postgres_url, schema, "SELECT count(*), sum(attempts) FROM exceptions") == [
+        (10, messages * workers)]
+
+
+def test_bootstrap_selects_the_postgresql_ledger(postgres_url: str, schema: str) -> None:
+    engine = bootstrap({"ledger": "postgresql", "store_url": postgres_url, "ledger_schema": schema})
+    ledger = engine.ports.ledger
+    assert isinstance(ledger, PostgresLedger) and ledger.schema == schema
+    ledger.close()
+
+
+def test_bootstrap_names_a_database_that_is_not_there(postgres_url: str) -> None:
+    with pytest.raises(ConfigError, match=r"^ledger_path: cannot reach PostgreSQL: .*no_such_db"):
+        bootstrap({"ledger": "postgresql", "ledger_path": postgres_url.rsplit("/", 1)[0] + "/no_such_db"})
