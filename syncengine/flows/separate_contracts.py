@@ -9,8 +9,8 @@ ERP contract of the same customer, entity, currency and billing model, named aft
 
 - price: the amendment's `amount_change`; fixed fee: the billing milestones the amendment added
   (recognized when each is done: a distinct deliverable sold on its own, whose cost the project's
-  cost actuals cannot tell apart); retainer: the months it added, from the day after the original
-  contract's end, at the monthly fee; capped T&M: a cap of its price;
+  cost actuals cannot tell apart); retainer: the months it added, from the first month after the
+  original contract's term, at the monthly fee; capped T&M: a cap of its price;
 - the deal's own contract keeps what the separate changes did not add: a later ordinary change
   order versions it with the CRM's terms net of every separate change (price, cap, milestones);
 - the PSA project delivers both, so its budget follows the CRM's contract version as for any change.
@@ -22,7 +22,7 @@ opportunity and source id), so a retried or re-driven message never books a cont
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -130,8 +130,7 @@ def separate_contract_body(deal: Deal, terms: ContractTerms, change: ChangeOrder
              "requires_acceptance": m.requires_acceptance, "due_date": m.due_date.isoformat()}
             for m in terms.milestones if m.index in milestone_indices]
     elif model == "RETAINER" and terms.monthly_fee is not None and terms.service_end is not None:
-        if main.get("end_date"):
-            start = max(start, _day_after(str(main["end_date"])))
+        start = max(start, _after_term(main))
         plan["retainer"] = {"monthly_fee": amount_text(terms.monthly_fee, currency),
                             "term_months": max(1, min(120, term_months(start, terms.service_end))),
                             "start_date": start.isoformat()}
@@ -152,5 +151,9 @@ def separate_contract_body(deal: Deal, terms: ContractTerms, change: ChangeOrder
     return body
 
 
-def _day_after(day: str) -> date:
-    return date.fromisoformat(day) + timedelta(days=1)
+def _after_term(main: dict[str, Any]) -> date:
+    """Return the first day after the original retainer's last billed month (its months are its own)."""
+    retainer = (main.get("billing_plan") or {}).get("retainer") or {}
+    first = date.fromisoformat(str(retainer.get("start_date") or main["start_date"])).replace(day=1)
+    months = first.month - 1 + int(retainer.get("term_months") or 0)
+    return date(first.year + months // 12, months % 12 + 1, 1)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from syncengine.domain.deals import contract_version_key, milestone_key
-from tests.unit.syncengine.flows.deal_world import FIXED_FEE_TERMS, Firm, running_firm
+from tests.unit.syncengine.flows.deal_world import FIXED_FEE_TERMS, TIME_AND_MATERIALS_TERMS, Firm, running_firm
 
 SECOND_SITE = [{"name": "Second site live", "amount": "40000.00", "due_date": "2026-08-31",
                 "requires_acceptance": True}]
@@ -187,4 +187,33 @@ def test_separate_change_order_redelivered_books_one_contract(firm: Firm) -> Non
     assert contracts[opportunity]["source_version"] == 1
     assert contract_versions(firm) == [1, 2]  # the deal's contract at 1; the separate one made by version 2
     assert budget_versions(firm) == [1, 2]
+    assert firm.ledger.dead_letters() == [] and firm.exceptions() == []
+
+
+def test_separate_retainer_renewal_starts_after_the_original_term_and_separate_tm_keeps_the_deal_contract(
+        firm: Firm) -> None:
+    account = firm.account("Contoso Ltd", "GB", "GBP", tax_id="GB123456789")
+    retainer_terms = {key: value for key, value in TIME_AND_MATERIALS_TERMS.items() if key != "rate_card"}
+    retainer = firm.won_deal(account, {**retainer_terms, "billing_model": "RETAINER", "amount": "60000.00",
+                                       "monthly_fee": "10000.00"})  # 2026-03-09 .. 2026-08-28: six months
+    tm = firm.won_deal(account, TIME_AND_MATERIALS_TERMS, name="Data platform")
+    firm.settle()
+    body = {"opportunity_id": retainer, "description": "Two more months", "amount_change": "20000.00",
+            "distinct": True, "priced_at_standalone": True, "effective_date": "2026-06-01",
+            "new_service_end": "2026-10-31"}
+    renewal = str(firm.call("crm", "POST", "/amendments", body)["id"])
+    for step in ("submit", "approve"):
+        firm.call("crm", "POST", f"/amendments/{renewal}/{step}")
+    extension = firm.approve_amendment(tm, "32000.00", effective_date="2026-06-01", hours_change="200",
+                                       separate=True)
+    firm.settle()
+
+    contracts = contracts_by_source(firm)
+    added = contracts[renewal]["billing_plan"]["retainer"]
+    assert (contracts[renewal]["start_date"], added["start_date"], added["term_months"], added["monthly_fee"]) == \
+        ("2026-09-01", "2026-09-01", 2, "10000.00")
+    assert contracts[retainer]["billing_plan"]["retainer"]["term_months"] == 6
+    assert contracts[retainer]["source_version"] == contracts[tm]["source_version"] == 1
+    assert (contracts[extension]["billing_model"], contracts[extension]["total_price"]) == \
+        ("TIME_AND_MATERIALS", "32000.00")
     assert firm.ledger.dead_letters() == [] and firm.exceptions() == []
