@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -20,8 +20,10 @@ from scenarios.engine.clock import DAY
 from scenarios.engine.config import Scenario
 from scenarios.engine.faults import fault_windows
 from simulators.common.admin import export_state
+from syncengine.runtime.registry import Flow
 
 DRAIN_LIMIT_S = 14 * DAY
+POLL_INTERVAL_S = 60.0
 MAX_POLL_INTERVAL_S = 15 * 60.0  # the built-in engine's feed polling backs off to this while quiet
 
 
@@ -70,7 +72,8 @@ def _schedule_faults(world: World, scenario: Scenario) -> list[dict[str, Any]]:
     return applied
 
 
-def _engine_view(world: World) -> dict[str, Any] | None:
+def engine_view(world: World) -> dict[str, Any] | None:
+    """Return what the oracle reads of the engine: exceptions, dead letters, messages in flight (None: no engine)."""
     if world.engine is None:
         return None
     ledger = world.engine.ports.ledger
@@ -132,17 +135,24 @@ def revenue_by_month(erp_state: dict[str, Any] | None) -> dict[str, dict[str, fl
 
 
 def simulate(scenario: Scenario, *, seed: int, engine: str, ledger_path: Path | None,
-             on_progress: Callable[[Progress], None] | None = None) -> SimRun:
-    """Run the firm over the scenario's period, drain the engine, export state and check the oracle."""
+             on_progress: Callable[[Progress], None] | None = None, flows: Sequence[Flow] | None = None,
+             poll_interval_s: float = POLL_INTERVAL_S) -> SimRun:
+    """Run the firm over the scenario's period, drain the engine, export state and check the oracle.
+
+    `flows` replaces the built-in engine's flows (e.g. a deliberately broken variant, in the tests);
+    `poll_interval_s` is the engine's feed polling interval while feeds are busy.
+    """
     from harness.oracle import check
     from scenarios.engine.firm import Firm, firm_start
 
+    if flows is not None and engine != "builtin":
+        raise ValueError(f"flows are the built-in engine's; engine {engine!r} takes none")
     started = time.perf_counter()
     scenario = dataclasses.replace(scenario, seed=seed, params={**scenario.params, "seed": seed})
-    flows = builtin_flows() if engine == "builtin" else None
-    world = build_world(firm_start(scenario), flows=flows, seed=seed,
+    engine_flows = (list(flows) if flows is not None else builtin_flows()) if engine == "builtin" else None
+    world = build_world(firm_start(scenario), flows=engine_flows, seed=seed,
                         ledger="sqlite" if ledger_path else "memory", ledger_path=ledger_path,
-                        max_poll_interval_s=MAX_POLL_INTERVAL_S)
+                        poll_interval_s=poll_interval_s, max_poll_interval_s=MAX_POLL_INTERVAL_S)
     faults = _schedule_faults(world, scenario)
     firm = Firm(world, scenario)
     firm.start()
@@ -165,10 +175,10 @@ def simulate(scenario: Scenario, *, seed: int, engine: str, ledger_path: Path | 
                                  _events(world), exceptions))
     drained = world.drain(DRAIN_LIMIT_S)
     states = {kind: export_state(world.context(kind)) for kind in world.apps}
-    engine_view = _engine_view(world)
-    invariants = check(firm.truth, states, engine_view)
-    business = business_metrics(firm.kpis(states["erp"]), engine_view, states)
-    return SimRun(scenario, seed, engine, world, firm.truth, states, engine_view, invariants, business, faults,
+    view = engine_view(world)
+    invariants = check(firm.truth, states, view)
+    business = business_metrics(firm.kpis(states["erp"]), view, states)
+    return SimRun(scenario, seed, engine, world, firm.truth, states, view, invariants, business, faults,
                   series, drained, time.perf_counter() - started)
 
 

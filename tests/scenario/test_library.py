@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+from harness.oracle import check
+from harness.oracle.model import INVARIANT_IDS
+from harness.runner.sim import engine_view
 from scenarios.engine.config import Scenario, library_names, load
 from tests.scenario.simulate import Simulated, simulate
 
@@ -178,3 +181,30 @@ def test_library_scenario_produces_its_characteristic_activity(name: str) -> Non
     failures: dict[Any, int] = dict(run.firm.failures)
     assert not {key: value for key, value in failures.items() if key[2] not in (0, 409, 422, 429, 503)}
     CHECKS[name](run)
+
+
+def failed_invariants(run: Simulated) -> dict[str, list[str]]:
+    """Check every invariant of the oracle on a finished run; return the failed ones with their first violations."""
+    states = {system: run.state(system) for system in run.world.apps}
+    results = check(run.firm.truth, states, engine_view(run.world))
+    assert [result.id for result in results] == list(INVARIANT_IDS)
+    return {result.id: [str(violation) for violation in result.violations[:5]]
+            for result in results if result.status != "pass"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_library_scenario_passes_every_invariant(name: str) -> None:
+    assert failed_invariants(run_of(name)) == {}
+
+
+OTHER_SEEDS = {"baseline": 2, "change-orders": 3, "invoice-reversals": 4}
+"""A second seed for a few of the quicker scenarios: the library holds for seeds the suite did not tune."""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "seed"), sorted(OTHER_SEEDS.items()))
+def test_library_scenario_passes_every_invariant_with_another_seed(name: str, seed: int) -> None:
+    scenario = shrunk(name, 0.25, date(2026, 3, 31) if name == "change-orders" else END)
+    assert seed != scenario.seed
+    assert failed_invariants(simulate(scenario, seed=seed)) == {}
