@@ -121,8 +121,12 @@ class EmbeddedEngine:
             self.runtime.start()
         except OSError as error:
             raise EngineStartError(f"the embedded engine could not start: {error}") from None
-        for kind in context.urls:
-            context.admin.subscribe(kind, self.runtime.webhook_url(kind), hook_secrets[kind])
+        try:
+            for kind in context.urls:
+                context.admin.subscribe(kind, self.runtime.webhook_url(kind), hook_secrets[kind])
+        except BaseException:
+            self.runtime.stop(timeout_s=5)
+            raise
         self._lag_seen = 0
 
     def idle(self) -> bool:
