@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from harness.contracts_command import contracts, fuzz
+from harness.engine_command import engine as engine_commands
 from harness.live_options import live_options, live_settings, refuse_live_flags
 from simulators.registry import SYSTEM_KINDS
 
@@ -178,6 +179,9 @@ def scenarios_validate(files: tuple[str, ...]) -> None:
 # -- contract verification and fuzzing: harness/contracts_command.py ------------------------------
 main.add_command(contracts)
 main.add_command(fuzz)
+
+# -- the sync engine: workers and operator tools, harness/engine_command.py ------------------------
+main.add_command(engine_commands)
 
 
 if __name__ == "__main__":  # pragma: no cover

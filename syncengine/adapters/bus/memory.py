@@ -6,6 +6,7 @@ import functools
 import itertools
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from syncengine.adapters.bus.port import AbstractBus, BusError, Consumer, OnMessage, Publisher
@@ -58,6 +59,10 @@ class _InProcessPublisher:
 
     def publish(self, partition: int, body: bytes, message_id: str) -> None:
         self.bus.put(partition, body)
+
+    def publish_batch(self, messages: Sequence[tuple[int, bytes, str]]) -> None:
+        for partition, body, _ in messages:
+            self.bus.put(partition, body)
 
     def close(self) -> None:
         return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 
@@ -32,6 +32,8 @@ class Publisher(Protocol):
     """Publish messages to partitions, each confirmed by the bus before `publish` returns."""
 
     def publish(self, partition: int, body: bytes, message_id: str) -> None: ...
+
+    def publish_batch(self, messages: Sequence[tuple[int, bytes, str]]) -> None: ...
 
     def close(self) -> None: ...
 

@@ -1,0 +1,15 @@
+"""`firmsim engine …`: the sync engine's own commands (workers; operators' tools join this group)."""
+
+from __future__ import annotations
+
+import click
+
+from harness.engine_worker import worker
+
+
+@click.group("engine")
+def engine() -> None:
+    """Run and operate the built-in sync engine."""
+
+
+engine.add_command(worker)

@@ -1,0 +1,108 @@
+"""`firmsim engine worker`: one process of the distributed engine (RabbitMQ bus, PostgreSQL ledger)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from datetime import datetime
+from types import FrameType
+
+import click
+
+EXIT_BAD_INPUT = 2
+EXIT_COULD_NOT_RUN = 3
+
+
+def _systems(values: tuple[str, ...]) -> dict[str, str]:
+    systems: dict[str, str] = {}
+    for value in values:
+        name, sep, url = value.partition("=")
+        if not sep or not name or not url.startswith(("http://", "https://")):
+            raise click.BadParameter(f"expected name=http://host:port, got {value!r}", param_hint="--system")
+        systems[name] = url.rstrip("/")
+    if not systems:
+        raise click.BadParameter("give at least one --system name=URL", param_hint="--system")
+    return systems
+
+
+def _fail(code: int, message: str) -> None:
+    click.echo(f"firmsim engine worker: {message}", err=True)
+    sys.exit(code)
+
+
+@click.command("worker")
+@click.option("--bus", "bus_url", required=True, help="amqp://user:pass@host:port/[?prefix=name] (RabbitMQ).")
+@click.option("--store", "store_url", required=True, help="postgresql://…[?schema=name] (the ledger).")
+@click.option("--system", "systems", multiple=True, help="name=URL of a system to sync (repeat: crm, psa, hcm, erp).")
+@click.option("--token", default="firmsim-dev-token", show_default=True, help="Bearer token for the systems.")
+@click.option("--clock-epoch", default=None, help="Simulated instant (ISO 8601, aware) at --clock-origin.")
+@click.option("--clock-origin", default=None, type=float, help="Unix time when the clock read --clock-epoch.")
+@click.option("--speed", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Simulated seconds per wall second.")
+@click.option("--partitions", default=8, show_default=True, type=click.IntRange(1, 999),
+              help="Partition queues (every worker of one bus must agree).")
+@click.option("--workers", "threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Threads running keys in this process.")
+@click.option("--poll-interval", default=0.5, show_default=True, type=click.FloatRange(min=0.01),
+              help="Seconds between reads of a quiet feed.")
+@click.option("--metrics-port", default=None, type=click.IntRange(0, 65535), help="Serve /metrics on this port.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the retry jitter stream.")
+def worker(bus_url: str, store_url: str, systems: tuple[str, ...], token: str, clock_epoch: str | None,
+           clock_origin: float | None, speed: float, partitions: int, threads: int, poll_interval: float,
+           metrics_port: int | None, seed: int) -> None:
+    """Run one worker of the distributed engine until SIGTERM or Ctrl-C; any number share the work."""
+    from harness.runner.flows import builtin_flows
+    from syncengine.adapters.bus.port import BusError
+    from syncengine.adapters.clock import ScaledClock, SystemClock
+    from syncengine.ledger.records import LedgerError
+    from syncengine.runtime.coordination import CoordinationError
+    from syncengine.runtime.distributed import build_worker
+
+    urls = _systems(systems)
+    clock: ScaledClock | SystemClock = SystemClock()
+    if clock_epoch is not None or clock_origin is not None or speed != 1.0:
+        try:
+            epoch = datetime.fromisoformat(clock_epoch) if clock_epoch else None
+        except ValueError:
+            raise click.BadParameter(f"expected an ISO 8601 instant, got {clock_epoch!r}",
+                                     param_hint="--clock-epoch") from None
+        if epoch is None or epoch.tzinfo is None:
+            raise click.BadParameter("give an aware ISO 8601 instant (with its offset)", param_hint="--clock-epoch")
+        clock = ScaledClock(epoch, speed, clock_origin)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("pika").setLevel(logging.CRITICAL)  # its connection failures are reported once, below
+    try:
+        running = build_worker(bus_url, store_url, urls, token=token, clock=clock, partitions=partitions,
+                               threads=threads, poll_interval_s=poll_interval, seed=seed,
+                               flows=tuple(builtin_flows()))
+    except (BusError, LedgerError, CoordinationError) as error:
+        bad_url = "expected" in str(error)
+        _fail(EXIT_BAD_INPUT if bad_url else EXIT_COULD_NOT_RUN, str(error))
+        return
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    metrics = None
+    if metrics_port is not None:
+        from syncengine.runtime.prometheus import EngineCollector, start_metrics_server
+
+        collector = EngineCollector(running.engine.snapshot, extra_gauges=running.gauges)
+        try:
+            metrics = start_metrics_server(metrics_port, collector)
+        except OSError as error:
+            running.stop(5.0)
+            _fail(EXIT_BAD_INPUT, f"--metrics-port {metrics_port}: {error.strerror or error}")
+    running.start()
+    click.echo(f"firmsim engine worker {running.worker_id}: {len(urls)} systems, {partitions} partitions"
+               + (f", metrics on {metrics.url}" if metrics else ""), err=True)
+    while not stop.wait(0.5):
+        pass
+    running.stop(10.0)
+    if metrics is not None:
+        metrics.stop()

@@ -1,0 +1,224 @@
+"""Who does what among the distributed workers: feed intake per system and partitions, by lock.
+
+PostgreSQL session-level advisory locks name the owner of each system's intake (exactly one poller
+per system at a time) and of each partition (the worker that consumes it). A worker that dies loses
+its session, and so its locks, at once; another takes them over. Each worker also holds a membership
+lock, so every worker can count the live ones and take its fair share of the partitions, and writes
+a heartbeat row that `inspect` reads (what is in flight, what is backing off, what is unread).
+The broker's single-active-consumer rule still guards each partition's order while locks move.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+HEARTBEAT_FRESH_S = 5.0
+
+
+class CoordinationError(Exception):
+    """The coordination store cannot be reached; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerStatus:
+    """What one worker reports in its heartbeat."""
+
+    worker: str
+    partitions: int
+    owned: int
+    in_flight: int
+    backing_off: int
+    unread: int
+    systems: int = 0
+    intake_owned: int = 0
+
+
+def store_location(store_url: str) -> tuple[str, str]:
+    """Split `postgresql://…[?schema=name]` into the connection URL and the schema (default firmsim)."""
+    parts = urlsplit(store_url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise CoordinationError(f"--store {store_url!r}: expected a postgresql:// URL")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((value for name, value in query if name == "schema"), "firmsim")
+    rest = urlencode([(name, value) for name, value in query if name != "schema"])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment)), schema
+
+
+def _key(text: str) -> int:
+    return zlib.crc32(text.encode()) & 0x7FFFFFFF
+
+
+class Coordinator(abc.ABC):
+    """Ownership of named resources among workers, and their heartbeats."""
+
+    @abc.abstractmethod
+    def try_own(self, resource: str) -> bool:
+        """Take a resource if nobody holds it (True also when this worker already does)."""
+
+    @abc.abstractmethod
+    def release(self, resource: str) -> None:
+        """Give a resource up."""
+
+    @abc.abstractmethod
+    def members(self) -> int:
+        """Return how many workers are alive."""
+
+    @abc.abstractmethod
+    def report(self, status: WorkerStatus) -> None:
+        """Write this worker's heartbeat; raise CoordinationError when the store is lost."""
+
+    def close(self) -> None:  # noqa: B027 - adapters without resources need nothing
+        """Release everything this worker holds."""
+
+
+class SoloCoordinator(Coordinator):
+    """A single worker owns everything (in-process runs and tests)."""
+
+    def __init__(self) -> None:
+        self.statuses: dict[str, WorkerStatus] = {}
+
+    def try_own(self, resource: str) -> bool:
+        """Own any resource."""
+        return True
+
+    def release(self, resource: str) -> None:
+        """Nothing to give up."""
+
+    def members(self) -> int:
+        """Return 1."""
+        return 1
+
+    def report(self, status: WorkerStatus) -> None:
+        """Keep the latest status."""
+        self.statuses[status.worker] = status
+
+
+class PgCoordinator(Coordinator):
+    """Advisory locks and heartbeats in one PostgreSQL session per worker."""
+
+    def __init__(self, store_url: str, namespace: str, worker: str) -> None:
+        self.url, self.schema = store_location(store_url)
+        self.namespace = namespace
+        self.worker = worker
+        self._class = _key(f"{self.schema}/{namespace}")
+        self._member_class = _key(f"{self.schema}/{namespace}/members")
+        self._owned: set[str] = set()
+        self._lock = threading.Lock()
+        self._connection = self._connect()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            connection = psycopg.connect(self.url, autocommit=True, connect_timeout=5,
+                                         application_name=f"firmsim-worker:{self.worker}")
+            # Concurrent CREATE … IF NOT EXISTS can still collide in PostgreSQL: one at a time.
+            with connection.transaction():
+                connection.execute("SELECT pg_advisory_xact_lock(%s, 0)", (self._member_class,))
+                connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+                connection.execute(sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {}.engine_workers (worker text PRIMARY KEY, namespace text NOT NULL, "
+                    "heartbeat timestamptz NOT NULL, partitions int NOT NULL, owned int NOT NULL, "
+                    "in_flight int NOT NULL, backing_off int NOT NULL, unread int NOT NULL, systems int NOT NULL, "
+                    "intake_owned int NOT NULL)").format(
+                    sql.Identifier(self.schema)))
+            connection.execute("SELECT pg_advisory_lock(%s, %s)", (self._member_class, _key(self.worker)))
+        except psycopg.Error as error:
+            raise CoordinationError(f"cannot reach PostgreSQL at {urlsplit(self.url).hostname}: "
+                                    f"{str(error).splitlines()[0] if str(error) else type(error).__name__}") from error
+        return connection
+
+    def _run(self, query: Any, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._connection.execute(query, parameters).fetchall()
+            except psycopg.Error as error:
+                # The session, and every lock it held, is gone: start over with nothing owned.
+                self._owned.clear()
+                self._connection.close()
+                with contextlib.suppress(CoordinationError):
+                    self._connection = self._connect()
+                raise CoordinationError(f"lost the coordination session: {type(error).__name__}") from error
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Run a block while no other worker of this namespace runs one of the same name (waits)."""
+        self._run("SELECT pg_advisory_lock(%s, %s)", (self._class, _key(f"exclusive:{name}")))
+        try:
+            yield
+        finally:
+            self._run("SELECT pg_advisory_unlock(%s, %s)", (self._class, _key(f"exclusive:{name}")))
+
+    def try_own(self, resource: str) -> bool:
+        """Take a resource's advisory lock if it is free."""
+        if resource in self._owned:
+            return True
+        [(taken,)] = self._run("SELECT pg_try_advisory_lock(%s, %s)", (self._class, _key(resource)))
+        if taken:
+            self._owned.add(resource)
+        return bool(taken)
+
+    def release(self, resource: str) -> None:
+        """Unlock a resource."""
+        if resource in self._owned:
+            self._owned.discard(resource)
+            self._run("SELECT pg_advisory_unlock(%s, %s)", (self._class, _key(resource)))
+
+    def owns(self, resource: str) -> bool:
+        """Tell whether this worker holds a resource (as far as its session is alive)."""
+        return resource in self._owned
+
+    def members(self) -> int:
+        """Count the membership locks of this namespace held in this database."""
+        [(count,)] = self._run(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 "
+            "AND classid = %s::bigint::oid AND database = (SELECT oid FROM pg_database "
+            "WHERE datname = current_database())", (self._member_class,))
+        return max(1, int(count))
+
+    def report(self, status: WorkerStatus) -> None:
+        """Upsert this worker's heartbeat row."""
+        self._run(sql.SQL(
+            "INSERT INTO {}.engine_workers VALUES (%s, %s, now(), %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (worker) "
+            "DO UPDATE SET heartbeat = now(), partitions = excluded.partitions, owned = excluded.owned, "
+            "in_flight = excluded.in_flight, backing_off = excluded.backing_off, unread = excluded.unread, "
+            "systems = excluded.systems, intake_owned = excluded.intake_owned RETURNING 1").format(
+                sql.Identifier(self.schema)),
+            (status.worker, self.namespace, status.partitions, status.owned, status.in_flight, status.backing_off,
+             status.unread, status.systems, status.intake_owned))
+
+    def close(self) -> None:
+        """Delete the heartbeat row and end the session (which drops every lock)."""
+        with contextlib.suppress(CoordinationError):
+            self._run(sql.SQL("DELETE FROM {}.engine_workers WHERE worker = %s RETURNING 1").format(
+                sql.Identifier(self.schema)), (self.worker,))
+        with self._lock:
+            self._owned.clear()
+            self._connection.close()
+
+
+def live_workers(store_url: str, namespace: str) -> list[WorkerStatus]:
+    """Return the heartbeats of the workers of a namespace seen in the last few seconds."""
+    url, schema = store_location(store_url)
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
+            exists = connection.execute("SELECT to_regclass(%s)", (f"{schema}.engine_workers",)).fetchone()
+            if not exists or exists[0] is None:
+                return []
+            rows = connection.execute(sql.SQL(
+                "SELECT worker, partitions, owned, in_flight, backing_off, unread, systems, intake_owned "
+                "FROM {}.engine_workers "
+                "WHERE namespace = %s AND heartbeat > now() - make_interval(secs => %s) ORDER BY worker").format(
+                sql.Identifier(schema)), (namespace, HEARTBEAT_FRESH_S)).fetchall()
+    except psycopg.Error as error:
+        raise CoordinationError(f"cannot read the workers' heartbeats: {type(error).__name__}") from error
+    return [WorkerStatus(*row) for row in rows]

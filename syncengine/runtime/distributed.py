@@ -1,0 +1,133 @@
+"""The distributed engine: RabbitMQ partition queues + the PostgreSQL ledger, shared by any number of
+`firmsim engine worker` processes; and `inspect`, what the harness reads to wait for quiescence.
+
+    --bus amqp://guest:guest@127.0.0.1:5672/[?prefix=firmsim.engine]
+    --store postgresql://postgres@127.0.0.1:5432/test[?schema=firmsim]
+
+`prefix` names the partition queues (and, with the schema, the workers' coordination namespace);
+`schema` is the ledger's PostgreSQL schema. Both default so that a plain URL just works.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from syncengine.adapters.bus.port import BusError
+from syncengine.adapters.bus.rabbitmq import RabbitBus
+from syncengine.bootstrap import EngineConfig, SystemConfig, bootstrap
+from syncengine.ledger.port import AbstractLedger
+from syncengine.ledger.postgres import PostgresLedger
+from syncengine.ledger.records import DeadLetter, ExceptionItem, ExceptionStatus, LedgerError
+from syncengine.ports import Clock
+from syncengine.runtime.coordination import CoordinationError, PgCoordinator, live_workers, store_location
+from syncengine.runtime.engine import Engine
+from syncengine.runtime.registry import Flow
+from syncengine.runtime.worker import DistributedWorker
+
+DEFAULT_PREFIX = "firmsim.engine"
+DEFAULT_PARTITIONS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class EngineStatus:
+    """Where the distributed engine stands: queued, in flight, exceptions and dead letters."""
+
+    idle: bool
+    queue_depth: int
+    in_flight: int
+    exceptions: list[ExceptionItem] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    workers: int = 0
+    backing_off: int = 0
+    unread: int = 0
+
+
+def bus_location(bus_url: str) -> tuple[str, str]:
+    """Split `amqp://…[?prefix=name]` into the broker URL and the queue prefix."""
+    parts = urlsplit(bus_url)
+    if parts.scheme not in ("amqp", "amqps"):
+        raise BusError(f"--bus {bus_url!r}: expected an amqp:// URL")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    prefix = next((value for name, value in query if name == "prefix"), DEFAULT_PREFIX)
+    rest = urlencode([(name, value) for name, value in query if name != "prefix"])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment)), prefix
+
+
+def namespace(bus_url: str) -> str:
+    """Return the coordination namespace of a bus (its queue prefix)."""
+    return bus_location(bus_url)[1]
+
+
+def open_bus(bus_url: str, partitions: int = DEFAULT_PARTITIONS, *, prefetch: int = 200) -> RabbitBus:
+    """Return the RabbitMQ bus a URL names, its partition queues declared; raise BusError."""
+    url, prefix = bus_location(bus_url)
+    bus = RabbitBus(url, partitions=partitions, prefix=prefix, prefetch=prefetch)
+    bus.declare()
+    return bus
+
+
+def open_store(store_url: str) -> PostgresLedger:
+    """Return the PostgreSQL ledger a URL names; raise LedgerError when it cannot be reached."""
+    url, schema = store_location(store_url)
+    return PostgresLedger(url, schema=schema)
+
+
+def inspect(bus_url: str, store_url: str) -> EngineStatus:
+    """Read the distributed engine's state: queue depth, what the live workers hold, the ledger's
+    open exceptions and dead letters; raise BusError / LedgerError / CoordinationError."""
+    workers = live_workers(store_url, namespace(bus_url))
+    partitions = max((worker.partitions for worker in workers), default=DEFAULT_PARTITIONS)
+    url, prefix = bus_location(bus_url)
+    bus = RabbitBus(url, partitions=partitions, prefix=prefix)
+    try:
+        depth = bus.depth()
+    finally:
+        bus.close()
+    ledger = open_store(store_url)
+    try:
+        exceptions = ledger.exceptions(ExceptionStatus.OPEN)
+        dead_letters = ledger.dead_letters()
+    finally:
+        ledger.close()
+    in_flight = sum(worker.in_flight for worker in workers)
+    backing_off = sum(worker.backing_off for worker in workers)
+    unread = sum(worker.unread for worker in workers)
+    systems = max((worker.systems for worker in workers), default=0)
+    intake_owned = sum(worker.intake_owned for worker in workers)
+    # Idle only once every feed has an owner that has read it since taking it over.
+    idle = bool(workers) and depth == 0 and in_flight == 0 and unread == 0 and intake_owned >= systems
+    return EngineStatus(idle, depth, in_flight, exceptions, dead_letters, len(workers), backing_off, unread)
+
+
+def use_ledger(engine: Engine, ledger: AbstractLedger) -> Engine:
+    """Point a bootstrapped engine (its dispatcher and feed pollers too) at another ledger."""
+    engine.ports = replace(engine.ports, ledger=ledger)
+    engine.dispatcher.ports = engine.ports
+    for poller in engine.pollers.values():
+        poller.ledger = ledger
+    return engine
+
+
+def build_worker(bus_url: str, store_url: str, systems: Mapping[str, str], *, token: str, clock: Clock,
+                 partitions: int = DEFAULT_PARTITIONS, threads: int = 8, poll_interval_s: float = 0.5,
+                 seed: int = 0, flows: tuple[Flow, ...], worker_id: str | None = None) -> DistributedWorker:
+    """Build one distributed worker: engine with `flows`, bus, ledger, coordination (raise BusError,
+    LedgerError or CoordinationError naming what cannot be reached)."""
+    bus = open_bus(bus_url, partitions)
+    worker_id = worker_id or uuid.uuid4().hex[:12]
+    coordinator = PgCoordinator(store_url, namespace(bus_url), worker_id)
+    with coordinator.exclusive("create-ledger"):  # workers starting together would race on its DDL
+        ledger = open_store(store_url)
+    engine = bootstrap(EngineConfig(
+        systems=tuple(SystemConfig(name, base_url=url, token=token) for name, url in systems.items()),
+        clock=clock, seed=seed, flows=flows, park_on_exception=False, virtual_latency=False))
+    use_ledger(engine, ledger)
+    return DistributedWorker(engine, bus, coordinator, workers=threads, poll_interval_s=poll_interval_s,
+                             worker_id=worker_id)
+
+
+__all__ = ["CoordinationError", "EngineStatus", "LedgerError", "bus_location", "inspect", "namespace", "open_bus",
+           "open_store"]

@@ -1,0 +1,302 @@
+"""A distributed worker: feed intake onto the bus for the systems it owns, and the partitions it owns
+consumed through a per-key worker pool.
+
+Intake: a poller per system runs only while this worker holds that system's intake lock; what a
+read takes in is published to the partition queues as one confirmed batch inside the ledger unit of
+work that records the event ids and advances the cursor, so a crash between publishing and saving the cursor publishes
+again, and tracking skips what was already done. Consumption: each message is queued locally under
+its key; a key's messages run one at a time through the engine's dispatcher (effects and tracking in
+one unit of work) and are acked only after that commits. A transient failure holds the key (not its
+partition: other keys go on) for the retry policy's backoff, and after the last attempt the message
+is dead-lettered and acked, so no message holds its partition for ever. Business exceptions are
+recorded and acked without parking the key (an operator re-drives them).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, replace
+
+from syncengine.adapters.bus.port import AbstractBus, Ack, Consumer, Publisher, partition_of
+from syncengine.domain.errors import EngineError
+from syncengine.domain.messages import SourceEvent
+from syncengine.runtime.coordination import CoordinationError, Coordinator, WorkerStatus
+from syncengine.runtime.dispatch import AttemptOutcome
+from syncengine.runtime.engine import Engine
+from syncengine.runtime.keyed_pool import KeyedWorkers
+from syncengine.runtime.registry import Delivery
+
+log = logging.getLogger(__name__)
+
+REBALANCE_S = 1.0
+BUS_RETRY_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    delivery: Delivery
+    ack: Ack
+    partition: int
+    generation: int
+
+
+def encode(delivery: Delivery) -> bytes:
+    """Return the bus body of a delivery."""
+    return json.dumps(delivery.payload(), separators=(",", ":"), sort_keys=True).encode()
+
+
+def decode(engine: Engine, body: bytes) -> Delivery:
+    """Rebuild a delivery from its bus body (raise on a malformed one)."""
+    payload = json.loads(body)
+    event = SourceEvent.from_cloudevent(str(payload["system"]), payload["event"])
+    return Delivery(event, engine.registry.route(str(payload["handler"])), str(payload["key"]))
+
+
+class DistributedWorker:
+    """One worker process's share of the distributed engine."""
+
+    def __init__(self, engine: Engine, bus: AbstractBus, coordinator: Coordinator, *, workers: int = 4,
+                 poll_interval_s: float = 0.5, backoff_scale: float = 1.0, worker_id: str | None = None) -> None:
+        self.engine = engine
+        self.bus = bus
+        self.coordinator = coordinator
+        self.poll_interval_s = poll_interval_s
+        self.backoff_scale = backoff_scale
+        self.worker_id = worker_id or uuid.uuid4().hex[:12]
+        self.published = 0
+        self.poll_failures: dict[str, int] = {}
+        self._pool = KeyedWorkers(self._step, workers=workers, name="worker-key")
+        self._lock = threading.Lock()
+        self._keys: dict[str, deque[_Entry]] = {}
+        self._in_flight: dict[int, int] = {}
+        self._owned: set[int] = set()
+        self._draining: set[int] = set()
+        self._unread: set[str] = set()
+        self._intake_owned: set[str] = set()
+        self._generation = 0
+        self._local = threading.local()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        engine.outlet = self._publish
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start intake pollers, the bus consumer and the worker pool."""
+        self._pool.start()
+        for system in self.engine.pollers:
+            self._spawn(f"intake-{system}", self._intake, system)
+        self._spawn("bus", self._consume)
+        self._spawn("heartbeat", self._heartbeat)
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop taking work, let running attempts finish, and leave (unacked messages go back)."""
+        self._stop.set()
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._pool.stop(max(0.0, deadline - time.monotonic()))
+        self.coordinator.close()
+        self.bus.close()
+        self.engine.ports.ledger.close()
+
+    def _spawn(self, name: str, target: object, *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)  # type: ignore[arg-type]
+        thread.start()
+        self._threads.append(thread)
+
+    # -- observing -------------------------------------------------------------------------------
+
+    def status(self) -> WorkerStatus:
+        """Return what this worker has in hand."""
+        with self._lock:
+            in_flight = sum(len(queue) for queue in self._keys.values())
+            owned, unread, intake = len(self._owned), len(self._unread), len(self._intake_owned)
+        return WorkerStatus(self.worker_id, self.bus.partitions, owned, in_flight, self._pool.waiting, unread,
+                            len(self.engine.pollers), intake)
+
+    def gauges(self) -> dict[str, float]:
+        """Return this worker's gauges for /metrics."""
+        status = self.status()
+        return {"worker_partitions_owned": status.owned, "worker_in_flight": status.in_flight,
+                "worker_keys_backing_off": status.backing_off, "worker_feeds_unread": status.unread,
+                "worker_published_messages": self.published}
+
+    @property
+    def owned_partitions(self) -> set[int]:
+        """Return the partitions this worker consumes."""
+        with self._lock:
+            return set(self._owned)
+
+    # -- intake ----------------------------------------------------------------------------------
+
+    def _publish(self, delivery: Delivery) -> None:
+        outbox: list[tuple[int, bytes, str]] = self._local.outbox
+        outbox.append((partition_of(delivery.key, self.bus.partitions), encode(delivery), delivery.id))
+
+    def _read_feed(self, system: str) -> int:
+        """Read a feed once, publishing what it read before the cursor and event ids commit."""
+        publisher: Publisher | None = getattr(self._local, "publisher", None)
+        if publisher is None:
+            publisher = self._local.publisher = self.bus.publisher()
+        self._local.outbox = []
+        try:
+            with self.engine.ports.ledger.unit_of_work():
+                result = self.engine.poll(system)
+                publisher.publish_batch(self._local.outbox)
+                self.published += len(self._local.outbox)
+        finally:
+            self._local.outbox = []
+        return result.events
+
+    def _intake(self, system: str) -> None:
+        resource, failures = f"intake:{system}", 0
+        while not self._stop.is_set():
+            try:
+                if not self.coordinator.try_own(resource):
+                    with self._lock:
+                        self._intake_owned.discard(system)
+                        self._unread.discard(system)
+                    self._stop.wait(REBALANCE_S)
+                    continue
+                with self._lock:
+                    if system not in self._intake_owned:
+                        # Taken over: unread until a first read succeeds (the last owner may have died mid-read).
+                        self._intake_owned.add(system)
+                        self._unread.add(system)
+                events = self._read_feed(system)
+            except Exception as error:  # noqa: BLE001 - unreachable system, broker or store: read again later
+                failures += 1
+                self.poll_failures[system] = self.poll_failures.get(system, 0) + 1
+                with self._lock:
+                    self._unread.add(system)
+                log.warning("intake of %s failed: %s", system, error)
+                self._stop.wait(min(self.poll_interval_s * 2 ** min(failures, 6), 10.0))
+                continue
+            failures = 0
+            with self._lock:
+                self._unread.discard(system)
+            if not events:
+                self._stop.wait(self.poll_interval_s)
+        self.coordinator.release(resource)
+
+    # -- consumption -----------------------------------------------------------------------------
+
+    def _consume(self) -> None:
+        consumer: Consumer | None = None
+        next_rebalance = 0.0
+        while not self._stop.is_set():
+            try:
+                if consumer is None:
+                    consumer = self.bus.consumer()
+                    with self._lock:
+                        owned = sorted(self._owned)
+                    for partition in owned:
+                        consumer.subscribe(partition, self._on_message)
+                if time.monotonic() >= next_rebalance:
+                    self._rebalance(consumer)
+                    next_rebalance = time.monotonic() + REBALANCE_S
+                consumer.run(0.1)
+            except Exception as error:  # noqa: BLE001 - lost broker link or store session: start a new session
+                log.warning("bus link lost: %s", error)
+                if consumer is not None:
+                    consumer.close()
+                consumer = None
+                self._forget_undelivered()
+                self._stop.wait(BUS_RETRY_S)
+        if consumer is not None:
+            with self._lock:
+                owned = sorted(self._owned)
+            for partition in owned:
+                consumer.unsubscribe(partition)
+            consumer.close()
+
+    def _rebalance(self, consumer: Consumer) -> None:
+        share = math.ceil(self.bus.partitions / self.coordinator.members())
+        with self._lock:
+            owned = set(self._owned)
+            for partition in list(self._draining):
+                if not self._in_flight.get(partition):
+                    self._draining.discard(partition)
+                    self.coordinator.release(f"partition:{partition}")
+        for partition in sorted(owned):
+            # A lost coordination session lost its locks: keep only the partitions still ours.
+            if not self.coordinator.try_own(f"partition:{partition}"):
+                consumer.unsubscribe(partition)
+                owned.discard(partition)
+        start = partition_of(self.worker_id, self.bus.partitions)
+        for offset in range(self.bus.partitions):
+            partition = (start + offset) % self.bus.partitions
+            if len(owned) >= share:
+                break
+            if partition in owned or partition in self._draining:
+                continue
+            if self.coordinator.try_own(f"partition:{partition}"):
+                consumer.subscribe(partition, self._on_message)
+                owned.add(partition)
+        while len(owned) > share:
+            partition = max(owned)
+            consumer.unsubscribe(partition)
+            owned.discard(partition)
+            self._draining.add(partition)
+        with self._lock:
+            self._owned = owned
+
+    def _on_message(self, partition: int, body: bytes, ack: Ack) -> None:
+        try:
+            delivery = decode(self.engine, body)
+        except (ValueError, KeyError, LookupError, TypeError, EngineError) as error:
+            self.engine.ports.ledger.dead_letter(
+                flow="bus", key="", message_id=f"bus:{partition}:{time.time_ns()}", reason="malformed-bus-message",
+                detail=f"{type(error).__name__}: {error}", payload={"body": body.decode(errors="replace")},
+                now=self.engine.ports.clock.now())
+            ack()
+            return
+        with self._lock:
+            self._keys.setdefault(delivery.key, deque()).append(_Entry(delivery, ack, partition, self._generation))
+            self._in_flight[partition] = self._in_flight.get(partition, 0) + 1
+        self._pool.wake(delivery.key)
+
+    def _forget_undelivered(self) -> None:
+        # The broker gives the unacked messages back to whoever consumes next: drop our copies.
+        with self._lock:
+            self._generation += 1
+
+    def _step(self, key: str) -> float | None:
+        with self._lock:
+            queue = self._keys.get(key)
+            if not queue:
+                return None
+            entry = queue[0]
+            if entry.generation != self._generation:
+                self._finish(key, queue)
+                return 0.0
+        result = self.engine.dispatcher.attempt(entry.delivery)
+        with self._lock:
+            if result.outcome is AttemptOutcome.RETRY:
+                queue[0] = replace(entry, delivery=replace(entry.delivery, attempt=entry.delivery.attempt + 1))
+                return result.delay_s * self.backoff_scale
+            self._finish(key, queue)
+        entry.ack()
+        return 0.0
+
+    def _finish(self, key: str, queue: deque[_Entry]) -> None:
+        entry = queue.popleft()
+        if not queue:
+            del self._keys[key]
+        self._in_flight[entry.partition] -= 1
+
+    # -- heartbeat -------------------------------------------------------------------------------
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(0.5):
+            try:
+                self.coordinator.report(self.status())
+            except CoordinationError as error:
+                log.warning("heartbeat failed: %s", error)

@@ -1,0 +1,97 @@
+"""The distributed engine on RabbitMQ + PostgreSQL: workers share the partitions, and a worker killed
+at any instant (SIGKILL), or its broker link dropped, loses and duplicates nothing."""
+
+from __future__ import annotations
+
+import random
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from simulators.server import SystemServers
+from tests.integration.distributed_engine import Deployment, close_connections, deployment
+from tests.integration.live_firm import Firm, eventually, served_systems
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def systems() -> Iterator[SystemServers]:
+    with served_systems() as servers:
+        yield servers
+
+
+@pytest.fixture
+def firm(systems: SystemServers) -> Firm:
+    return Firm({system.kind: system.base_url for system in systems.systems})
+
+
+@pytest.fixture
+def engine(firm: Firm, rabbitmq_url: str, postgres_url: str, tmp_path: Path) -> Iterator[Deployment]:
+    with deployment(firm.urls, rabbitmq_url, postgres_url, tmp_path) as deployed:
+        yield deployed
+
+
+def _staffed_project(firm: Firm, engine: Deployment, name: str) -> tuple[str, str]:
+    opportunity_id = firm.win_deal(name)
+    project = eventually(lambda: firm.project_of(opportunity_id), timeout_s=30)
+    return project["id"], firm.staff(project["id"], worker=f"WRK-{abs(hash(name)) % 999999:06d}")
+
+
+def _billed_once(firm: Firm, entries: list[str], engine: Deployment | None = None) -> None:
+    counts = firm.transactions_by_entry()
+    wrong = {entry: counts.get(entry, 0) for entry in entries if counts.get(entry, 0) != 1}
+    assert not wrong, f"{len(wrong)} of {len(entries)} entries not billed once: {wrong}; " + (
+        f"{engine.status()}\n{engine.log_tail()}" if engine else "")
+
+
+def test_two_workers_share_the_partitions_and_bill_each_approval_once(firm: Firm, engine: Deployment) -> None:
+    engine.start_worker()
+    engine.start_worker()
+    project_id, worker = _staffed_project(firm, engine, "Contoso Two Workers")
+    entries = firm.approve_time(project_id, worker, 30)
+    status = engine.wait_idle()
+    _billed_once(firm, entries, engine)
+    assert status.workers == 2 and status.queue_depth == 0 and status.in_flight == 0
+    assert status.dead_letters == [] and status.exceptions == []
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_worker_killed_at_a_random_instant_loses_and_duplicates_nothing(
+        firm: Firm, engine: Deployment, seed: int) -> None:
+    rng = random.Random(seed)
+    victim = engine.start_worker()
+    project_id, worker = _staffed_project(firm, engine, f"Fabrikam Crash {seed}")
+    entries: list[str] = []
+    producer = threading.Thread(target=lambda: entries.extend(firm.approve_time(project_id, worker, 40)))
+    producer.start()
+    time.sleep(rng.uniform(0.2, 2.5))
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    if rng.random() < 0.5:
+        engine.start_worker()  # another worker takes over
+    else:
+        time.sleep(rng.uniform(0.0, 1.0))
+        engine.start_worker()  # the same one comes back, later
+    producer.join()
+    status = engine.wait_idle(timeout_s=40)
+    _billed_once(firm, entries, engine)
+    assert status.dead_letters == [] and status.exceptions == [], status
+
+
+def test_a_dropped_broker_link_mid_run_loses_nothing(firm: Firm, engine: Deployment) -> None:
+    engine.start_worker()
+    project_id, worker = _staffed_project(firm, engine, "Tailspin Broker Drop")
+    entries: list[str] = []
+    producer = threading.Thread(target=lambda: entries.extend(firm.approve_time(project_id, worker, 40)))
+    producer.start()
+    time.sleep(1.0)
+    assert close_connections(engine.prefix) >= 1
+    producer.join()
+    engine.wait_idle(timeout_s=40)
+    _billed_once(firm, entries, engine)
+    assert all(process.poll() is None for process in engine.workers), engine.log_tail()
