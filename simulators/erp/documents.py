@@ -19,6 +19,7 @@ from simulators.erp.ledger_postings import credit_memo_posted, invoice_posted
 from simulators.erp.money import add_days, money, money_str, total
 from simulators.erp.periods import posting_for
 from simulators.erp.revenue import RevenuePolicy, has_unconditional_right
+from simulators.erp.revenue_inputs import passed_through
 from simulators.erp.tax import TaxTreatment, line_tax
 
 
@@ -89,7 +90,8 @@ def post_invoice(request: Request, contract: Record, treatment: TaxTreatment, ch
                                invoice_date=invoice_date, customer_id=customer["id"], contract_id=contract["id"],
                                net_amount=Decimal(sums["net_total"]), tax_amount=Decimal(sums["tax_total"]),
                                position=position_of(store, contract["id"]), source_refs=[_contract_ref(contract)])
-        journal_entry_id = record_entry(request, entry, "INVOICE", invoice_id)["id"]
+        journal_entry_id = record_entry(request, entry, "INVOICE", invoice_id,
+                                        pass_through=-passed_through(contract, lines))["id"]
     posting = posting_for(store, contract["legal_entity"], invoice_date)
     invoice = store.insert("invoices", {
         "legal_entity": contract["legal_entity"], "customer_id": customer["id"], "contract_id": contract["id"],
@@ -130,7 +132,8 @@ def post_credit_memo(request: Request, invoice: Record, line_nos: list[int], rea
             position=position_of(store, contract["id"]),
             unconditional=has_unconditional_right(RevenuePolicy(contract["revenue_policy"])),
             source_refs=[_contract_ref(contract)])
-        journal_entry_id = record_entry(request, entry, "CREDIT_MEMO", credit_memo_id)["id"]
+        journal_entry_id = record_entry(request, entry, "CREDIT_MEMO", credit_memo_id,
+                                        pass_through=passed_through(contract, lines))["id"]
     posting = posting_for(store, invoice["legal_entity"], credit_date)
     applied = min(Decimal(sums["total"]), Decimal(invoice["open_amount"]))
     credit_memo = store.insert("credit_memos", {

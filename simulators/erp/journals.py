@@ -15,9 +15,10 @@ from simulators.erp.ledger import (
     JournalLine,
     trial_balance,
 )
-from simulators.erp.ledger_postings import PostingContext
-from simulators.erp.money import money_str
+from simulators.erp.ledger_postings import PostingContext, netted_position, repositioned
+from simulators.erp.money import ZERO, money_str
 from simulators.erp.periods import periods_of
+from simulators.erp.revenue import RevenuePolicy, has_unconditional_right
 
 operations = Operations()
 
@@ -37,6 +38,24 @@ def position_of(store: Store, contract_id: str) -> ContractPosition:
                             Decimal(record["contract_liability"]))
 
 
+def pass_through_of(store: Store, contract_id: str) -> Decimal:
+    """Return the part of a contract's position that is reimbursable expenses: approved minus invoiced."""
+    record = store.find("contract_positions", contract_id)
+    return ZERO if record is None else Decimal(record.get("pass_through_net", "0.00"))
+
+
+def _settled(store: Store, entry: JournalEntry, contract_id: str, pass_through: Decimal) -> JournalEntry:
+    """Return the entry with the contract's position lines landing where R6 puts its balance."""
+    contract = store.find("contracts", contract_id)
+    if contract is None:
+        return entry
+    before = position_of(store, contract_id)
+    moved = before.after(entry, contract_id)
+    net = moved.unbilled_receivable + moved.contract_asset - moved.contract_liability
+    target = netted_position(net, pass_through, has_unconditional_right(RevenuePolicy(contract["revenue_policy"])))
+    return entry if target == moved else repositioned(entry, contract_id, before, target)
+
+
 def _line(line: JournalLine) -> dict[str, Any]:
     number, title = CHART_OF_ACCOUNTS[line.account]
     return {"account": line.account.value, "account_number": number, "account_name": title,
@@ -44,9 +63,20 @@ def _line(line: JournalLine) -> dict[str, Any]:
             "customer_id": line.customer_id, "contract_id": line.contract_id}
 
 
-def record_entry(request: Request, entry: JournalEntry, source_type: str, source_id: str) -> Record:
-    """Store a balanced journal entry and roll forward the positions of the contracts it touches."""
+def record_entry(request: Request, entry: JournalEntry, source_type: str, source_id: str,
+                 pass_through: Decimal = ZERO) -> Record:
+    """Store a balanced journal entry and roll forward the positions of the contracts it touches.
+
+    `pass_through` is what the entry moves in its contract's reimbursable expenses (+ recognized,
+    - invoiced); the contract's position lines are set so its balances stay where R6 puts them.
+    """
     store = request.store
+    contract_ids = sorted({line.contract_id for line in entry.lines if line.contract_id is not None})
+    if pass_through != 0 and len(contract_ids) != 1:
+        raise ValueError(f"pass-through expenses moved by an entry of {len(contract_ids)} contracts")
+    expenses = {contract_id: pass_through_of(store, contract_id) + pass_through for contract_id in contract_ids}
+    for contract_id in contract_ids:
+        entry = _settled(store, entry, contract_id, expenses[contract_id])
     record = store.insert("journal_entries", {
         "legal_entity": entry.legal_entity, "currency": entry.currency,
         "original_date": entry.original_date.isoformat(), "posting_date": entry.posting_date.isoformat(),
@@ -57,11 +87,12 @@ def record_entry(request: Request, entry: JournalEntry, source_type: str, source
         "lines": [_line(line) for line in entry.lines],
         "total_debit": money_str(entry.total_debit), "total_credit": money_str(entry.total_credit),
     })
-    for contract_id in sorted({line.contract_id for line in entry.lines if line.contract_id is not None}):
+    for contract_id in contract_ids:
         position = position_of(store, contract_id).after(entry, contract_id)
         fields = {"unbilled_receivable": money_str(position.unbilled_receivable),
                   "contract_asset": money_str(position.contract_asset),
-                  "contract_liability": money_str(position.contract_liability)}
+                  "contract_liability": money_str(position.contract_liability),
+                  "pass_through_net": money_str(expenses[contract_id])}
         if store.find("contract_positions", contract_id) is None:
             store.insert("contract_positions", {"contract_id": contract_id, **fields}, record_id=contract_id)
         else:

@@ -10,10 +10,17 @@ Dr UNBILLED_AR / Cr REVENUE 24,000; the April invoice Dr AR / Cr UNBILLED_AR 24,
 
 Every builder takes a `PostingContext` (legal entity, currency, period status), so a posting dated in
 a closed period lands in the next open period and its memo says so.
+
+A fixed-fee or retainer contract that passes reimbursable expenses through has two streams: the fee
+nets to a contract asset or liability, while approved expenses are an unconditional right (an
+unbilled receivable until invoiced). The builders' waterfalls cannot tell the streams apart, so
+`netted_position` says where the contract's balance belongs given the expense stream's net, and
+`repositioned` makes an entry's position lines land there.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -32,6 +39,8 @@ from simulators.erp.ledger import (
 from simulators.erp.ledger_periods import Periods
 from simulators.erp.money import ZERO
 from simulators.erp.revenue import RevenueResult, has_unconditional_right
+
+POSITION_ACCOUNTS = (Account.UNBILLED_AR, Account.CONTRACT_ASSET, Account.CONTRACT_LIABILITY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,3 +228,31 @@ def revenue_result_posted(ctx: PostingContext, result: RevenueResult, position: 
                                           amount=rest, position=position, unconditional=unconditional, memo=memo,
                                           source_refs=source_refs))
     return tuple(entries)
+
+
+def netted_position(net: Decimal, pass_through: Decimal, unconditional: bool) -> ContractPosition:
+    """Split a contract's revenue minus billing (`net`) into its R6 balances.
+
+    `pass_through` is the part of `net` that is reimbursable expenses (approved minus invoiced):
+    owed unconditionally, so an unbilled receivable when positive; the rest, with an expense excess
+    billed, is netted to one contract asset or liability (TRG Q61). A right-to-invoice contract
+    (`unconditional`) holds all of it as an unbilled receivable, or a liability when billing is ahead.
+    """
+    if unconditional:
+        return ContractPosition(max(net, ZERO), ZERO, max(-net, ZERO))
+    receivable = max(pass_through, ZERO)
+    contract_net = net - receivable
+    return ContractPosition(receivable, max(contract_net, ZERO), max(-contract_net, ZERO))
+
+
+def repositioned(entry: JournalEntry, contract_id: str, before: ContractPosition,
+                 after: ContractPosition) -> JournalEntry:
+    """Return the entry with its position lines for a contract replaced by those taking it from `before` to
+    `after` (the entry stays balanced only if both hold the same net: JournalEntry refuses otherwise)."""
+    kept = [line for line in entry.lines if line.contract_id != contract_id or line.account not in POSITION_ACCOUNTS]
+    moves = [debit(Account.UNBILLED_AR, after.unbilled_receivable - before.unbilled_receivable,
+                   contract_id=contract_id),
+             debit(Account.CONTRACT_ASSET, after.contract_asset - before.contract_asset, contract_id=contract_id),
+             credit(Account.CONTRACT_LIABILITY, after.contract_liability - before.contract_liability,
+                    contract_id=contract_id)]
+    return dataclasses.replace(entry, lines=non_zero([*kept, *moves]))

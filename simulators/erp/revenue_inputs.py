@@ -7,7 +7,8 @@ cumulative figures per period and become the cost incurred in each period, dated
 
 Billable expenses on a fixed-fee or retainer contract are passed through outside the fee: they form a
 second stream of the contract, recognized by the right-to-invoice expedient like T&M work. Both streams
-post to the contract's one ledger position.
+post to the contract's one ledger position, where approved expenses not yet invoiced are an unbilled
+receivable and only the fee nets to a contract asset or liability (`ledger_postings.netted_position`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from simulators.erp.revenue import (
 )
 
 ZERO = Decimal(0)
+PASS_THROUGH_MODELS = ("FIXED_FEE", "RETAINER")
 
 
 class ContractRecords:
@@ -96,6 +98,11 @@ def _billable_values(records: ContractRecords, contract_id: str, expenses_only: 
 def _billed(lines: list[dict[str, Any]], expenses: bool | None) -> Decimal:
     return sum((Decimal(line["net_amount"]) for line in lines
                 if expenses is None or (line["kind"] == "EXPENSE") == expenses), ZERO)
+
+
+def passed_through(contract: Record, lines: list[dict[str, Any]]) -> Decimal:
+    """Return the reimbursable expenses among a document's lines (none unless the contract passes them through)."""
+    return _billed(lines, True) if contract["billing_model"] in PASS_THROUGH_MODELS else ZERO
 
 
 def _billings(records: ContractRecords, contract_id: str, expenses: bool | None) -> tuple[Billing, ...]:
@@ -201,7 +208,7 @@ def revenue_streams(records: ContractRecords, contract: Record) -> list[tuple[st
     contracts that bill expenses, is those expenses by the right-to-invoice expedient.
     """
     versions = versions_of(records, contract["id"])
-    pass_through = contract["billing_model"] in ("FIXED_FEE", "RETAINER")
+    pass_through = contract["billing_model"] in PASS_THROUGH_MODELS
     streams = [("CONTRACT", _contract_stream(records, contract, versions, pass_through))]
     if pass_through:
         values = _billable_values(records, contract["id"], expenses_only=True)

@@ -11,9 +11,9 @@ from simulators.common.api import Operations, Reply, Request, created, ok
 from simulators.common.errors import ApiProblem
 from simulators.common.store import Record
 from simulators.erp.journals import position_of, posting_context, record_entry
-from simulators.erp.ledger import SourceRef
+from simulators.erp.ledger import Account, JournalEntry, SourceRef
 from simulators.erp.ledger_postings import revenue_result_posted
-from simulators.erp.money import money_str, period_end, total
+from simulators.erp.money import ZERO, money_str, period_end, total
 from simulators.erp.revenue import RevenueInputError, RevenuePolicy, RevenueResult, recognize
 from simulators.erp.revenue_inputs import ContractRecords, revenue_streams
 
@@ -58,6 +58,11 @@ def _prior(record: Record | None) -> RevenueResult | None:
         applied_modifications=tuple(record["applied_modifications"]))
 
 
+def _revenue_in(entry: JournalEntry) -> Decimal:
+    """Return the revenue an entry recognizes (credits to revenue less debits)."""
+    return -sum((line.net for line in entry.lines if line.account is Account.REVENUE), ZERO)
+
+
 def _results_of(request: Request, contract_id: str) -> list[Record]:
     return request.store.where("revenue_results", lambda r: r["contract_id"] == contract_id)
 
@@ -72,7 +77,9 @@ def _recognize_contract(request: Request, contract: Record, inputs: ContractReco
         entries = revenue_result_posted(
             posting_context(store, contract["legal_entity"]), result, position_of(store, contract["id"]),
             source_refs=[SourceRef(contract["source_system"], contract["source_id"], contract["source_version"])])
-        journal_ids = [record_entry(request, entry, "REVENUE_RUN", run_id)["id"] for entry in entries]
+        expenses = stream == "PASS_THROUGH_EXPENSES"
+        journal_ids = [record_entry(request, entry, "REVENUE_RUN", run_id,
+                                    pass_through=_revenue_in(entry) if expenses else ZERO)["id"] for entry in entries]
         records.append(store.insert("revenue_results", {
             **_result_fields(result), "stream": stream, "revenue_run_id": run_id,
             "legal_entity": contract["legal_entity"], "period": period, "journal_entry_ids": journal_ids}))
