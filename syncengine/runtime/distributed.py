@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from syncengine.adapters.bus.port import BusError
 from syncengine.adapters.bus.rabbitmq import RabbitBus
-from syncengine.bootstrap import EngineConfig, SystemConfig, bootstrap
-from syncengine.ledger.port import AbstractLedger
+from syncengine.bootstrap import ConfigError, EngineConfig, SystemConfig, bootstrap
 from syncengine.ledger.postgres import PostgresLedger
 from syncengine.ledger.records import DeadLetter, ExceptionItem, ExceptionStatus, LedgerError
 from syncengine.ports import Clock
 from syncengine.runtime.coordination import CoordinationError, PgCoordinator, live_workers, store_location
-from syncengine.runtime.engine import Engine
 from syncengine.runtime.registry import Flow
 from syncengine.runtime.worker import DistributedWorker
 
@@ -102,15 +100,6 @@ def inspect(bus_url: str, store_url: str) -> EngineStatus:
     return EngineStatus(idle, depth, in_flight, exceptions, dead_letters, len(workers), backing_off, unread)
 
 
-def use_ledger(engine: Engine, ledger: AbstractLedger) -> Engine:
-    """Point a bootstrapped engine (its dispatcher and feed pollers too) at another ledger."""
-    engine.ports = replace(engine.ports, ledger=ledger)
-    engine.dispatcher.ports = engine.ports
-    for poller in engine.pollers.values():
-        poller.ledger = ledger
-    return engine
-
-
 def build_worker(bus_url: str, store_url: str, systems: Mapping[str, str], *, token: str, clock: Clock,
                  partitions: int = DEFAULT_PARTITIONS, threads: int = 8, poll_interval_s: float = 0.5,
                  seed: int = 0, flows: tuple[Flow, ...], worker_id: str | None = None) -> DistributedWorker:
@@ -119,12 +108,17 @@ def build_worker(bus_url: str, store_url: str, systems: Mapping[str, str], *, to
     bus = open_bus(bus_url, partitions)
     worker_id = worker_id or uuid.uuid4().hex[:12]
     coordinator = PgCoordinator(store_url, namespace(bus_url), worker_id)
-    with coordinator.exclusive("create-ledger"):  # workers starting together would race on its DDL
-        ledger = open_store(store_url)
-    engine = bootstrap(EngineConfig(
-        systems=tuple(SystemConfig(name, base_url=url, token=token) for name, url in systems.items()),
-        clock=clock, seed=seed, flows=flows, park_on_exception=False, virtual_latency=False))
-    use_ledger(engine, ledger)
+    url, schema = store_location(store_url)
+    try:
+        with coordinator.exclusive("create-ledger"):  # workers starting together would race on its DDL
+            engine = bootstrap(EngineConfig(
+                systems=tuple(SystemConfig(name, base_url=system_url, token=token)
+                              for name, system_url in systems.items()),
+                ledger="postgresql", store_url=url, ledger_schema=schema, clock=clock, seed=seed, flows=flows,
+                park_on_exception=False, virtual_latency=False))
+    except ConfigError as error:
+        coordinator.close()
+        raise LedgerError(str(error)) from error
     return DistributedWorker(engine, bus, coordinator, workers=threads, poll_interval_s=poll_interval_s,
                              worker_id=worker_id)
 

@@ -1,0 +1,284 @@
+"""Benchmark the sync engine: business events per second and sync lag, embedded and distributed.
+
+Workload: approved PSA time entries becoming ERP billable transactions (the time-and-expense flow),
+the systems on real sockets (`firmsim serve`, its own process), the engine in its own process(es):
+the embedded live runtime (SQLite ledger, in-process queues) or 1, 2, 4 `firmsim engine worker`
+processes (RabbitMQ + PostgreSQL). A producer records and approves entries in bulk (a timesheet of
+100 entries, then one bulk approval) and notes when each approval returned; a monitor reads the
+ERP's event feed every 20 ms and notes when each entry's transaction was posted. Sync lag is the
+difference (engine-independent; resolution about 20 ms plus a feed read).
+
+Two phases per engine: saturation (a backlog of --events approvals as fast as the producer goes:
+throughput = events / (last posting - first approval)), then sustained load at --load (a fraction
+of the measured saturation) for --duration seconds: lag p50/p99/max and whether it kept up.
+CPU seconds of the systems' and the engine's processes come from /proc.
+
+    .venv/bin/python benchmarks/bench_engine.py                       # all: embedded, 1, 2, 4 workers
+    .venv/bin/python benchmarks/bench_engine.py --modes embedded,2 --events 2000 --record
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from contextlib import ExitStack, suppress
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.integration.live_firm import ACTOR_TOKEN, Firm, eventually, free_port_base  # noqa: E402
+
+FIRMSIM = str(Path(sys.executable).with_name("firmsim"))
+RABBITMQ = os.environ.get("FIRMSIM_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672/")
+POSTGRES = os.environ.get("FIRMSIM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+BATCH = 100
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return a process's user + system CPU seconds (children not included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Monitor(threading.Thread):
+    """Read the ERP feed; note when each source entry's billable transaction was posted."""
+
+    def __init__(self, erp_url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = erp_url
+        self.posted: dict[str, float] = {}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        http = httpx.Client(timeout=10, headers={"Authorization": f"Bearer {ACTOR_TOKEN}"})
+        cursor = None
+        while not self.stop.is_set():
+            params: dict[str, Any] = {"limit": 1000}
+            if cursor is not None:
+                params["after"] = cursor
+            body = http.get(f"{self.url}/events", params=params).json()
+            now = time.monotonic()
+            for event in body["items"]:
+                if event["type"] == "erp.billable_transaction.posted":
+                    self.posted.setdefault(str(event["data"]["source_id"]), now)
+            cursor = body["next_cursor"]
+            if len(body["items"]) < 1000:
+                self.stop.wait(0.02)
+
+
+class Producer:
+    """Record and approve time entries in bulk; note when each approval returned."""
+
+    def __init__(self, firm: Firm, staffed: list[tuple[str, str]]) -> None:
+        self.firm, self.staffed = firm, staffed
+        self.approved: dict[str, float] = {}
+        self.week = 0
+
+    def batch(self, size: int) -> None:
+        """Approve `size` new entries on the next project in turn (one timesheet, one bulk approval)."""
+        project_id, worker = self.staffed[self.week % len(self.staffed)]
+        monday = date(2026, 3, 2) + timedelta(weeks=(self.week // len(self.staffed)) % 40)
+        self.week += 1
+        sheet = self.firm.call("psa", "POST", "/timesheets", {
+            "resource_id": worker, "week_start": monday.isoformat(), "submit": True,
+            "entries": [{"project_id": project_id, "date": (monday + timedelta(days=n % 5)).isoformat(),
+                         "hours": "0.25", "billable": True} for n in range(size)]})
+        ids = [str(item["id"]) for item in _results(sheet)]
+        self.firm.call("psa", "POST", "/time-entries/bulk-approve", {"ids": ids})
+        now = time.monotonic()
+        for entry_id in ids:
+            self.approved[entry_id] = now
+
+
+def _results(body: Any) -> list[dict[str, Any]]:
+    failed = [item for item in body["results"] if item["status"] >= 300]
+    if failed:
+        raise RuntimeError(f"the timesheet refused entries: {failed[:2]}")
+    return list(body["results"])
+
+
+def _wait_up(url: str, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with suppress(httpx.TransportError):
+            if httpx.get(f"{url}/openapi.json", timeout=2).status_code == 200:
+                return
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+
+
+def start_engine(mode: str, urls: dict[str, str], scratch: Path, stack: ExitStack) -> list[subprocess.Popen[bytes]]:
+    """Start the engine process(es) of a mode."""
+    systems = [arg for name, url in urls.items() for arg in ("--system", f"{name}={url}")]
+    if mode == "embedded":
+        command = [sys.executable, __file__, "--embedded-child", json.dumps(urls), str(scratch / "ledger.db")]
+        workers = 1
+    else:
+        name = f"bench{uuid.uuid4().hex[:8]}"
+        command = [FIRMSIM, "engine", "worker", "--bus", f"{RABBITMQ}?prefix=firmsim.{name}",
+                   "--store", f"{POSTGRES}?schema={name}", *systems, "--partitions", "8", "--workers", "16"]
+        workers = int(mode)
+    processes = []
+    for index in range(workers):
+        log = stack.enter_context((scratch / f"engine-{index}.log").open("wb"))
+        processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
+    for process in processes:
+        stack.callback(_terminate, process)
+    return processes
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def run_mode(mode: str, events: int, load: float, duration_s: float, projects: int) -> dict[str, Any]:
+    """Measure one engine mode on fresh systems."""
+    scratch = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-engine-{uuid.uuid4().hex[:6]}"
+    scratch.mkdir(parents=True)
+    base = free_port_base()
+    with ExitStack() as stack:
+        serve_log = stack.enter_context((scratch / "serve.log").open("wb"))
+        serve = subprocess.Popen([FIRMSIM, "serve", "--port-base", str(base), "--token", ACTOR_TOKEN, "--quiet"],
+                                 stdout=serve_log, stderr=subprocess.STDOUT)
+        stack.callback(_terminate, serve)
+        urls = {kind: f"http://127.0.0.1:{base + offset}" for kind, offset in
+                {"crm": 1, "psa": 2, "hcm": 3, "erp": 4}.items()}
+        for url in urls.values():
+            _wait_up(url)
+        engines = start_engine(mode, urls, scratch, stack)
+        firm = Firm(urls)
+        opportunities = [firm.win_deal(f"Bench Corp {number}") for number in range(projects)]
+        staffed = []
+        for number, opportunity_id in enumerate(opportunities):
+            project = eventually(functools.partial(firm.project_of, opportunity_id), timeout_s=120, interval_s=0.5)
+            staffed.append((project["id"], firm.staff(project["id"], worker=f"WRK-{900001 + number}")))
+        monitor = Monitor(urls["erp"])
+        monitor.start()
+        producer = Producer(firm, staffed)
+        cpu_before = {"systems": cpu_seconds(serve.pid), "engine": sum(cpu_seconds(p.pid) for p in engines)}
+        for _ in range(events // BATCH):
+            producer.batch(BATCH)
+        produced_at = time.monotonic()
+        backlog = list(producer.approved)
+        eventually(lambda: all(entry in monitor.posted for entry in backlog), timeout_s=600, interval_s=0.2)
+        first = min(producer.approved[entry] for entry in backlog)
+        last = max(monitor.posted[entry] for entry in backlog)
+        saturation = len(backlog) / (last - first)
+        cpu = {"systems": cpu_seconds(serve.pid) - cpu_before["systems"],
+               "engine": sum(cpu_seconds(p.pid) for p in engines) - cpu_before["engine"]}
+        # Sustained phase: offer `load` x saturation, in batches every 100 ms.
+        rate = load * saturation
+        per_tick = max(1, round(rate / 10))
+        sustained: list[str] = []
+        started = time.monotonic()
+        while time.monotonic() - started < duration_s:
+            tick = time.monotonic()
+            before = set(producer.approved)
+            producer.batch(per_tick)
+            sustained += [entry for entry in producer.approved if entry not in before]
+            time.sleep(max(0.0, 0.1 - (time.monotonic() - tick)))
+        offered = len(sustained) / (time.monotonic() - started)
+        kept_up = True
+        try:
+            eventually(lambda: all(entry in monitor.posted for entry in sustained), timeout_s=60, interval_s=0.2)
+        except AssertionError:
+            kept_up = False
+        lags = [monitor.posted[entry] - producer.approved[entry] for entry in sustained if entry in monitor.posted]
+        monitor.stop.set()
+    return {"mode": mode, "events": len(backlog), "producer_s": round(produced_at - first, 2),
+            "saturation_eps": round(saturation, 1),
+            "cpu_systems_ms_per_event": round(1000 * cpu["systems"] / events, 3),
+            "cpu_engine_ms_per_event": round(1000 * cpu["engine"] / events, 3), "offered_eps": round(offered, 1),
+            "lag_p50_s": round(statistics.median(lags), 3) if lags else None,
+            "lag_p99_s": round(_percentile(lags, 0.99), 3), "lag_max_s": round(max(lags), 3) if lags else None,
+            "kept_up": kept_up}
+
+
+def embedded_child(urls: dict[str, str], ledger_path: str) -> None:
+    """Run the embedded live engine (SQLite ledger) until SIGTERM."""
+    import signal
+
+    from harness.runner.flows import builtin_flows
+    from syncengine.bootstrap import EngineConfig, SystemConfig, bootstrap
+    from syncengine.runtime.live import LiveRuntime
+
+    engine = bootstrap(EngineConfig(
+        systems=tuple(SystemConfig(name, base_url=url, token=ACTOR_TOKEN) for name, url in urls.items()),
+        ledger="sqlite", ledger_path=ledger_path, virtual_latency=False, park_on_exception=False,
+        flows=tuple(builtin_flows())))
+    runtime = LiveRuntime(engine, poll_interval_s=0.05, workers=16)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    runtime.start()
+    stop.wait()
+    runtime.stop()
+
+
+def main() -> None:
+    """Run the benchmark and print (and optionally record) its figures."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--modes", default="embedded,1,2,4")
+    parser.add_argument("--events", type=int, default=3000, help="Backlog size of the saturation phase.")
+    parser.add_argument("--load", type=float, default=0.5, help="Sustained load as a fraction of saturation.")
+    parser.add_argument("--duration", type=float, default=15.0, help="Seconds of sustained load.")
+    parser.add_argument("--projects", type=int, default=8, help="Projects the time is spread over (ordering keys).")
+    parser.add_argument("--record", action="store_true", help="Append the figures to benchmarks/RESULTS.md.")
+    parser.add_argument("--embedded-child", nargs=2, metavar=("URLS", "LEDGER"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.embedded_child:
+        embedded_child(json.loads(args.embedded_child[0]), args.embedded_child[1])
+        return
+    load_before = os.getloadavg()
+    results = []
+    for mode in args.modes.split(","):
+        result = run_mode(mode.strip(), args.events, args.load, args.duration, args.projects)
+        print(json.dumps(result), flush=True)
+        results.append(result)
+    if args.record:
+        record(results, args, load_before)
+
+
+def record(results: list[dict[str, Any]], args: argparse.Namespace, load_before: tuple[float, float, float]) -> None:
+    """Append a section with the figures to benchmarks/RESULTS.md."""
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    lines = [f"\n## Sync engine throughput and lag (bench_engine.py, {stamp})\n",
+             f"`.venv/bin/python benchmarks/bench_engine.py --modes {args.modes} --events {args.events} "
+             f"--load {args.load} --duration {args.duration} --projects {args.projects} --record` "
+             f"on {os.cpu_count()} cores; load average "
+             f"before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f} (other work shares the machine).\n",
+             "| engine | backlog | saturation events/s | CPU ms/event systems | CPU ms/event engine | "
+             "sustained events/s | lag p50 s | lag p99 s | lag max s | kept up |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        engine = "embedded (SQLite)" if r["mode"] == "embedded" else f"{r['mode']} worker(s), RabbitMQ + PostgreSQL"
+        lines.append(f"| {engine} | {r['events']} | {r['saturation_eps']} | {r['cpu_systems_ms_per_event']} | "
+                     f"{r['cpu_engine_ms_per_event']} | {r['offered_eps']} | {r['lag_p50_s']} | {r['lag_p99_s']} | "
+                     f"{r['lag_max_s']} | {r['kept_up']} |")
+    with (ROOT / "benchmarks" / "RESULTS.md").open("a") as results_file:
+        results_file.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
