@@ -52,6 +52,11 @@ def _check_contract(result: InvariantResult, evidence: Evidence, deal: Deal, con
         result.violate("erp", str(contract.get("id")), f"a customer of {deal.customer_key}",
                        f"{contract.get('customer_id')} ({key or 'unknown company'})",
                        f"contract of {deal.opportunity_id} bills the wrong customer")
+    _check_status(result, evidence, deal, contract)
+
+
+def _check_status(result: InvariantResult, evidence: Evidence, deal: Deal, contract: Record) -> None:
+    """A contract of a deal (its own, or a separate one of a change order) is active until the deal is cancelled."""
     cancellation = evidence.truth.cancellations.get(deal.opportunity_id)
     if cancellation is None:
         if contract.get("status") != "ACTIVE":
@@ -113,6 +118,8 @@ def opportunity_to_project(evidence: Evidence) -> InvariantResult:
         project = projects[0] if len(projects) == 1 else None
         if contract is not None:
             _check_contract(result, evidence, deal, contract)
+        for separate in evidence.separate_contracts_of(deal):
+            _check_status(result, evidence, deal, separate)
         if project is not None:
             _check_project(result, evidence, deal, project, contract)
         _check_write_back(result, evidence, deal, contract, project)

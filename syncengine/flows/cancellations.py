@@ -1,9 +1,10 @@
-"""Cancellations: a deal the customer cancelled terminates its ERP contract and cancels its PSA project.
+"""Cancellations: a deal the customer cancelled terminates its ERP contracts and cancels its PSA project.
 
 Event `crm.opportunity.cancelled`, ordering key `contract:<opportunity id>` (shared with the change
 orders). The ERP contract is terminated from the cancellation's effective date with the deal's
 unbilled rule (BILL: the next billing run bills work done up to the date; WRITE_OFF: it is written
-off now), then the PSA project is cancelled (from its activation date at the earliest, which the
+off now), and so is any contract booked from one of its change orders (a separate contract), then
+the PSA project is cancelled (from its activation date at the earliest, which the
 PSA requires). Both steps are safe to repeat: an already terminated contract or cancelled project
 is left as it is. Until the deal's contract and project exist the message waits (a transient
 failure, retried with backoff); a deal parked in the exception queue on bad master data was never
@@ -61,19 +62,28 @@ def cancel_deal(deal: Deal, message: SourceEvent, ports: Ports) -> None:
         return
     contract_id, project_id = links
     erp = ports.client(ERP)
-    try:
-        post_keyed(erp, f"/contracts/{contract_id}/terminate", erp_deals.terminate_body(deal), message, ports,
-                   "erp-terminate")
-    except ConflictFailure as error:
-        # Terminated already (by an earlier attempt, or by finance): nothing left to do in the ERP.
-        if failure_slug(error) != "invalid-transition" or erp.get(f"/contracts/{contract_id}").body["status"] \
-                != TERMINATED:
-            raise
+    terminate(deal, contract_id, "erp-terminate", message, ports)
+    # Change orders booked as separate contracts (R5 branch 1) belong to the cancelled engagement too.
+    for item in erp.pages("/contracts", {"crm_opportunity_id": deal.opportunity_id}):
+        if str(item["id"]) != contract_id and item.get("status") != TERMINATED:
+            terminate(deal, str(item["id"]), f"erp-terminate:{item['id']}", message, ports)
     psa = ports.client(PSA)
     project = Fields(psa.get(f"/projects/{project_id}").body, f"psa project {project_id}")
     if project.text("status") in CANCELLABLE:
         body = psa_deals.cancel_body(deal.cancellation, project.optional_day("activated_on"))
         post_keyed(psa, f"/projects/{project_id}/cancel", body, message, ports, "psa-cancel")
+
+
+def terminate(deal: Deal, contract_id: str, purpose: str, message: SourceEvent, ports: Ports) -> None:
+    """Terminate one ERP contract with the deal's cancellation; one terminated already is left as it is."""
+    erp = ports.client(ERP)
+    try:
+        post_keyed(erp, f"/contracts/{contract_id}/terminate", erp_deals.terminate_body(deal), message, ports, purpose)
+    except ConflictFailure as error:
+        # Terminated already (by an earlier attempt, or by finance): nothing left to do in the ERP.
+        if failure_slug(error) != "invalid-transition" or erp.get(f"/contracts/{contract_id}").body["status"] \
+                != TERMINATED:
+            raise
 
 
 HANDLERS = {"crm.opportunity.cancelled": [handle_opportunity_cancelled]}

@@ -212,3 +212,18 @@ def test_a_contract_booked_from_an_ordinary_change_order_is_a_stray_contract(wor
 
     assert violations(result) == ["CON-000009"]
     assert "not record as a separate contract" in result.violations[0].message
+
+
+def test_a_cancelled_deal_whose_separate_contract_stays_active_is_caught(world: World) -> None:
+    _separate_change(world)
+    _book_separately(world)
+    world.facts.append(("deal_cancelled", {"opportunity_id": "OPP-000002", "effective_date": "2026-03-20",
+                                           "unbilled_rule": "BILL"}))
+    termination = {"effective_date": "2026-03-20", "unbilled_rule": "BILL"}
+    world.record("erp", "contracts", "CON-000002").update(status="TERMINATED", termination=termination)
+    world.record("psa", "projects", "PRJ-000002")["status"] = "CANCELLED"
+
+    result = world.check()["opportunity-to-project"]
+
+    assert violations(result) == ["CON-000009"]
+    assert result.violations[0].actual == ["ACTIVE", None, None]

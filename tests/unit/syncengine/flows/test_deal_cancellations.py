@@ -70,3 +70,20 @@ def test_repeated_cancellation_events_change_nothing(firm: Firm) -> None:
     assert contract["termination"]["terminated_at"] == terminated_at
     assert firm.records("psa", "projects")[0]["status"] == "CANCELLED"
     assert firm.ledger.dead_letters() == []
+
+
+def test_cancelling_a_deal_terminates_the_separate_contract_of_its_change_order_too(firm: Firm) -> None:
+    opportunity = firm.won_deal(firm.account("Contoso Ltd", "GB", "GBP", tax_id="GB123456789"),
+                                TIME_AND_MATERIALS_TERMS)
+    firm.settle()
+    firm.approve_amendment(opportunity, "32000.00", effective_date="2026-05-04", hours_change="200", separate=True)
+    firm.settle()
+    firm.call("crm", "POST", f"/opportunities/{opportunity}/cancel",
+              {"effective_date": "2026-05-31", "unbilled_rule": "BILL", "reason": "Budget freeze"})
+    firm.settle()
+
+    contracts = firm.records("erp", "contracts")
+    assert len(contracts) == 2
+    assert [(c["status"], c["termination"]["effective_date"], c["termination"]["unbilled_rule"]) for c in contracts] \
+        == [("TERMINATED", "2026-05-31", "BILL")] * 2
+    assert firm.ledger.dead_letters() == [] and firm.exceptions() == []
