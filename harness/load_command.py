@@ -73,6 +73,8 @@ def load(profile: str, duration_s: float, rate: float, workers: int, bus: str | 
         report = run_load(options)
     except (LoadSetupError, LoadEngineError, OSError, ImportError) as error:
         fail(f"the load run could not complete: {error}", EXIT_COULD_NOT_RUN)
+    except Exception as error:  # noqa: BLE001 - a broker or ledger failure mid-run: one line, exit 3
+        fail(f"the load run could not complete: {type(error).__name__}: {error}", EXIT_COULD_NOT_RUN)
     click.echo(summary(report, options.out))
 
 

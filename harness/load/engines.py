@@ -32,6 +32,8 @@ class LoadEngine(Protocol):
 
     def wait_idle(self, quiet_s: float, timeout_s: float) -> bool: ...
 
+    def check_alive(self) -> None: ...
+
     def seconds(self) -> dict[str, float]: ...
 
     def counters(self) -> dict[str, float]: ...
@@ -85,6 +87,9 @@ class EmbeddedEngine:
     def wait_idle(self, quiet_s: float, timeout_s: float) -> bool:
         """Wait until nothing is in flight for `quiet_s`."""
         return bool(self.runtime.wait_idle(quiet_s=quiet_s, timeout_s=timeout_s))
+
+    def check_alive(self) -> None:
+        """Do nothing: the embedded runtime lives as long as this process."""
 
     def seconds(self) -> dict[str, float]:
         """Return the engine's wall seconds by component."""
@@ -158,13 +163,21 @@ class WorkerProcesses:
                     raise LoadEngineError(f"firmsim engine worker did not serve /metrics on port {port} in 30 s")
                 time.sleep(0.2)
 
+    def check_alive(self) -> None:
+        """Raise LoadEngineError naming the first worker that exited."""
+        for index, process in enumerate(self.processes):
+            if process.poll() is not None:
+                raise LoadEngineError(f"engine worker {index + 1} exited with {process.returncode} "
+                                      f"(see {self.log_dir / f'worker-{index + 1}.log'})")
+
     def wait_idle(self, quiet_s: float, timeout_s: float) -> bool:
         """Wait until the bus and the store report nothing in flight for `quiet_s`."""
-        from syncengine.runtime.distributed import inspect  # type: ignore[import-not-found, unused-ignore]
+        from syncengine.runtime.distributed import inspect
 
         deadline = time.monotonic() + timeout_s
         quiet_since: float | None = None
         while time.monotonic() < deadline:
+            self.check_alive()
             if inspect(self.bus, self.store).idle:
                 quiet_since = quiet_since or time.monotonic()
                 if time.monotonic() - quiet_since >= quiet_s:

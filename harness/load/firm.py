@@ -88,8 +88,9 @@ class LoadFirm:
 
     # -- setup -----------------------------------------------------------------------------------
 
-    def set_up(self, deals: int, resources_per_deal: int, engine_idle: Callable[[], bool]) -> None:
-        """Win `deals` deals in the CRM, wait for the engine to create their projects, staff and activate them."""
+    def set_up(self, deals: int, resources_per_deal: int, engine_alive: Callable[[], None]) -> None:
+        """Win `deals` deals in the CRM, wait for the engine to create their projects (`engine_alive` raises
+        when the engine is gone), staff and activate them."""
         start = (self.today - timedelta(days=120)).isoformat()
         end = (self.today + timedelta(days=240)).isoformat()
         account = self.actors.call("crm", "POST", "/accounts", {"name": "Load Test Industries", "country": COUNTRY,
@@ -104,14 +105,14 @@ class LoadFirm:
             for action in ("submit-sow", "approve-sow", "close-won"):
                 self.actors.call("crm", "POST", f"/opportunities/{opportunity['id']}/{action}", {})
             self.deals.append(LoadDeal(opportunity["id"]))
-        self._wait_for_projects(engine_idle)
+        self._wait_for_projects(engine_alive)
         for index, deal in enumerate(self.deals):
             self.actors.call("psa", "POST", f"/projects/{deal.project_id}/activate", {"effective_date": start})
             for slot in range(resources_per_deal):
                 deal.resources.append(self._staff(deal, f"WRK-{index * resources_per_deal + slot + 900001:06d}",
                                                   start, end))
 
-    def _wait_for_projects(self, engine_idle: Callable[[], bool]) -> None:
+    def _wait_for_projects(self, engine_alive: Callable[[], None]) -> None:
         deadline = time.monotonic() + SETUP_TIMEOUT_S
         pending = list(self.deals)
         while pending:
@@ -126,7 +127,8 @@ class LoadFirm:
                 return
             if time.monotonic() > deadline:
                 raise LoadSetupError(f"the engine did not create the projects of {len(pending)} won deals within "
-                                     f"{SETUP_TIMEOUT_S:.0f} s (engine idle: {engine_idle()})")
+                                     f"{SETUP_TIMEOUT_S:.0f} s")
+            engine_alive()
             time.sleep(0.2)
 
     def _staff(self, deal: LoadDeal, worker: str, start: str, end: str) -> str:
