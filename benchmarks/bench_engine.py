@@ -136,6 +136,7 @@ def start_engine(mode: str, urls: dict[str, str], scratch: Path, stack: ExitStac
         command = [FIRMSIM, "engine", "worker", "--bus", f"{RABBITMQ}?prefix=firmsim.{name}",
                    "--store", f"{POSTGRES}?schema={name}", *systems, "--partitions", "8", "--workers", "16"]
         workers = int(mode)
+        stack.callback(_drop_namespace, command[4], command[6])
     processes = []
     for index in range(workers):
         log = stack.enter_context((scratch / f"engine-{index}.log").open("wb"))
@@ -143,6 +144,23 @@ def start_engine(mode: str, urls: dict[str, str], scratch: Path, stack: ExitStac
     for process in processes:
         stack.callback(_terminate, process)
     return processes
+
+
+def _drop_namespace(bus_url: str, store_url: str) -> None:
+    """Delete a run's partition queues and ledger schema (after its workers stopped)."""
+    import psycopg
+    from psycopg import sql
+
+    from syncengine.runtime.coordination import store_location
+    from syncengine.runtime.distributed import open_bus
+
+    with suppress(Exception):
+        bus = open_bus(bus_url, 8)
+        bus.delete()
+        bus.close()
+    url, schema = store_location(store_url)
+    with suppress(Exception), psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 def _terminate(process: subprocess.Popen[bytes]) -> None:
@@ -178,6 +196,12 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
         monitor.start()
         producer = Producer(firm, staffed)
         cpu_before = {"systems": cpu_seconds(serve.pid), "engine": sum(cpu_seconds(p.pid) for p in engines)}
+        profiler = None
+        if os.environ.get("BENCH_PROFILE"):  # sample the first engine process during the saturation phase
+            profiler = subprocess.Popen(
+                [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(engines[0].pid), "--nonblocking",
+                 "--duration", os.environ["BENCH_PROFILE"], "--format", "raw", "--rate", "200",
+                 "--output", str(scratch / "engine-0.spy")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(events // BATCH):
             producer.batch(BATCH)
         produced_at = time.monotonic()
@@ -207,6 +231,10 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
             kept_up = False
         lags = [monitor.posted[entry] - producer.approved[entry] for entry in sustained if entry in monitor.posted]
         monitor.stop.set()
+    if profiler is not None:
+        profiler.wait()
+        print(f"--- where engine process 1 of {mode} spent its samples (py-spy, all threads, idle excluded)")
+        print(summarise_profile(scratch / "engine-0.spy"), flush=True)
     return {"mode": mode, "events": len(backlog), "producer_s": round(produced_at - first, 2),
             "saturation_eps": round(saturation, 1),
             "cpu_systems_ms_per_event": round(1000 * cpu["systems"] / events, 3),
@@ -214,6 +242,31 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
             "lag_p50_s": round(statistics.median(lags), 3) if lags else None,
             "lag_p99_s": round(_percentile(lags, 0.99), 3), "lag_max_s": round(max(lags), 3) if lags else None,
             "kept_up": kept_up}
+
+
+def summarise_profile(path: Path, top: int = 18) -> str:
+    """Summarise py-spy collapsed stacks: share of samples by the first frame of interest, and by leaf."""
+    by_area: dict[str, int] = {}
+    by_leaf: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        frames = stack.split(";")
+        count = int(count_text)
+        total += count
+        leaf = frames[-1]
+        by_leaf[leaf] = by_leaf.get(leaf, 0) + count
+        area = next((frame for frame in reversed(frames) if "syncengine/" in frame or "/pika/" in frame
+                     or "/psycopg/" in frame or "/httpx/" in frame or "/httpcore/" in frame), leaf)
+        area = area.split(" (")[1].split(":")[0] if " (" in area else area
+        area = area.split("site-packages/")[-1].split("/work/main/")[-1]
+        by_area[area] = by_area.get(area, 0) + count
+    lines = [f"{total} samples"]
+    for title, table in (("by innermost module of interest", by_area), ("by leaf frame", by_leaf)):
+        lines.append(f"  {title}:")
+        for name, count in sorted(table.items(), key=lambda item: -item[1])[:top]:
+            lines.append(f"    {100 * count / max(total, 1):5.1f}%  {name}")
+    return "\n".join(lines)
 
 
 def embedded_child(urls: dict[str, str], ledger_path: str) -> None:
