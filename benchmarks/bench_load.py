@@ -73,9 +73,13 @@ def main() -> None:
     for label, workers, bus, store in configs:
         with tempfile.TemporaryDirectory() as directory:
             started = time.perf_counter()
-            report = run_load(LoadOptions(profile="steady", duration_s=args.duration, rate=args.rate,
-                                          workers=workers, out=Path(directory), bus=bus, store=store,
-                                          ramp_steps=args.steps, step_s=args.step_seconds))
+            try:
+                report = run_load(LoadOptions(profile="steady", duration_s=args.duration, rate=args.rate,
+                                              workers=workers, out=Path(directory), bus=bus, store=store,
+                                              ramp_steps=args.steps, step_s=args.step_seconds))
+            except Exception as error:  # noqa: BLE001 - one failed configuration must not hide the others
+                print(f"| {label} | failed: {type(error).__name__}: {error} |", flush=True)
+                continue
             print(row(label, report, time.perf_counter() - started), flush=True)
             by_kind = report["run"]["by_kind"]
             events = sum(by_kind.values()) or 1

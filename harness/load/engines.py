@@ -17,6 +17,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 WEBHOOK_SECRET = "whsec-firmsim-load"
+WORKER_START_S = 120.0
 
 
 class LoadEngineError(RuntimeError):
@@ -153,14 +154,15 @@ class WorkerProcesses:
             with (self.log_dir / f"worker-{index + 1}.log").open("wb") as log:
                 self.processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
             self.metrics_ports.append(port)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + WORKER_START_S
         for process, port in zip(self.processes, self.metrics_ports, strict=True):
             while not self._scrape(port):
                 if process.poll() is not None:
                     raise LoadEngineError(f"firmsim engine worker exited with {process.returncode} "
                                           f"(see {self.log_dir})")
                 if time.monotonic() > deadline:
-                    raise LoadEngineError(f"firmsim engine worker did not serve /metrics on port {port} in 30 s")
+                    raise LoadEngineError(f"firmsim engine worker did not serve /metrics on port {port} in "
+                                          f"{WORKER_START_S:.0f} s")
                 time.sleep(0.2)
 
     def check_alive(self) -> None:
