@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from harness.engine_ops import add_operator_commands
 from harness.engine_worker import worker
 
 
@@ -13,3 +14,4 @@ def engine() -> None:
 
 
 engine.add_command(worker)
+add_operator_commands(engine)  # exceptions, redrive, dead-letters, replay

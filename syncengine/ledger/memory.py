@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from syncengine.ledger.port import AbstractLedger
-from syncengine.ledger.records import DeadLetter, ExceptionItem, LedgerError, Tracking, XrefEntry
+from syncengine.ledger.records import (
+    DeadLetter,
+    DeadLetterStatus,
+    ExceptionItem,
+    LedgerError,
+    Tracking,
+    XrefEntry,
+)
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -131,6 +139,14 @@ class InMemoryLedger(AbstractLedger):
 
     def _all_dead_letters(self) -> list[DeadLetter]:
         return self._dead_letters.values()
+
+    def _get_dead_letter(self, letter_id: str) -> DeadLetter | None:
+        return self._dead_letters.get(letter_id)
+
+    def _set_dead_letter_status(self, letter_id: str, status: DeadLetterStatus) -> None:
+        letter = self._dead_letters.get(letter_id)
+        if letter is not None:
+            self._dead_letters.put(letter_id, replace(letter, status=status))
 
     def _get_cursor(self, system: str) -> str | None:
         return self._cursors.get(system)

@@ -27,6 +27,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from syncengine.ledger.records import (
     DeadLetter,
+    DeadLetterStatus,
     DuplicateTracking,
     ExceptionItem,
     ExceptionStatus,
@@ -227,10 +228,32 @@ class AbstractLedger(abc.ABC):
             return letter
 
     @standalone
-    def dead_letters(self) -> list[DeadLetter]:
-        """Return the dead letters in the order they arrived."""
+    def dead_letters(self, status: DeadLetterStatus | None = None) -> list[DeadLetter]:
+        """Return the dead letters in the order they arrived, optionally by status."""
         with self._lock:
-            return sorted(self._all_dead_letters(), key=lambda letter: _number(letter.id))
+            letters = self._all_dead_letters()
+        return sorted((letter for letter in letters if status is None or letter.status == status),
+                      key=lambda letter: _number(letter.id))
+
+    @standalone
+    def dead_letter_by_id(self, letter_id: str) -> DeadLetter:
+        """Return one dead letter; raise LedgerError when there is none with that id."""
+        with self._lock:
+            letter = self._get_dead_letter(letter_id)
+        if letter is None:
+            raise LedgerError(f"no dead letter {letter_id!r}")
+        return letter
+
+    @standalone
+    def redrive_dead_letter(self, letter_id: str) -> DeadLetter:
+        """Mark an OPEN dead letter as re-driven; the caller hands its payload back to the engine."""
+        with self.unit_of_work():
+            letter = self.dead_letter_by_id(letter_id)
+            if letter.status != DeadLetterStatus.OPEN:
+                raise LedgerError(f"dead letter {letter_id} is {letter.status}, only an OPEN one can be re-driven")
+            letter = replace(letter, status=DeadLetterStatus.REDRIVEN)
+            self._set_dead_letter_status(letter_id, letter.status)
+            return letter
 
     # -- feed cursors and applied versions -------------------------------------------------------
 
@@ -310,6 +333,12 @@ class AbstractLedger(abc.ABC):
 
     @abc.abstractmethod
     def _all_dead_letters(self) -> list[DeadLetter]: ...
+
+    @abc.abstractmethod
+    def _get_dead_letter(self, letter_id: str) -> DeadLetter | None: ...
+
+    @abc.abstractmethod
+    def _set_dead_letter_status(self, letter_id: str, status: DeadLetterStatus) -> None: ...
 
     @abc.abstractmethod
     def _get_cursor(self, system: str) -> str | None: ...

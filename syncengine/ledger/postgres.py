@@ -22,6 +22,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -32,6 +33,7 @@ from syncengine.domain.errors import ConflictFailure
 from syncengine.ledger.port import AbstractLedger
 from syncengine.ledger.records import (
     DeadLetter,
+    DeadLetterStatus,
     DuplicateTracking,
     ExceptionItem,
     ExceptionStatus,
@@ -70,14 +72,15 @@ CREATE TABLE IF NOT EXISTS exceptions (
 CREATE TABLE IF NOT EXISTS dead_letters (
     id text PRIMARY KEY, number bigint NOT NULL, flow text NOT NULL, key text NOT NULL,
     message_id text NOT NULL, reason text NOT NULL, detail text NOT NULL, payload jsonb NOT NULL,
-    time timestamptz NOT NULL);
+    time timestamptz NOT NULL, status text NOT NULL DEFAULT 'OPEN');
+ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'OPEN';
 CREATE TABLE IF NOT EXISTS cursors (system text PRIMARY KEY, cursor text NOT NULL);
 CREATE TABLE IF NOT EXISTS applied_versions (key text PRIMARY KEY, version bigint NOT NULL);
 """
 
 _EXCEPTION_COLUMNS = ("id, flow, key, message_id, reason, detail, payload, first_seen, last_seen, attempts, "
                       "status")
-_DEAD_LETTER_COLUMNS = "id, flow, key, message_id, reason, detail, payload, time"
+_DEAD_LETTER_COLUMNS = "id, flow, key, message_id, reason, detail, payload, time, status"
 
 
 def _exception(row: tuple[Any, ...]) -> ExceptionItem:
@@ -86,11 +89,20 @@ def _exception(row: tuple[Any, ...]) -> ExceptionItem:
 
 
 def _dead_letter(row: tuple[Any, ...]) -> DeadLetter:
-    return DeadLetter(*row)
+    return DeadLetter(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], DeadLetterStatus(row[8]))
 
 
 def _number(record_id: str) -> int:
     return int(record_id.rsplit("-", 1)[1])
+
+
+def split_store_url(store_url: str) -> tuple[str, str]:
+    """Split `postgresql://…[?schema=name]` into the connection URL and the schema (default firmsim)."""
+    parts = urlsplit(store_url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((value for name, value in query if name == "schema"), "firmsim")
+    rest = urlencode([(name, value) for name, value in query if name != "schema"])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment)), schema
 
 
 def _first_line(error: BaseException) -> str:
@@ -342,13 +354,22 @@ class PostgresLedger(AbstractLedger):
         return [_exception(row) for row in rows]
 
     def _put_dead_letter(self, letter: DeadLetter) -> None:
-        self._execute("INSERT INTO dead_letters VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                      (letter.id, _number(letter.id), letter.flow, letter.key, letter.message_id, letter.reason,
-                       letter.detail, Jsonb(letter.payload), letter.time))
+        self._execute(f"INSERT INTO dead_letters (number, {_DEAD_LETTER_COLUMNS}) "
+                      "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                      (_number(letter.id), letter.id, letter.flow, letter.key, letter.message_id, letter.reason,
+                       letter.detail, Jsonb(letter.payload), letter.time, letter.status.value))
 
     def _all_dead_letters(self) -> list[DeadLetter]:
         rows = self._execute(f"SELECT {_DEAD_LETTER_COLUMNS} FROM dead_letters ORDER BY number").fetchall()
         return [_dead_letter(row) for row in rows]
+
+    def _get_dead_letter(self, letter_id: str) -> DeadLetter | None:
+        lock = " FOR UPDATE" if self._in_transaction else ""
+        row = self._one(f"SELECT {_DEAD_LETTER_COLUMNS} FROM dead_letters WHERE id=%s{lock}", (letter_id,))
+        return _dead_letter(row) if row else None
+
+    def _set_dead_letter_status(self, letter_id: str, status: DeadLetterStatus) -> None:
+        self._execute("UPDATE dead_letters SET status=%s WHERE id=%s", (status.value, letter_id))
 
     # -- cursors and applied versions ------------------------------------------------------------
 

@@ -80,9 +80,16 @@ class ExceptionItem:
     status: ExceptionStatus
 
 
+class DeadLetterStatus(StrEnum):
+    """Where a dead letter stands: kept, or handed back to the engine once its cause was fixed."""
+
+    OPEN = "OPEN"
+    REDRIVEN = "REDRIVEN"
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
-    """A message that could not be handled (poison, permanent error, retries exhausted)."""
+    """A message that could not be handled (poison, permanent error), kept until someone re-drives it."""
 
     id: str
     flow: str
@@ -92,3 +99,4 @@ class DeadLetter:
     detail: str
     payload: dict[str, Any]
     time: datetime
+    status: DeadLetterStatus = DeadLetterStatus.OPEN

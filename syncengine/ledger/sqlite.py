@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from syncengine.ledger.port import AbstractLedger
-from syncengine.ledger.records import DeadLetter, ExceptionItem, ExceptionStatus, LedgerError, Tracking, XrefEntry
+from syncengine.ledger.records import (
+    DeadLetter,
+    DeadLetterStatus,
+    ExceptionItem,
+    ExceptionStatus,
+    LedgerError,
+    Tracking,
+    XrefEntry,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tracking (
@@ -33,14 +41,14 @@ CREATE TABLE IF NOT EXISTS exceptions (
 CREATE TABLE IF NOT EXISTS dead_letters (
     id TEXT PRIMARY KEY, number INTEGER NOT NULL, flow TEXT NOT NULL, key TEXT NOT NULL,
     message_id TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL, payload TEXT NOT NULL,
-    time TEXT NOT NULL);
+    time TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'OPEN');
 CREATE TABLE IF NOT EXISTS cursors (system TEXT PRIMARY KEY, cursor TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS applied_versions (key TEXT PRIMARY KEY, version INTEGER NOT NULL);
 """
 
 _EXCEPTION_COLUMNS = ("id, flow, key, message_id, reason, detail, payload, first_seen, last_seen, attempts, "
                       "status")
-_DEAD_LETTER_COLUMNS = "id, flow, key, message_id, reason, detail, payload, time"
+_DEAD_LETTER_COLUMNS = "id, flow, key, message_id, reason, detail, payload, time, status"
 
 
 def _dump(payload: dict[str, Any]) -> str:
@@ -55,7 +63,8 @@ def _exception(row: sqlite3.Row) -> ExceptionItem:
 
 def _dead_letter(row: sqlite3.Row) -> DeadLetter:
     return DeadLetter(row["id"], row["flow"], row["key"], row["message_id"], row["reason"], row["detail"],
-                      json.loads(row["payload"]), datetime.fromisoformat(row["time"]))
+                      json.loads(row["payload"]), datetime.fromisoformat(row["time"]),
+                      DeadLetterStatus(row["status"]))
 
 
 class SqliteLedger(AbstractLedger):
@@ -70,6 +79,9 @@ class SqliteLedger(AbstractLedger):
         self._connection.execute("PRAGMA synchronous=NORMAL")
         self._connection.execute("PRAGMA busy_timeout=5000")
         self._connection.executescript(SCHEMA)
+        columns = {row["name"] for row in self._execute("PRAGMA table_info(dead_letters)")}
+        if "status" not in columns:  # a ledger written before dead letters could be re-driven
+            self._execute("ALTER TABLE dead_letters ADD COLUMN status TEXT NOT NULL DEFAULT 'OPEN'")
 
     def close(self) -> None:
         """Close the connection."""
@@ -155,13 +167,22 @@ class SqliteLedger(AbstractLedger):
         return [_exception(row) for row in rows]
 
     def _put_dead_letter(self, letter: DeadLetter) -> None:
-        self._execute("INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      (letter.id, int(letter.id.rsplit("-", 1)[1]), letter.flow, letter.key, letter.message_id,
-                       letter.reason, letter.detail, _dump(letter.payload), letter.time.isoformat()))
+        self._execute(f"INSERT INTO dead_letters (number, {_DEAD_LETTER_COLUMNS}) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      (int(letter.id.rsplit("-", 1)[1]), letter.id, letter.flow, letter.key, letter.message_id,
+                       letter.reason, letter.detail, _dump(letter.payload), letter.time.isoformat(),
+                       letter.status.value))
 
     def _all_dead_letters(self) -> list[DeadLetter]:
         rows = self._execute(f"SELECT {_DEAD_LETTER_COLUMNS} FROM dead_letters ORDER BY number").fetchall()
         return [_dead_letter(row) for row in rows]
+
+    def _get_dead_letter(self, letter_id: str) -> DeadLetter | None:
+        row = self._one(f"SELECT {_DEAD_LETTER_COLUMNS} FROM dead_letters WHERE id=?", (letter_id,))
+        return _dead_letter(row) if row else None
+
+    def _set_dead_letter_status(self, letter_id: str, status: DeadLetterStatus) -> None:
+        self._execute("UPDATE dead_letters SET status=? WHERE id=?", (status.value, letter_id))
 
     def _get_cursor(self, system: str) -> str | None:
         row = self._one("SELECT cursor FROM cursors WHERE system=?", (system,))

@@ -146,6 +146,27 @@ class Engine:
             self._notify(item.key)
         return delivery
 
+    def redrive_dead_letter(self, letter_id: str) -> int:
+        """Hand an OPEN dead letter back once its cause is fixed; return how many deliveries it made.
+
+        A handler's dead letter runs its handler again (tracking skips it if it went through after
+        all); an intake dead letter (a malformed event) goes through intake again. If it fails again
+        it is sorted like any new failure (a new dead letter, or an exception).
+        """
+        ledger = self.ports.ledger
+        with ledger.unit_of_work():  # a letter that cannot be re-driven stays OPEN
+            payload: Mapping[str, Any] = ledger.redrive_dead_letter(letter_id).payload
+            if not isinstance(payload.get("system"), str) or not isinstance(payload.get("event"), Mapping):
+                raise MalformedEvent("unredrivable-dead-letter", f"{letter_id} keeps no system and event")
+            if "handler" not in payload:
+                return self.submit(str(payload["system"]), payload["event"], replay=True)
+            event = SourceEvent.from_cloudevent(str(payload["system"]), payload["event"])
+            route = self.registry.route(str(payload["handler"]))
+            key = str(payload.get("key") or "") or route.ordering_key(event)
+        self.metrics.flow(route.flow).deliveries += 1
+        self._enqueue(Delivery(event, route, key))
+        return 1
+
     def resolve(self, exception_id: str) -> ExceptionItem:
         """Close an exception without running its message again, and release its key."""
         item = self.ports.ledger.resolve_exception(exception_id, self.ports.clock.now())

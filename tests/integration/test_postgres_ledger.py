@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import threading
 import uuid
@@ -10,7 +11,9 @@ from typing import Any
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 
+from harness.cli import main
 from syncengine.bootstrap import ConfigError, bootstrap
 from syncengine.ledger import AbstractLedger, DuplicateTracking, Tracking, idempotency_key
 from syncengine.ledger.postgres import PostgresLedger
@@ -203,3 +206,13 @@ def test_bootstrap_selects_the_postgresql_ledger(postgres_url: str, schema: str)
 def test_bootstrap_names_a_database_that_is_not_there(postgres_url: str) -> None:
     with pytest.raises(ConfigError, match=r"^ledger_path: cannot reach PostgreSQL: .*no_such_db"):
         bootstrap({"ledger": "postgresql", "ledger_path": postgres_url.rsplit("/", 1)[0] + "/no_such_db"})
+
+
+def test_operators_list_a_postgresql_store_by_url(postgres_url: str, schema: str) -> None:
+    ledger = PostgresLedger(postgres_url, schema=schema)
+    ledger.record_exception(flow="billing", key="project:PRJ-1", message_id="m", reason="invalid-dimension",
+                            detail="cost center 999", payload={}, now=T0)
+    ledger.close()
+    result = CliRunner().invoke(main, ["engine", "exceptions", "--store", f"{postgres_url}?schema={schema}", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [(item["id"], item["reason"]) for item in json.loads(result.stdout)] == [("EXC-000001", "invalid-dimension")]

@@ -12,6 +12,7 @@ import pytest
 
 from syncengine.ledger import (
     AbstractLedger,
+    DeadLetterStatus,
     DuplicateTracking,
     ExceptionStatus,
     LedgerError,
@@ -164,6 +165,27 @@ class LedgerContract:
         assert (letters[0].reason, letters[0].payload, letters[0].time) == (
             "malformed-event", {"event": {"id": "psa-000009"}}, T0)
 
+    def test_a_dead_letter_is_re_driven_once_after_its_cause_is_fixed(self, ledger: AbstractLedger) -> None:
+        for number in (1, 2):
+            ledger.dead_letter(flow="billing", key="project:PRJ-1", message_id=f"psa:psa-00000{number}/billing.h",
+                               reason="invalid-dimension", detail="", payload={"n": number}, now=T0)
+        assert ledger.redrive_dead_letter("DLQ-000002").status is DeadLetterStatus.REDRIVEN
+        assert ledger.dead_letter_by_id("DLQ-000002").payload == {"n": 2}
+        assert [letter.id for letter in ledger.dead_letters(DeadLetterStatus.OPEN)] == ["DLQ-000001"]
+        assert [letter.id for letter in ledger.dead_letters(DeadLetterStatus.REDRIVEN)] == ["DLQ-000002"]
+        with pytest.raises(LedgerError, match="only an OPEN one"):
+            ledger.redrive_dead_letter("DLQ-000002")
+        with pytest.raises(LedgerError, match="no dead letter"):
+            ledger.redrive_dead_letter("DLQ-999999")
+
+    def test_a_failed_re_drive_leaves_the_dead_letter_open(self, ledger: AbstractLedger) -> None:
+        ledger.dead_letter(flow="intake", key="", message_id="psa:x", reason="malformed-event", detail="",
+                           payload={}, now=T0)
+        with pytest.raises(Boom), ledger.unit_of_work():
+            ledger.redrive_dead_letter("DLQ-000001")
+            raise Boom
+        assert ledger.dead_letter_by_id("DLQ-000001").status is DeadLetterStatus.OPEN
+
     def test_feed_cursors_are_kept_per_system(self, ledger: AbstractLedger) -> None:
         assert ledger.cursor("crm") is None
         ledger.set_cursor("crm", "10")
@@ -194,6 +216,7 @@ class DurableLedgerContract(LedgerContract):
                            payload={"a": [1, "2"]}, now=T0)
         ledger.set_cursor("psa", "17")
         ledger.set_applied_version("contract:OPP-000001", 4)
+        ledger.redrive_dead_letter("DLQ-000001")
         reopened = self.reopen(ledger)
         assert reopened.already_processed("psa", "TE-000001", 1, "billing.handle_approved")
         assert not reopened.record_received("psa", "psa-000001", T0)

@@ -1,0 +1,290 @@
+"""`firmsim engine exceptions|redrive|dead-letters|replay`: operators' tools over an engine's ledger.
+
+A store is a SQLite ledger file or a `postgresql://…[?schema=name]` URL. Listing needs only the
+store; re-driving and replaying run the messages here, against the live systems (`--system
+name=URL`, `--token`), with the engine's retry policy, until they go through, fail again or
+`--max-wait` runs out (then they are parked in the exception queue, re-drivable, never lost).
+Feeds are not polled and stored cursors are not moved back: the workers keep doing that.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from syncengine.runtime.dispatch import AttemptOutcome
+from syncengine.runtime.engine import Engine
+
+EXIT_OK = 0
+EXIT_STILL_FAILING = 1
+EXIT_BAD_INPUT = 2
+EXIT_COULD_NOT_RUN = 3
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def fail(command: str, message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """Print one line naming what was wrong and exit with `code`."""
+    click.echo(f"firmsim engine {command}: {message}", err=True)
+    sys.exit(code)
+
+
+def open_engine(command: str, store: str, systems: Iterable[str] = (), token: str = "firmsim-dev-token") -> Engine:
+    """Build an engine over a store with every built-in flow; systems are called, never polled."""
+    from harness.runner.flows import builtin_flows
+    from syncengine.bootstrap import ConfigError, EngineConfig, SystemConfig, bootstrap
+    from syncengine.ledger.postgres import split_store_url
+
+    if store.startswith(POSTGRES_SCHEMES):
+        url, schema = split_store_url(store)
+        ledger: dict[str, Any] = {"ledger": "postgresql", "store_url": url, "ledger_schema": schema}
+    elif Path(store).is_file():
+        ledger = {"ledger": "sqlite", "ledger_path": store}
+    else:
+        fail(command, f"--store: expected a ledger file or a postgresql:// URL, no file {store!r}")
+    configs = [SystemConfig(name, base_url=url, token=token, poll=False) for name, url in _system_urls(command,
+                                                                                                        systems)]
+    try:
+        engine = bootstrap(EngineConfig(systems=tuple(configs), flows=tuple(builtin_flows()), **ledger))
+    except ConfigError as error:
+        fail(command, f"--store: {error}" if str(error).startswith(("store_url", "ledger")) else str(error))
+    click.get_current_context().call_on_close(engine.ports.ledger.close)
+    return engine
+
+
+def _system_urls(command: str, values: Iterable[str]) -> list[tuple[str, str]]:
+    urls: dict[str, str] = {}
+    for value in values:
+        name, sep, url = value.partition("=")
+        if not sep:
+            continue  # a bare name picks a feed (replay); it is not a connection
+        if not name or not url.startswith(("http://", "https://")):
+            fail(command, f"--system: expected name=http://host:port, got {value!r}")
+        urls[name] = url.rstrip("/")
+    return sorted(urls.items())
+
+
+def drain(engine: Engine, max_wait_s: float, *, sleep: Callable[[float], None] = time.sleep) -> int:
+    """Run queued messages until none is ready, honouring retry waits for at most `max_wait_s`.
+
+    Return how many were still retrying when the time ran out; those are parked in the exception
+    queue (reason `retries-exhausted`), to be re-driven later, so nothing is lost.
+    """
+    deadline = time.monotonic() + max_wait_s
+    ready_at: dict[str, float] = {}
+    while True:
+        now = time.monotonic()
+        keys = engine.runnable_keys()
+        if not keys:
+            return 0
+        due = [key for key in keys if ready_at.get(key, 0.0) <= now]
+        if not due:
+            wake = min(ready_at[key] for key in keys)
+            if wake > deadline:
+                return _park_pending(engine, keys)
+            sleep(max(0.0, wake - now))
+            continue
+        for key in due:
+            result = engine.dispatch(key)
+            if result is not None and result.outcome is AttemptOutcome.RETRY:
+                ready_at[key] = time.monotonic() + result.delay_s
+            else:
+                ready_at.pop(key, None)
+
+
+def _park_pending(engine: Engine, keys: list[str]) -> int:
+    ledger, now, parked = engine.ports.ledger, engine.ports.clock.now(), 0
+    for key in keys:
+        while (delivery := engine.queues.head(key)) is not None:
+            engine.queues.pop(key)
+            ledger.record_exception(flow=delivery.route.flow, key=key, message_id=delivery.id,
+                                    reason="retries-exhausted", detail=f"still failing when the operator's "
+                                    f"--max-wait ran out (attempt {delivery.attempt})", payload=delivery.payload(),
+                                    now=now)
+            parked += 1
+    return parked
+
+
+def _echo_json(rows: list[Any]) -> None:
+    click.echo(json.dumps([asdict(row) for row in rows], default=str, indent=2))
+
+
+store_option = click.option("--store", required=True, envvar="FIRMSIM_STORE", show_envvar=True,
+                            help="The engine's ledger: a SQLite file or postgresql://…[?schema=name].")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+system_option = click.option("--system", "systems", multiple=True, metavar="NAME=URL",
+                             help="A system the messages' handlers call (repeat: crm, psa, hcm, erp).")
+token_option = click.option("--token", default="firmsim-dev-token", show_default=True, envvar="FIRMSIM_TOKEN",
+                            help="Bearer token for the systems.")
+wait_option = click.option("--max-wait", "max_wait_s", default=60.0, show_default=True,
+                           type=click.FloatRange(min=0), help="Seconds to keep retrying transient failures.")
+
+
+@click.command("exceptions")
+@store_option
+@click.option("--status", type=click.Choice(["OPEN", "REDRIVEN", "RESOLVED"]), default=None,
+              help="Only exceptions in this state.")
+@click.option("--flow", default=None, help="Only exceptions of this flow.")
+@json_option
+def exceptions(store: str, status: str | None, flow: str | None, as_json: bool) -> None:
+    """List the exception queue: messages a business rule refused, waiting for a fix and a re-drive."""
+    from syncengine.ledger.records import ExceptionStatus
+
+    items = open_engine("exceptions", store).ports.ledger.exceptions(
+        ExceptionStatus(status) if status else None, flow)
+    if as_json:
+        _echo_json(items)
+        return
+    for item in items:
+        click.echo(f"{item.id}  {item.status:<8}  {item.flow:<22}  {item.reason:<26}  x{item.attempts:<3} "
+                   f"{item.last_seen:%Y-%m-%d %H:%M}  {item.key}  {item.detail}")
+    click.echo(f"{len(items)} exception(s)", err=True)
+
+
+@click.command("redrive")
+@click.argument("exception_ids", nargs=-1, metavar="[ID]...")
+@click.option("--all", "redrive_all", is_flag=True, help="Re-drive every OPEN exception.")
+@click.option("--reason", default=None, help="With --all: only the OPEN exceptions with this reason.")
+@store_option
+@system_option
+@token_option
+@wait_option
+def redrive(exception_ids: tuple[str, ...], redrive_all: bool, reason: str | None, store: str,
+            systems: tuple[str, ...], token: str, max_wait_s: float) -> None:
+    """Run refused messages again once their master data is fixed; exit 1 if any still fails."""
+    from syncengine.ledger.records import ExceptionStatus, LedgerError
+
+    if bool(exception_ids) == redrive_all:
+        fail("redrive", "give exception ids or --all, not both and not neither")
+    if reason is not None and not redrive_all:
+        fail("redrive", "--reason filters --all; leave it out when naming ids")
+    engine = open_engine("redrive", store, systems, token)
+    ledger = engine.ports.ledger
+    if redrive_all:
+        exception_ids = tuple(item.id for item in ledger.exceptions(ExceptionStatus.OPEN)
+                              if reason is None or item.reason == reason)
+    for exception_id in exception_ids:
+        try:
+            engine.redrive(exception_id)
+        except LedgerError as error:
+            fail("redrive", str(error))
+        except LookupError as error:
+            fail("redrive", f"{exception_id}: {error}")
+    drain(engine, max_wait_s)
+    still = 0
+    for exception_id in exception_ids:
+        item = ledger.exception(exception_id)
+        still += item.status is not ExceptionStatus.RESOLVED
+        click.echo(f"{item.id}  {item.status}" + ("" if item.status is ExceptionStatus.RESOLVED
+                                                 else f"  {item.reason}: {item.detail}"))
+    click.echo(f"{len(exception_ids) - still} of {len(exception_ids)} re-driven exception(s) went through",
+               err=True)
+    sys.exit(EXIT_STILL_FAILING if still else EXIT_OK)
+
+
+@click.group("dead-letters", invoke_without_command=True)
+@store_option
+@click.option("--status", type=click.Choice(["OPEN", "REDRIVEN"]), default=None, help="Only letters in this state.")
+@json_option
+@click.pass_context
+def dead_letters(context: click.Context, store: str, status: str | None, as_json: bool) -> None:
+    """List dead letters (poison messages, permanent errors); `redrive ID` hands one back."""
+    context.obj = {"store": store}
+    if context.invoked_subcommand is not None:
+        return
+    from syncengine.ledger.records import DeadLetterStatus
+
+    letters = open_engine("dead-letters", store).ports.ledger.dead_letters(
+        DeadLetterStatus(status) if status else None)
+    if as_json:
+        _echo_json(letters)
+        return
+    for letter in letters:
+        click.echo(f"{letter.id}  {letter.status:<8}  {letter.flow:<22}  {letter.reason:<26}  "
+                   f"{letter.time:%Y-%m-%d %H:%M}  {letter.message_id}  {letter.detail}")
+    click.echo(f"{len(letters)} dead letter(s)", err=True)
+
+
+@dead_letters.command("redrive")
+@click.argument("letter_ids", nargs=-1, required=True, metavar="ID...")
+@system_option
+@token_option
+@wait_option
+@click.pass_obj
+def redrive_dead_letters(obj: dict[str, str], letter_ids: tuple[str, ...], systems: tuple[str, ...], token: str,
+                         max_wait_s: float) -> None:
+    """Hand dead letters back to the engine after fixing their cause; exit 1 if any fails again."""
+    from syncengine.domain.errors import EngineError
+    from syncengine.ledger.records import LedgerError
+
+    engine = open_engine("dead-letters redrive", obj["store"], systems, token)
+    ledger = engine.ports.ledger
+    before = {letter.id for letter in ledger.dead_letters()}
+    exceptions_before = {item.id for item in ledger.exceptions()}
+    for letter_id in letter_ids:
+        try:
+            engine.redrive_dead_letter(letter_id)
+        except (LedgerError, EngineError, LookupError) as error:
+            fail("dead-letters redrive", f"{letter_id}: {error}")
+    drain(engine, max_wait_s)
+    new_letters = [letter for letter in ledger.dead_letters() if letter.id not in before]
+    new_exceptions = [item for item in ledger.exceptions() if item.id not in exceptions_before]
+    for letter in new_letters:
+        click.echo(f"failed again: {letter.id}  {letter.reason}: {letter.detail}")
+    for item in new_exceptions:
+        click.echo(f"failed again: {item.id}  {item.reason}: {item.detail}")
+    failed = len(new_letters) + len(new_exceptions)
+    click.echo(f"{len(letter_ids)} dead letter(s) re-driven, {failed} failed again", err=True)
+    sys.exit(EXIT_STILL_FAILING if failed else EXIT_OK)
+
+
+@click.command("replay")
+@click.option("--from", "after", required=True, metavar="CURSOR",
+              help="Re-read the feed after this cursor ('0' or 'start': from the beginning).")
+@click.option("--feed", default=None, help="The system whose feed to re-read (or give it as a bare --system S).")
+@store_option
+@system_option
+@token_option
+@wait_option
+def replay(after: str, feed: str | None, store: str, systems: tuple[str, ...], token: str, max_wait_s: float) -> None:
+    """Re-read a system's feed from a cursor; what was already applied is skipped by tracking."""
+    bare = [value for value in systems if "=" not in value]
+    if feed is None and len(bare) == 1:
+        feed = bare[0]
+    if feed is None or len(bare) > 1 or (bare and bare[0] != feed):
+        fail("replay", "name the one feed to re-read: --system S (or --feed S) beside the --system S=URL ones")
+    engine = open_engine("replay", store, systems, token)
+    if feed not in engine.ports.clients:
+        fail("replay", f"--system: give {feed}=URL, the feed's own system")
+    from syncengine.domain.errors import EngineError
+
+    engine.add_poller(feed)
+    try:
+        result = engine.replay(feed, None if after in ("0", "start") else after)
+    except EngineError as error:
+        fail("replay", f"{feed} feed: {error}", EXIT_COULD_NOT_RUN)
+    parked = drain(engine, max_wait_s)
+    counts = engine.metrics.flows.values()  # a fresh engine: everything counted is this replay's
+    click.echo(f"{feed}: {result.events} event(s) re-read to cursor {result.cursor}; "
+               f"{sum(c.processed for c in counts)} applied, {sum(c.duplicates for c in counts)} already applied "
+               f"(skipped), {sum(c.exceptions for c in counts)} exception(s), "
+               f"{sum(c.dead_letters for c in counts)} dead letter(s), {parked} parked after --max-wait")
+    held = engine.queues.depth()
+    if held:
+        click.echo(f"{held} message(s) held behind an open exception: fix it and replay again", err=True)
+    sys.exit(EXIT_STILL_FAILING if held or parked else EXIT_OK)
+
+
+OPERATOR_COMMANDS = (exceptions, redrive, dead_letters, replay)
+
+
+def add_operator_commands(group: click.Group) -> None:
+    """Add the operators' commands to the `firmsim engine` group."""
+    for command in OPERATOR_COMMANDS:
+        group.add_command(command)
