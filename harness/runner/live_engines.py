@@ -143,8 +143,11 @@ class EmbeddedEngine:
 
     def technical(self) -> dict[str, Any]:
         """Return the engine's technical metrics (sync lag in simulated seconds, as in sim mode)."""
-        snapshot = self.runtime.snapshot()
-        return snapshot_technical(snapshot, self.speed)
+        technical = snapshot_technical(self.runtime.snapshot(), self.speed)
+        if self.engine.webhooks is not None:
+            technical["webhooks"] = {"accepted": self.engine.webhooks.accepted,
+                                     "rejected": dict(sorted(self.engine.webhooks.rejected.items()))}
+        return technical
 
     def sample(self) -> tuple[float | None, int]:
         """Return the p95 sync lag since the last sample and the queue depth."""
