@@ -206,11 +206,14 @@ class PgCoordinator(Coordinator):
             self._connection.close()
 
 
-def live_workers(store_url: str, namespace: str) -> list[WorkerStatus]:
+def live_workers(store_url: str, namespace: str, connection: psycopg.Connection[Any] | None = None
+                 ) -> list[WorkerStatus]:
     """Return the heartbeats of the workers of a namespace seen in the last few seconds."""
     url, schema = store_location(store_url)
     try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
+        with contextlib.ExitStack() as stack:
+            if connection is None:
+                connection = stack.enter_context(psycopg.connect(url, autocommit=True, connect_timeout=5))
             exists = connection.execute("SELECT to_regclass(%s)", (f"{schema}.engine_workers",)).fetchone()
             if not exists or exists[0] is None:
                 return []

@@ -10,10 +10,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import psycopg
 
 from syncengine.adapters.bus.port import BusError
 from syncengine.adapters.bus.rabbitmq import RabbitBus
@@ -27,6 +31,7 @@ from syncengine.runtime.worker import DistributedWorker
 
 DEFAULT_PREFIX = "firmsim.engine"
 DEFAULT_PARTITIONS = 8
+MAX_INSPECTORS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,31 +78,70 @@ def open_store(store_url: str) -> PostgresLedger:
     return PostgresLedger(url, schema=schema)
 
 
+class _Inspector:
+    """The connections `inspect` keeps between calls (the harness asks several times a second)."""
+
+    def __init__(self, bus_url: str, store_url: str) -> None:
+        self.namespace = namespace(bus_url)
+        self.store_url = store_url
+        self.bus_url, self.prefix = bus_location(bus_url)
+        self.bus: RabbitBus | None = None
+        self.ledger = open_store(store_url)
+        url, _ = store_location(store_url)
+        try:
+            self.connection = psycopg.connect(url, autocommit=True, connect_timeout=5)
+        except psycopg.Error as error:
+            self.ledger.close()
+            raise CoordinationError(f"cannot reach PostgreSQL: {type(error).__name__}") from error
+
+    def status(self) -> EngineStatus:
+        workers = live_workers(self.store_url, self.namespace, self.connection)
+        partitions = max((worker.partitions for worker in workers), default=DEFAULT_PARTITIONS)
+        if self.bus is None or self.bus.partitions != partitions:
+            if self.bus is not None:
+                self.bus.close()
+            self.bus = RabbitBus(self.bus_url, partitions=partitions, prefix=self.prefix)
+        depth = self.bus.depth()
+        exceptions = self.ledger.exceptions(ExceptionStatus.OPEN)
+        dead_letters = self.ledger.dead_letters()
+        in_flight = sum(worker.in_flight for worker in workers)
+        backing_off = sum(worker.backing_off for worker in workers)
+        unread = sum(worker.unread for worker in workers)
+        systems = max((worker.systems for worker in workers), default=0)
+        intake_owned = sum(worker.intake_owned for worker in workers)
+        # Idle only once every feed has an owner that has read it since taking it over.
+        idle = bool(workers) and depth == 0 and in_flight == 0 and unread == 0 and intake_owned >= systems
+        return EngineStatus(idle, depth, in_flight, exceptions, dead_letters, len(workers), backing_off, unread)
+
+    def close(self) -> None:
+        if self.bus is not None:
+            self.bus.close()
+        self.ledger.close()
+        self.connection.close()
+
+
+_inspectors: dict[tuple[str, str], _Inspector] = {}
+_inspectors_lock = threading.Lock()
+
+
 def inspect(bus_url: str, store_url: str) -> EngineStatus:
     """Read the distributed engine's state: queue depth, what the live workers hold, the ledger's
     open exceptions and dead letters; raise BusError / LedgerError / CoordinationError."""
-    workers = live_workers(store_url, namespace(bus_url))
-    partitions = max((worker.partitions for worker in workers), default=DEFAULT_PARTITIONS)
-    url, prefix = bus_location(bus_url)
-    bus = RabbitBus(url, partitions=partitions, prefix=prefix)
-    try:
-        depth = bus.depth()
-    finally:
-        bus.close()
-    ledger = open_store(store_url)
-    try:
-        exceptions = ledger.exceptions(ExceptionStatus.OPEN)
-        dead_letters = ledger.dead_letters()
-    finally:
-        ledger.close()
-    in_flight = sum(worker.in_flight for worker in workers)
-    backing_off = sum(worker.backing_off for worker in workers)
-    unread = sum(worker.unread for worker in workers)
-    systems = max((worker.systems for worker in workers), default=0)
-    intake_owned = sum(worker.intake_owned for worker in workers)
-    # Idle only once every feed has an owner that has read it since taking it over.
-    idle = bool(workers) and depth == 0 and in_flight == 0 and unread == 0 and intake_owned >= systems
-    return EngineStatus(idle, depth, in_flight, exceptions, dead_letters, len(workers), backing_off, unread)
+    with _inspectors_lock:
+        inspector = _inspectors.get((bus_url, store_url))
+        if inspector is None:
+            while len(_inspectors) >= MAX_INSPECTORS:  # runs come and go: keep the latest few
+                with contextlib.suppress(Exception):
+                    _inspectors.pop(next(iter(_inspectors))).close()
+            inspector = _inspectors[(bus_url, store_url)] = _Inspector(bus_url, store_url)
+        try:
+            return inspector.status()
+        except Exception:
+            # Start afresh next time: a connection may be what failed.
+            del _inspectors[(bus_url, store_url)]
+            with contextlib.suppress(Exception):
+                inspector.close()
+            raise
 
 
 def build_worker(bus_url: str, store_url: str, systems: Mapping[str, str], *, token: str, clock: Clock,

@@ -53,7 +53,7 @@ def test_two_workers_share_the_partitions_and_bill_each_approval_once(firm: Firm
     engine.start_worker()
     engine.start_worker()
     project_id, worker = _staffed_project(firm, engine, "Contoso Two Workers")
-    entries = firm.approve_time(project_id, worker, 30)
+    entries = firm.approve_time(project_id, worker, 24)
     status = engine.wait_idle()
     _billed_once(firm, entries, engine)
     assert status.workers == 2 and status.queue_depth == 0 and status.in_flight == 0
@@ -67,7 +67,7 @@ def test_a_worker_killed_at_a_random_instant_loses_and_duplicates_nothing(
     victim = engine.start_worker()
     project_id, worker = _staffed_project(firm, engine, f"Fabrikam Crash {seed}")
     entries: list[str] = []
-    producer = threading.Thread(target=lambda: entries.extend(firm.approve_time(project_id, worker, 40)))
+    producer = threading.Thread(target=lambda: entries.extend(firm.approve_time(project_id, worker, 30)))
     producer.start()
     time.sleep(rng.uniform(0.2, 2.5))
     victim.send_signal(signal.SIGKILL)
@@ -87,7 +87,7 @@ def test_a_dropped_broker_link_mid_run_loses_nothing(firm: Firm, engine: Deploym
     engine.start_worker()
     project_id, worker = _staffed_project(firm, engine, "Tailspin Broker Drop")
     entries: list[str] = []
-    producer = threading.Thread(target=lambda: entries.extend(firm.approve_time(project_id, worker, 40)))
+    producer = threading.Thread(target=lambda: entries.extend(firm.approve_time(project_id, worker, 30)))
     producer.start()
     time.sleep(1.0)
     assert close_connections(engine.prefix) >= 1
