@@ -65,12 +65,21 @@ class Worker:
                 cost = hourly_cost
         return cost
 
-    def peak_load(self, start: date, end: date) -> Decimal:
-        """Return the most hours a week the person is booked for between two dates."""
+    def peak_load(self, start: date, end: date, stop_at: Decimal | None = None) -> Decimal:
+        """Return the most hours a week the person is booked for between two dates.
+
+        With `stop_at`, stop looking once the peak exceeds it (the person is too busy: the exact peak no longer
+        matters).
+        """
         week = start - timedelta(days=start.weekday())
         peak = Decimal(0)
+        load = self.load
         while week <= end:
-            peak = max(peak, self.load.get(week, Decimal(0)))
+            hours = load.get(week)
+            if hours is not None and hours > peak:
+                peak = hours
+                if stop_at is not None and peak > stop_at:
+                    return peak
             week += timedelta(days=7)
         return peak
 

@@ -39,7 +39,7 @@ def _candidates(firm: Firm, project: Project, roles: tuple[str, ...], entities: 
                 continue
             if worker.termination_date is not None and worker.termination_date < end:
                 continue
-            free = worker.weekly_hours - worker.peak_load(start, end)
+            free = worker.weekly_hours - worker.peak_load(start, end, worker.weekly_hours - MIN_BOOKING)
             if free >= MIN_BOOKING:
                 found.append(((0 if worker.practice == practice else 1, -free, order), worker, free))
     return sorted(found, key=lambda item: item[0])
