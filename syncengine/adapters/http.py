@@ -1,8 +1,9 @@
 """The HTTP client port every flow uses: one `SystemClient` per system instance.
 
-In simulated mode the client reaches the system's WSGI app in-process (`httpx.WSGITransport`); in
-live mode it uses real sockets. Either way a call returns an `ApiResult` when it succeeds and raises
-one of the failures of `syncengine.adapters.outcomes` otherwise, so a handler never checks statuses:
+In simulated mode the client reaches the system's WSGI app in-process (`syncengine.adapters.wsgi`, or
+any httpx transport given); in live mode it uses real sockets. Either way a call returns an `ApiResult`
+when it succeeds and raises one of the failures of `syncengine.adapters.outcomes` otherwise, so a
+handler never checks statuses:
 
     result = ports.client("erp").post("/billable-transactions", body, idempotency_key=key)
     transaction_id = result.body["id"]
@@ -31,6 +32,7 @@ from syncengine.adapters.outcomes import (
     problem_slug,
 )
 from syncengine.adapters.tracing import outbound_traceparent
+from syncengine.adapters.wsgi import WsgiHttp, WsgiResponse
 from syncengine.ports import Clock
 
 CallObserver = Callable[[Call], None]
@@ -87,9 +89,11 @@ class SystemClient:
         self.timeout_s = timeout_s
         self.observer = observer
         self.calls: Counter[str] = Counter()
+        self._http: httpx.Client | WsgiHttp
         if transport is None and app is not None:
-            transport = httpx.WSGITransport(app=app)
-        self._http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout_s)
+            self._http = WsgiHttp(app, base_url)
+        else:
+            self._http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout_s)
 
     def close(self) -> None:
         """Close the underlying connection pool."""
@@ -214,7 +218,7 @@ class SystemClient:
 _UNREADABLE = object()
 
 
-def _parse_body(response: httpx.Response) -> Any:
+def _parse_body(response: httpx.Response | WsgiResponse) -> Any:
     if not response.content:
         return None
     content_type = response.headers.get("content-type", "")
