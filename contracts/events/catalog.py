@@ -35,7 +35,7 @@ _FAMILIES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
         ("Assignment", ("psa.assignment.created", "psa.assignment.updated")),
         ("TimeEntry", ("psa.time_entry.created", "psa.time_entry.updated", "psa.time_entry.deleted",
                        "psa.time_entry.submitted", "psa.time_entry.approved", "psa.time_entry.returned",
-                       "psa.time_entry.recalled", "psa.time_entry.reopened")),
+                       "psa.time_entry.recalled", "psa.time_entry.reopened", "psa.time_entry.recosted")),
         ("Expense", ("psa.expense.created", "psa.expense.updated", "psa.expense.deleted", "psa.expense.submitted",
                      "psa.expense.approved", "psa.expense.returned", "psa.expense.recalled",
                      "psa.expense.reopened")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from simulators.common.api import Operations, Reply, Request, created, ok
 from simulators.psa.rates import check_unique_dates
+from simulators.psa.recost import recost_resource
 from simulators.psa.values import check_practice, money
 
 operations = Operations()
@@ -50,7 +51,7 @@ def upsert_resource(request: Request) -> Reply:
 
 @operations("replaceResourceCostRates")
 def replace_resource_cost_rates(request: Request) -> Reply:
-    """Replace a resource's cost rates (HCM owns them, retroactive corrections included)."""
+    """Replace a resource's cost rates (HCM owns them, corrections included) and recost its approved time."""
     resource = request.store.get("resources", request.path["resource_id"])
     request.check_if_match(resource)
     rows = request.body["cost_rates"]
@@ -62,4 +63,5 @@ def replace_resource_cost_rates(request: Request) -> Reply:
         return ok(resource)
     resource = request.store.update("resources", resource["id"], {"cost_rates": cost_rates})
     request.emit("psa.resource.cost_rates_changed", resource)
+    recost_resource(request, resource)
     return ok(resource)

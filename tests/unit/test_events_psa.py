@@ -93,6 +93,8 @@ def _drive(psa: Driver) -> None:
     psa.call("POST", "/timesheets", {"resource_id": "WRK-000007", "week_start": "2026-03-09", "submit": True,
                                      "entries": [{"project_id": project["id"], "date": "2026-03-09", "hours": "8.00",
                                                   "billable": True, "notes": "Workshop"}]})
+    psa.call("PUT", "/resources/WRK-000007/cost-rates", {"cost_rates": [
+        {"effective_from": "2026-01-01", "hourly_cost": "62.00", "currency": "GBP", "source_version": 2}]})
     psa.call("POST", f"{path}/complete", {"effective_date": "2026-05-29"})
     cancelled = _project(psa, name="Cancelled diagnostic")
     psa.call("POST", f"/projects/{cancelled['id']}/cancel", {"effective_date": "2026-04-10",
