@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import threading
 import uuid
@@ -124,6 +125,14 @@ _inspectors: dict[tuple[str, str], _Inspector] = {}
 _inspectors_lock = threading.Lock()
 
 
+def close_inspectors() -> None:
+    """Close the connections `inspect` keeps (at exit, or when a caller is done with its runs)."""
+    with _inspectors_lock:
+        while _inspectors:
+            with contextlib.suppress(Exception):
+                _inspectors.pop(next(iter(_inspectors))).close()
+
+
 def inspect(bus_url: str, store_url: str) -> EngineStatus:
     """Read the distributed engine's state: queue depth, what the live workers hold, the ledger's
     open exceptions and dead letters; raise BusError / LedgerError / CoordinationError."""
@@ -133,6 +142,9 @@ def inspect(bus_url: str, store_url: str) -> EngineStatus:
             while len(_inspectors) >= MAX_INSPECTORS:  # runs come and go: keep the latest few
                 with contextlib.suppress(Exception):
                     _inspectors.pop(next(iter(_inspectors))).close()
+            if not _inspectors:
+                atexit.unregister(close_inspectors)
+                atexit.register(close_inspectors)
             inspector = _inspectors[(bus_url, store_url)] = _Inspector(bus_url, store_url)
         try:
             return inspector.status()
