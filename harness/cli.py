@@ -16,6 +16,7 @@ import click
 from harness.contracts_command import contracts, fuzz
 from harness.engine_command import engine as engine_commands
 from harness.live_options import live_options, live_settings, refuse_live_flags
+from harness.load_command import load as load_command
 from simulators.registry import SYSTEM_KINDS
 
 EXIT_OK = 0
@@ -182,6 +183,9 @@ main.add_command(fuzz)
 
 # -- the sync engine: workers and operator tools, harness/engine_command.py ------------------------
 main.add_command(engine_commands)
+
+# -- load tests: harness/load_command.py --------------------------------------------------------------
+main.add_command(load_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
