@@ -2,7 +2,10 @@
 at completion to the ERP's.
 
 Events: `psa.time_entry.{approved,reopened}` and `psa.expense.{approved,reopened}` (an approval adds
-cost, a reopen takes it back) and `psa.project.estimate_changed`, keyed per project
+cost, a reopen takes it back), `psa.time_entry.recosted` (the PSA revalued approved time after HCM
+changed a cost rate, a retroactive correction included: the change in cost of the entry's period and
+every later one reaches the ERP, which remeasures progress as a change in estimate) and
+`psa.project.estimate_changed`, keyed per project
 (`project:<id>/cost`, apart from billing so a cost problem never holds billing back).
 
 Cost: an approval or reopen dated in period P changes the cumulative cost of P and of every period
@@ -169,6 +172,7 @@ def _cost_key(event: SourceEvent) -> str:
 HANDLERS: dict[str, list[Handler]] = {
     **{f"{prefix}{verb}": [handle_cost_changed]
        for prefix in (psa_work.TIME_EVENTS, psa_work.EXPENSE_EVENTS) for verb in ("approved", "reopened")},
+    f"{psa_work.TIME_EVENTS}recosted": [handle_cost_changed],
     "psa.project.estimate_changed": [handle_estimate_changed],
 }
 FLOW = Flow("cost_actuals", HANDLERS, ordering_key=_cost_key)
