@@ -11,7 +11,7 @@ import io
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 
 class WsgiHeaders(dict[str, str]):
@@ -54,7 +54,7 @@ def query_string(params: Mapping[str, Any] | None) -> str:
         return ""
     pairs = [(name, _query_value(item)) for name, value in params.items()
              for item in (value if isinstance(value, (list, tuple)) else (value,))]
-    return urlencode(pairs, quote_via=quote)
+    return urlencode(pairs)
 
 
 class WsgiHttp:
