@@ -137,14 +137,23 @@ class DistributedWorker:
     # -- intake ----------------------------------------------------------------------------------
 
     def _publish(self, delivery: Delivery) -> None:
-        outbox: list[tuple[int, bytes, str]] = self._local.outbox
-        outbox.append((partition_of(delivery.key, self.bus.partitions), encode(delivery), delivery.id))
+        message = (partition_of(delivery.key, self.bus.partitions), encode(delivery), delivery.id)
+        outbox: list[tuple[int, bytes, str]] | None = getattr(self._local, "outbox", None)
+        if outbox is not None:
+            outbox.append(message)  # a feed read publishes its whole batch before its cursor commits
+            return
+        self._publisher().publish_batch([message])
+        self.published += 1
 
-    def _read_feed(self, system: str) -> int:
-        """Read a feed once, publishing what it read before the cursor and event ids commit."""
+    def _publisher(self) -> Publisher:
         publisher: Publisher | None = getattr(self._local, "publisher", None)
         if publisher is None:
             publisher = self._local.publisher = self.bus.publisher()
+        return publisher
+
+    def _read_feed(self, system: str) -> int:
+        """Read a feed once, publishing what it read before the cursor and event ids commit."""
+        publisher = self._publisher()
         self._local.outbox = []
         try:
             with self.engine.ports.ledger.unit_of_work():
@@ -152,7 +161,7 @@ class DistributedWorker:
                 publisher.publish_batch(self._local.outbox)
                 self.published += len(self._local.outbox)
         finally:
-            self._local.outbox = []
+            self._local.outbox = None
         return result.events
 
     def _intake(self, system: str) -> None:
