@@ -53,13 +53,13 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=25.0)
     parser.add_argument("--steps", type=int, default=5, help="saturation ramp steps")
     parser.add_argument("--step-seconds", type=float, default=10.0)
-    parser.add_argument("--threads", default="1,4", help="embedded engine worker threads per run")
+    parser.add_argument("--threads", default="1,4", help="embedded engine worker threads per run ('' for none)")
     parser.add_argument("--bus", default=None)
     parser.add_argument("--store", default=None)
     parser.add_argument("--workers", default="1,2,4", help="worker processes per run (with --bus/--store)")
     args = parser.parse_args()
     configs: list[tuple[str, int, str | None, str | None]] = [
-        (f"embedded, {threads} thread(s)", int(threads), None, None) for threads in args.threads.split(",")]
+        (f"embedded, {threads} thread(s)", int(threads), None, None) for threads in args.threads.split(",") if threads]
     if args.bus and args.store:
         configs += [(f"RabbitMQ + PostgreSQL, {count} worker(s)", int(count), args.bus, args.store)
                     for count in args.workers.split(",")]
