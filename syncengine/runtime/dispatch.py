@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from syncengine.adapters.tracing import handling
@@ -49,6 +49,9 @@ class Dispatcher:
         self.rng = rng
         self.metrics = metrics
         self.virtual_latency = virtual_latency
+        self._first_failed: dict[str, datetime] = {}
+        """When each delivery now retrying first failed (the retry budget counts from there); kept in
+        memory: a worker restarted, or a key moved to another worker, starts a fresh budget."""
 
     def attempt(self, delivery: Delivery) -> AttemptResult:
         """Run one attempt at a delivery; never raises for a handler's failure."""
@@ -63,6 +66,8 @@ class Dispatcher:
         finally:
             CURRENT_METER.reset(token)
             self.metrics.spend("attempts", time.perf_counter() - started)
+        if delivery.attempt > 1:
+            self._first_failed.pop(delivery.id, None)
         counts = self.metrics.flow(delivery.route.flow)
         counts.api_calls += meter.calls
         latency_s = meter.latency_ms / 1000
@@ -105,12 +110,16 @@ class Dispatcher:
         counts = self.metrics.flow(delivery.route.flow)
         counts.api_calls += meter.calls
         latency_s = meter.latency_ms / 1000
-        decision = self.policy.decide(error, delivery.attempt, self.rng)
+        now = self.ports.clock.now()
+        if delivery.attempt == 1:
+            self._first_failed[delivery.id] = now
+        first_failed = self._first_failed.setdefault(delivery.id, now)
+        decision = self.policy.decide(error, delivery.attempt, self.rng, (now - first_failed).total_seconds())
         if decision.action is Action.RETRY:
             counts.retries += 1
             return AttemptResult(AttemptOutcome.RETRY, decision.delay_s, latency_s, decision.reason)
+        self._first_failed.pop(delivery.id, None)
         ledger = self.ports.ledger
-        now = self.ports.clock.now()
         # A re-driven message stays in the exception queue until it goes through or an operator closes it.
         if decision.action is Action.EXCEPTION or delivery.exception_id is not None:
             counts.exceptions += 1

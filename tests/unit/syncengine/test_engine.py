@@ -14,7 +14,7 @@ from syncengine.bootstrap import EngineConfig, bootstrap
 from syncengine.domain import BusinessException, SourceEvent, TransientFailure, by_field
 from syncengine.ledger import ExceptionStatus
 from syncengine.ports import Ports
-from syncengine.retry import Backoff, RetryPolicy
+from syncengine.retry import Action, Backoff, RetryPolicy
 from syncengine.runtime import Engine, Flow
 from syncengine.runtime.sim import EnvironmentClock, SimRuntime
 from tests.unit.syncengine.conftest import T0
@@ -58,7 +58,9 @@ def steps() -> Steps:
 
 @pytest.fixture
 def engine(env: simpy.Environment, steps: Steps) -> Engine:
-    policy = RetryPolicy(max_attempts=4, backoff=Backoff(base_s=10.0, multiplier=2.0, cap_s=100.0))
+    # A count-bounded policy that dead-letters, so these tests see exhaustion within a few attempts.
+    policy = RetryPolicy(max_attempts=4, backoff=Backoff(base_s=10.0, multiplier=2.0, cap_s=100.0),
+                         on_exhausted=Action.DEAD_LETTER)
     return bootstrap(EngineConfig(clock=EnvironmentClock(env, T0), seed=5, flows=(steps.flow(),), retry=policy))
 
 
@@ -96,7 +98,8 @@ def test_retry_waits_repeat_exactly_with_the_same_seed() -> None:
         env = simpy.Environment()
         steps = Steps()
         steps.failing["A1"] = down
-        engine = bootstrap(EngineConfig(clock=EnvironmentClock(env, T0), seed=seed, flows=(steps.flow(),)))
+        engine = bootstrap(EngineConfig(clock=EnvironmentClock(env, T0), seed=seed, flows=(steps.flow(),),
+                                        retry=RetryPolicy(max_attempts=8)))
         runtime = SimRuntime(env, engine)
         engine.submit("src", raw_event(1, "a", "A1"))
         env.run(until=runtime.drain())
@@ -219,3 +222,46 @@ def test_a_handler_failure_rolls_back_its_ledger_writes(env: simpy.Environment, 
     assert ledger.applied_version("step:A1") == 1
     assert not ledger.already_processed("src", "A1", 1, "flaky.flaky")
     assert ledger.already_processed("src", "A1", 1, "steps.handle_step")
+
+
+def default_engine(env: simpy.Environment, steps: Steps) -> tuple[Engine, SimRuntime]:
+    engine = bootstrap(EngineConfig(clock=EnvironmentClock(env, T0), seed=3, flows=(steps.flow(),)))
+    return engine, SimRuntime(env, engine)
+
+
+def test_by_default_a_six_hour_outage_is_retried_through_and_nothing_is_dead_lettered(
+        env: simpy.Environment, steps: Steps) -> None:
+    engine, runtime = default_engine(env, steps)
+    steps.failing["A1"] = down
+    engine.submit("src", raw_event(1, "a", "A1"))
+    env.process(_recover_after(env, steps, "A1", 6 * 3600))
+    env.run(until=runtime.drain())
+    assert [subject for _, subject in steps.handled] == ["A1"]
+    handled_at = steps.handled[0][0]
+    assert timedelta(hours=6) <= handled_at - T0 <= timedelta(hours=6, minutes=5)  # backoff capped at 5 min
+    assert engine.ports.ledger.dead_letters() == [] and engine.ports.ledger.exceptions() == []
+    assert engine.snapshot().retries > 60
+
+
+def test_by_default_work_still_failing_after_a_day_is_parked_for_a_re_drive_not_dead_lettered(
+        env: simpy.Environment, steps: Steps) -> None:
+    engine, runtime = default_engine(env, steps)
+    steps.failing["A1"] = down
+    engine.submit("src", raw_event(1, "a", "A1"))
+    engine.submit("src", raw_event(2, "a", "A2"))
+    env.run(until=runtime.drain())
+    [item] = engine.ports.ledger.exceptions()
+    assert (item.reason, item.status, item.key) == ("retries-exhausted", ExceptionStatus.OPEN, "group:a")
+    assert timedelta(hours=23) <= item.first_seen - T0 <= timedelta(hours=24)
+    assert engine.ports.ledger.dead_letters() == [] and steps.handled == []  # A2 waits behind A1: order holds
+
+    del steps.failing["A1"]
+    engine.redrive(item.id)
+    env.run(until=runtime.drain())
+    assert [subject for _, subject in steps.handled] == ["A1", "A2"]
+    assert engine.ports.ledger.exception(item.id).status is ExceptionStatus.RESOLVED
+
+
+def _recover_after(env: simpy.Environment, steps: Steps, subject: str, seconds: float) -> Any:
+    yield env.timeout(seconds)
+    del steps.failing[subject]
