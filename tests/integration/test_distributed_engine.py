@@ -57,7 +57,7 @@ def test_two_workers_share_the_partitions_and_bill_each_approval_once(firm: Firm
     status = engine.wait_idle()
     _billed_once(firm, entries, engine)
     assert status.workers == 2 and status.queue_depth == 0 and status.in_flight == 0
-    assert status.dead_letters == [] and status.exceptions == []
+    assert [item for item in [*status.exceptions, *status.dead_letters] if item.key == f"project:{project_id}"] == []
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -80,7 +80,10 @@ def test_a_worker_killed_at_a_random_instant_loses_and_duplicates_nothing(
     producer.join()
     status = engine.wait_idle(timeout_s=40)
     _billed_once(firm, entries, engine)
-    assert status.dead_letters == [] and status.exceptions == [], status
+    # The systems outlive each test's engine: a fresh ledger meets earlier tests' projects as unknown.
+    problems = [(item.message_id, item.reason, item.detail) for item in [*status.exceptions, *status.dead_letters]
+                if item.key == f"project:{project_id}"]
+    assert problems == [], problems
 
 
 def test_a_dropped_broker_link_mid_run_loses_nothing(firm: Firm, engine: Deployment) -> None:
