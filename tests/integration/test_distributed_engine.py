@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from simulators.server import SystemServers
+from syncengine.ledger.records import DeadLetter, ExceptionItem
+from syncengine.runtime.distributed import EngineStatus
 from tests.integration.distributed_engine import Deployment, close_connections, deployment
 from tests.integration.live_firm import Firm, eventually, served_systems
 
@@ -49,6 +51,12 @@ def _billed_once(firm: Firm, entries: list[str], engine: Deployment | None = Non
         f"{engine.status()}\n{engine.log_tail()}" if engine else "")
 
 
+def _problems(status: EngineStatus, project_id: str) -> list[tuple[str, str, str]]:
+    # The systems outlive each test's engine: a fresh ledger meets earlier tests' projects as unknown.
+    items: list[ExceptionItem | DeadLetter] = [*status.exceptions, *status.dead_letters]
+    return [(item.message_id, item.reason, item.detail) for item in items if item.key == f"project:{project_id}"]
+
+
 def test_two_workers_share_the_partitions_and_bill_each_approval_once(firm: Firm, engine: Deployment) -> None:
     engine.start_worker()
     engine.start_worker()
@@ -57,7 +65,7 @@ def test_two_workers_share_the_partitions_and_bill_each_approval_once(firm: Firm
     status = engine.wait_idle()
     _billed_once(firm, entries, engine)
     assert status.workers == 2 and status.queue_depth == 0 and status.in_flight == 0
-    assert [item for item in [*status.exceptions, *status.dead_letters] if item.key == f"project:{project_id}"] == []
+    assert _problems(status, project_id) == []
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -80,10 +88,7 @@ def test_a_worker_killed_at_a_random_instant_loses_and_duplicates_nothing(
     producer.join()
     status = engine.wait_idle(timeout_s=40)
     _billed_once(firm, entries, engine)
-    # The systems outlive each test's engine: a fresh ledger meets earlier tests' projects as unknown.
-    problems = [(item.message_id, item.reason, item.detail) for item in [*status.exceptions, *status.dead_letters]
-                if item.key == f"project:{project_id}"]
-    assert problems == [], problems
+    assert _problems(status, project_id) == []
 
 
 def test_a_dropped_broker_link_mid_run_loses_nothing(firm: Firm, engine: Deployment) -> None:
