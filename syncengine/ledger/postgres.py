@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from syncengine.ledger.port import AbstractLedger
+from syncengine.ledger.port import AbstractLedger, standalone
 from syncengine.ledger.postgres_session import PostgresSession
 from syncengine.ledger.records import (
     DeadLetter,
@@ -129,6 +129,12 @@ class PostgresLedger(PostgresSession, AbstractLedger):
             self._execute("SELECT pg_advisory_xact_lock(hashtext('firmsim.ledger.schema'))")
             self._execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
             self._execute(TABLES)
+
+    @standalone
+    def record_processed(self, tracking: Tracking) -> None:
+        """Record that a handler processed a message; raise DuplicateTracking when it already did."""
+        with self.unit_of_work():  # one round trip: the insert itself tells a duplicate
+            self._insert_tracking(tracking)
 
     # -- tracking, received ids, xref ------------------------------------------------------------
 
