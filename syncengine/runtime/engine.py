@@ -12,6 +12,7 @@ import random
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from syncengine.domain.errors import EngineError, MalformedEvent
@@ -71,19 +72,21 @@ class Engine:
         now = self.ports.clock.now()
         self.metrics.events_received += 1
         event_id = raw.get("id") if isinstance(raw, Mapping) else None
-        if isinstance(event_id, str) and event_id and not ledger.record_received(system, event_id, now) \
-                and not replay:
-            self.metrics.duplicate_events += 1
-            return 0
         try:
             event = SourceEvent.from_cloudevent(system, raw)
         except MalformedEvent as error:
+            if self._duplicate(system, event_id, now, replay):
+                return 0
             self.metrics.malformed_events += 1
             self._intake_dead_letter(system, raw, error)
             return 0
         routes = self.registry.routes(event.type)
         if not routes:
+            # Nothing to do, so nothing to remember: most of a feed is events no flow handles, and
+            # recording each one would cost the ledger a write per event.
             self.metrics.ignored_events += 1
+            return 0
+        if self._duplicate(system, event_id, now, replay):
             return 0
         queued = 0
         for route in routes:
@@ -209,6 +212,14 @@ class Engine:
         payload: Mapping[str, Any] = item.payload
         event = SourceEvent.from_cloudevent(str(payload["system"]), payload["event"])
         return Delivery(event, self.registry.route(str(payload["handler"])), item.key, exception_id=item.id)
+
+    def _duplicate(self, system: str, event_id: Any, now: datetime, replay: bool) -> bool:
+        """Record an event id; tell whether it was taken in before (a replay takes it again)."""
+        if isinstance(event_id, str) and event_id and not self.ports.ledger.record_received(system, event_id, now) \
+                and not replay:
+            self.metrics.duplicate_events += 1
+            return True
+        return False
 
     def _intake_dead_letter(self, system: str, raw: Any, error: EngineError) -> None:
         event_id = raw.get("id") if isinstance(raw, Mapping) else None
