@@ -30,6 +30,7 @@ class Store:
         self._undo: list[tuple[str, str, Record | None]] | None = None
         self._last_id: dict[str, str] = {name: "" for name in prefixes}
         self._unsorted: set[str] = set()
+        self._indexes: dict[str, dict[str, dict[Any, set[str]]]] = {}
         self.state: dict[str, Any] = {}
 
     def clear(self) -> None:
@@ -40,6 +41,7 @@ class Store:
                 self._counters[name] = 0
                 self._last_id[name] = ""
             self._unsorted = set()
+            self._indexes = {}
             self.state = {}
 
     def now(self) -> datetime:
@@ -62,10 +64,12 @@ class Store:
                 yield
             except BaseException:
                 for collection, record_id, previous in reversed(self._undo):
+                    current = self._collections[collection].get(record_id)
                     if previous is None:
                         self._collections[collection].pop(record_id, None)
                     else:
                         self._collections[collection][record_id] = previous
+                    self._reindex(collection, record_id, current, previous)
                     self._unsorted.add(collection)
                 self._counters = counters
                 raise
@@ -84,6 +88,20 @@ class Store:
         if previous is None and (not records or record["id"] > self._last_id[collection]):
             self._last_id[collection] = record["id"]
         records[record["id"]] = record
+        self._reindex(collection, record["id"], previous, record)
+
+    def _reindex(self, collection: str, record_id: str, old: Record | None, new: Record | None) -> None:
+        for name, index in self._indexes.get(collection, {}).items():
+            old_value = None if old is None else old.get(name)
+            new_value = None if new is None else new.get(name)
+            if old is not None and (new is None or old_value != new_value):
+                ids = index.get(old_value)
+                if ids is not None:
+                    ids.discard(record_id)
+                    if not ids:
+                        del index[old_value]
+            if new is not None:
+                index.setdefault(new_value, set()).add(record_id)
 
     def insert(self, collection: str, fields: Record, record_id: str | None = None) -> Record:
         """Add a record, giving it an id, version 1 and timestamps."""
@@ -139,6 +157,24 @@ class Store:
     def where(self, collection: str, predicate: Callable[[Record], bool]) -> list[Record]:
         """Return the records that satisfy a predicate, in id order."""
         return [record for record in self.all(collection) if predicate(record)]
+
+    def where_equal(self, collection: str, name: str, value: Any) -> list[Record]:
+        """Return the records whose scalar field `name` equals `value`, in id order, through an index.
+
+        The index is built on the first lookup of that field and kept up to date by every write,
+        rollback and reset, so a lookup costs the matching records rather than a scan.
+        """
+        indexes = self._indexes.setdefault(collection, {})
+        index = indexes.get(name)
+        if index is None:
+            index = indexes[name] = {}
+            for record_id, record in self._collections[collection].items():
+                index.setdefault(record.get(name), set()).add(record_id)
+        ids = index.get(value)
+        if not ids:
+            return []
+        records = self._collections[collection]
+        return [records[record_id] for record_id in sorted(ids)]
 
     def first(self, collection: str, predicate: Callable[[Record], bool]) -> Record | None:
         """Return the first record (in id order) that satisfies a predicate."""

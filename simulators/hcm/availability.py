@@ -19,7 +19,8 @@ MAX_RANGE_DAYS = 731
 def time_off_by_day(store: Store, worker_id: str, start: date, end: date) -> dict[date, Decimal]:
     """Return the approved time-off hours of a worker per working day in a range."""
     booked: dict[date, Decimal] = {}
-    for time_off in store.where("time_off", lambda t: t["worker_id"] == worker_id and t["status"] == "APPROVED"):
+    approved = [t for t in store.where_equal("time_off", "worker_id", worker_id) if t["status"] == "APPROVED"]
+    for time_off in approved:
         first = max(start, date.fromisoformat(time_off["start_date"]))
         last = min(end, date.fromisoformat(time_off["end_date"]))
         for day in working_days(first, last):

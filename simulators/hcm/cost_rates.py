@@ -37,7 +37,7 @@ def default_capacity_hours(worker: Record) -> int:
 
 def active_rates(store: Store, worker_id: str) -> list[Record]:
     """Return a worker's ACTIVE rates ordered by effective date."""
-    rates = store.where("cost_rates", lambda rate: rate["worker_id"] == worker_id and rate["status"] == "ACTIVE")
+    rates = [rate for rate in store.where_equal("cost_rates", "worker_id", worker_id) if rate["status"] == "ACTIVE"]
     return sorted(rates, key=lambda rate: rate["effective_from"])
 
 
@@ -116,9 +116,8 @@ def list_worker_cost_rates(request: Request) -> Reply:
         current = rate_on(request.store, worker["id"], parse_date(request.query["as_of"], "as_of"))
         return request.page([current] if current else [])
     include_superseded = request.query.get("include_superseded", True)
-    return request.page(request.store.where(
-        "cost_rates",
-        lambda rate: rate["worker_id"] == worker["id"] and (include_superseded or rate["status"] == "ACTIVE")))
+    return request.page([rate for rate in request.store.where_equal("cost_rates", "worker_id", worker["id"])
+                         if include_superseded or rate["status"] == "ACTIVE"])
 
 
 @operations("getCostRate")

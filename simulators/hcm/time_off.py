@@ -46,9 +46,9 @@ def request_time_off(request: Request) -> Reply:
     if not days:
         raise _invalid_range(f"{start} to {end} has no working day (Monday to Friday)", "end_date")
     _check_employment(worker, start, end)
-    overlapping = request.store.first("time_off", lambda other: (
-        other["worker_id"] == worker["id"] and other["status"] in BLOCKING
-        and other["start_date"] <= end.isoformat() and start.isoformat() <= other["end_date"]))
+    overlapping = next((other for other in request.store.where_equal("time_off", "worker_id", worker["id"])
+                        if other["status"] in BLOCKING
+                        and other["start_date"] <= end.isoformat() and start.isoformat() <= other["end_date"]), None)
     if overlapping is not None:
         raise conflict(f"Overlaps {overlapping['id']} ({overlapping['start_date']} to {overlapping['end_date']}, "
                        f"{overlapping['status']})", "start_date")
@@ -75,8 +75,8 @@ def list_worker_time_off(request: Request) -> Reply:
     """Return a page of a worker's time-off requests."""
     worker = find_worker(request.store, request.path["worker_id"])
     status = request.query.get("status")
-    return request.page(request.store.where("time_off", lambda time_off: (
-        time_off["worker_id"] == worker["id"] and (status is None or time_off["status"] == status))))
+    return request.page([time_off for time_off in request.store.where_equal("time_off", "worker_id", worker["id"])
+                         if status is None or time_off["status"] == status])
 
 
 @operations("getTimeOff")

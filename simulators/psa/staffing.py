@@ -12,9 +12,10 @@ from simulators.psa.values import find_referenced
 def assignment_on(store: Store, resource_id: str, project_id: str, on: date) -> Record | None:
     """Return the resource's assignment to the project covering a date (the oldest if several)."""
     wanted = on.isoformat()
-    return store.first("assignments", lambda assignment: assignment["resource_id"] == resource_id
-                       and assignment["project_id"] == project_id
-                       and assignment["start_date"] <= wanted <= assignment["end_date"])
+    for assignment in store.where_equal("assignments", "resource_id", resource_id):
+        if assignment["project_id"] == project_id and assignment["start_date"] <= wanted <= assignment["end_date"]:
+            return assignment
+    return None
 
 
 def check_task(store: Store, project: Record, task_id: str | None, field: str = "task_id") -> None:

@@ -60,6 +60,28 @@ def test_nested_transaction_failure_rolls_back_only_its_own_writes(store: Store)
     assert [widget["name"] for widget in store.all("widgets")] == ["outer"]
 
 
+def test_where_equal_follows_inserts_updates_rollbacks_and_clear(store: Store) -> None:
+    first = store.insert("widgets", {"owner": "ann"})
+    assert [w["id"] for w in store.where_equal("widgets", "owner", "ann")] == [first["id"]]
+    second = store.insert("widgets", {"owner": "bob"})
+    store.seed("widgets", {"id": "WID-000000", "owner": "ann"})
+    store.update("widgets", second["id"], {"owner": "ann"})
+    assert [w["id"] for w in store.where_equal("widgets", "owner", "ann")] == ["WID-000000", "WID-000001",
+                                                                               "WID-000002"]
+    assert store.where_equal("widgets", "owner", "bob") == []
+    with pytest.raises(RuntimeError), store.transaction():
+        store.update("widgets", first["id"], {"owner": "bob"})
+        store.insert("widgets", {"owner": "bob"})
+        raise RuntimeError("refused")
+    assert store.where_equal("widgets", "owner", "bob") == []
+    assert store.where_equal("widgets", "owner", "ann")[1] == first
+    assert store.where_equal("widgets", "owner", "ann") == store.where("widgets", lambda w: w["owner"] == "ann")
+    store.clear()
+    assert store.where_equal("widgets", "owner", "ann") == []
+    store.insert("widgets", {"owner": "ann"})
+    assert len(store.where_equal("widgets", "owner", "ann")) == 1
+
+
 def test_missing_record_is_a_404_problem(store: Store) -> None:
     from simulators.common.errors import ApiProblem
 
