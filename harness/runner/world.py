@@ -80,6 +80,8 @@ def build_world(start: datetime, *, flows: Sequence[Flow] | None = None, seed: i
             ledger=ledger, ledger_path=ledger_path, clock=clock, seed=seed, flows=tuple(flows)))
         runtime = SimRuntime(env, engine, poll_interval_s=poll_interval_s,
                              max_poll_interval_s=max_poll_interval_s)
+        for kind, app in apps.items():
+            context_of(app).feed.subscribe(runtime.doorbell(kind))
         runtime.start()
         world.engine, world.runtime = engine, runtime
     return world

@@ -4,11 +4,16 @@ Time unit: one SimPy time unit is one second. A poller process per system reads 
 interval; a worker process per key with work runs that key's messages one after another, waiting
 out each attempt's simulated latency and each retry's backoff in virtual time (handlers never
 sleep). `drain()` returns a process that ends once the feeds are read dry and nothing is in flight.
+
+A system whose feed rings a doorbell on every append (`doorbell(system)`, subscribed by the simulated
+world, as a webhook would nudge a real engine) is not read while nothing was appended since its last
+empty read: the poller keeps its schedule and backoff, only the HTTP read that would return nothing
+is skipped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,8 +54,20 @@ class SimRuntime:
         self.poll_failures: dict[str, int] = {}
         self._workers: dict[str, simpy.Process] = {}
         self._idle_waiters: list[simpy.Event] = []
+        self._doorbells: set[str] = set()
+        self._quiet: dict[str, str | None] = {}
         self._started = False
+        self.skipped_polls = 0
         engine.listen(self._wake)
+
+    def doorbell(self, system: str) -> Callable[[Any], None]:
+        """Return a listener to call on every append to `system`'s feed; polls then skip reads known to be empty."""
+        self._doorbells.add(system)
+
+        def ring(_event: Any) -> None:
+            self._quiet.pop(system, None)
+
+        return ring
 
     def start(self, systems: Iterable[str] | None = None) -> None:
         """Start a poller process for each system with a feed poller (or the ones named)."""
@@ -111,9 +128,19 @@ class SimRuntime:
         # short interval as soon as a read finds events: nights and weekends cost few reads.
         interval = self.poll_interval_s
         while True:
-            read, latency_s, _ = self._poll(system)
+            if self._known_empty(system):
+                read, latency_s = 0, 0.0
+                self.skipped_polls += 1
+            else:
+                read, latency_s, failure = self._poll(system)
+                if not read and failure is None and system in self._doorbells:
+                    self._quiet[system] = self.engine.ports.ledger.cursor(system)
             interval = self.poll_interval_s if read else min(interval * 2, self.max_poll_interval_s)
             yield self.env.timeout(latency_s + interval)
+
+    def _known_empty(self, system: str) -> bool:
+        # quiet since the last empty read, and nobody moved the cursor (a replay or a redrive) since
+        return system in self._quiet and self._quiet[system] == self.engine.ports.ledger.cursor(system)
 
     def _wake(self, key: str) -> None:
         if key not in self._workers:

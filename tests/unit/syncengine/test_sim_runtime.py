@@ -183,3 +183,20 @@ def test_a_quiet_feed_is_polled_less_and_a_busy_one_at_once(env: simpy.Environme
     create_widgets(toy, 1)
     env.run(until=6 * 3600 + 900 + 60)
     assert statuses(toy) == ["POLISHED"]  # found within one backed-off interval, then polished at once
+
+
+def test_a_feed_that_rings_on_append_is_read_only_after_it_rang_on_the_same_schedule(
+        env: simpy.Environment, toy: Flask, engine: Engine) -> None:
+    runtime = SimRuntime(env, engine, poll_interval_s=30.0, max_poll_interval_s=900.0)
+    context_of(toy).feed.subscribe(runtime.doorbell("toy"))
+    runtime.start()
+    env.run(until=6 * 3600)
+    assert context_of(toy).calls[("listEvents", 200)] == 1  # found empty once; nothing rang since
+    assert runtime.skipped_polls > 6 * 3600 / 900
+
+    create_widgets(toy, 1)
+    env.run(until=6 * 3600 + 900 + 60)
+    assert statuses(toy) == ["POLISHED"]  # found within one backed-off interval, as without the doorbell
+    assert context_of(toy).calls[("listEvents", 200)] == 4  # the new widget, the polish's own event, empty
+    env.run(until=12 * 3600)
+    assert context_of(toy).calls[("listEvents", 200)] == 4
