@@ -35,6 +35,30 @@ def fail(command: str, message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     sys.exit(code)
 
 
+class OneLineCommand(click.Command):
+    """A command whose usage errors (a missing option, a bad value) are one line and exit 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse as click does; print a usage error as one line naming the option."""
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            fail(ctx.command_path.removeprefix(f"{ctx.find_root().info_name} engine "), error.format_message())
+
+
+class OneLineGroup(click.Group):
+    """A group whose usage errors are one line and exit 2, as its commands'."""
+
+    command_class = OneLineCommand
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse as click does; print a usage error as one line naming the option."""
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            fail(ctx.command_path.removeprefix(f"{ctx.find_root().info_name} engine "), error.format_message())
+
+
 def open_engine(command: str, store: str, systems: Iterable[str] = (), token: str = "firmsim-dev-token") -> Engine:
     """Build an engine over a store with every built-in flow; systems are called, never polled."""
     from harness.runner.flows import builtin_flows
@@ -126,7 +150,7 @@ wait_option = click.option("--max-wait", "max_wait_s", default=60.0, show_defaul
                            type=click.FloatRange(min=0), help="Seconds to keep retrying transient failures.")
 
 
-@click.command("exceptions")
+@click.command("exceptions", cls=OneLineCommand)
 @store_option
 @click.option("--status", type=click.Choice(["OPEN", "REDRIVEN", "RESOLVED"]), default=None,
               help="Only exceptions in this state.")
@@ -147,7 +171,7 @@ def exceptions(store: str, status: str | None, flow: str | None, as_json: bool) 
     click.echo(f"{len(items)} exception(s)", err=True)
 
 
-@click.command("redrive")
+@click.command("redrive", cls=OneLineCommand)
 @click.argument("exception_ids", nargs=-1, metavar="[ID]...")
 @click.option("--all", "redrive_all", is_flag=True, help="Re-drive every OPEN exception.")
 @click.option("--reason", default=None, help="With --all: only the OPEN exceptions with this reason.")
@@ -188,7 +212,7 @@ def redrive(exception_ids: tuple[str, ...], redrive_all: bool, reason: str | Non
     sys.exit(EXIT_STILL_FAILING if still else EXIT_OK)
 
 
-@click.group("dead-letters", invoke_without_command=True)
+@click.group("dead-letters", cls=OneLineGroup, invoke_without_command=True)
 @store_option
 @click.option("--status", type=click.Choice(["OPEN", "REDRIVEN"]), default=None, help="Only letters in this state.")
 @json_option
@@ -244,7 +268,7 @@ def redrive_dead_letters(obj: dict[str, str], letter_ids: tuple[str, ...], syste
     sys.exit(EXIT_STILL_FAILING if failed else EXIT_OK)
 
 
-@click.command("replay")
+@click.command("replay", cls=OneLineCommand)
 @click.option("--from", "after", required=True, metavar="CURSOR",
               help="Re-read the feed after this cursor ('0' or 'start': from the beginning).")
 @click.option("--feed", default=None, help="The system whose feed to re-read (or give it as a bare --system S).")

@@ -162,8 +162,14 @@ def test_a_malformed_event_re_driven_unchanged_fails_again(site: Site, tmp_path:
     (["dead-letters", "--store", "{store}", "redrive", "DLQ-000009"], "no dead letter 'DLQ-000009'"),
     (["replay", "--from", "0", "--store", "{store}", "--system", "crm=http://127.0.0.1:9"], "name the one feed"),
     (["replay", "--from", "0", "--store", "{store}", "--system", "psa"], "give psa=URL"),
+    (["replay", "--store", "{store}", "--system", "psa"], "firmsim engine replay: Missing option '--from'"),
+    (["exceptions"], "firmsim engine exceptions: Missing option '--store'"),
+    (["redrive", "--all", "--store", "{store}", "--max-wait", "soon"], "Invalid value for '--max-wait'"),
+    (["dead-letters", "--store", "{store}", "redrive"], "firmsim engine dead-letters redrive: Missing argument"),
 ])
-def test_bad_input_is_named_in_one_line_with_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+def test_bad_input_is_named_in_one_line_with_exit_2(tmp_path: Path, args: list[str], message: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FIRMSIM_STORE", raising=False)
     store = str(tmp_path / "ledger.db")
     bootstrap({"ledger": "sqlite", "ledger_path": store}).ports.ledger.close()
     result = engine_cli(*(arg.replace("{store}", store) for arg in args))
