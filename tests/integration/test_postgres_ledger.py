@@ -95,6 +95,53 @@ def test_a_unit_of_work_cut_short_by_a_lost_connection_left_nothing_and_says_so(
         ledger.close()
 
 
+class LostCommitAnswer:
+    """A connection whose COMMIT reaches the server (or not) but whose answer never comes back."""
+
+    def __init__(self, connection: psycopg.Connection[Any], *, committed: bool) -> None:
+        self.connection = connection
+        self.committed = committed
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.connection, name)
+
+    def execute(self, query: Any, parameters: Any = None) -> Any:
+        if query == "COMMIT":
+            if self.committed:
+                self.connection.execute("COMMIT")
+            self.connection.close()
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return self.connection.execute(query, parameters)
+
+
+def _lose_next_commit_answer(ledger: PostgresLedger, *, committed: bool) -> None:
+    ledger._local.connection = LostCommitAnswer(ledger._connection(), committed=committed)
+
+
+def _dead_letter(ledger: PostgresLedger, message_id: str) -> None:
+    ledger.dead_letter(flow="billing", key="", message_id=message_id, reason="r", detail="", payload={}, now=T0)
+
+
+def test_a_commit_whose_answer_was_lost_is_settled_by_asking_the_server(postgres_url: str, schema: str) -> None:
+    ledger = PostgresLedger(postgres_url, schema=schema)
+    try:
+        _lose_next_commit_answer(ledger, committed=True)
+        with ledger.unit_of_work():  # it did commit: no error, nothing to run again
+            _dead_letter(ledger, "m1")
+        _lose_next_commit_answer(ledger, committed=True)
+        _dead_letter(ledger, "m2")  # standalone: not re-run, so not written twice
+        _lose_next_commit_answer(ledger, committed=False)
+        _dead_letter(ledger, "m3")  # standalone, surely rolled back: re-run once on a new connection
+        _lose_next_commit_answer(ledger, committed=False)
+        with pytest.raises(LedgerUnavailable) as raised, ledger.unit_of_work():
+            _dead_letter(ledger, "m4")
+        assert raised.value.rolled_back
+        assert [letter.message_id for letter in ledger.dead_letters()] == ["m1", "m2", "m3"]
+        assert ledger.lost_connections == 4
+    finally:
+        ledger.close()
+
+
 @pytest.mark.slow
 def test_connections_killed_mid_run_lose_and_duplicate_nothing(postgres_url: str, schema: str) -> None:
     ledger = PostgresLedger(postgres_url, schema=schema)
