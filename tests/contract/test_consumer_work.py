@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from tests.contract.firm import UK_ACCOUNT, UK_TM_DEAL, staffed_worker, synced_deal
+from tests.contract.firm import (
+    DE_ACCOUNT,
+    DE_FIXED_FEE_DEAL,
+    UK_ACCOUNT,
+    UK_TM_DEAL,
+    WORKER,
+    staffed_worker,
+    synced_deal,
+)
 from tests.contract.story import Story, article
 
 DAY = 86400.0
@@ -96,3 +104,34 @@ def test_a_throttled_posting_is_retried_and_a_terminated_contract_is_a_business_
     batch = next(e for e in refused.exchanges if e.path == "/billable-transactions/batch")
     assert [result["problem"]["type"].rsplit("/", 1)[-1] for result in batch.response_body["results"]
             if "problem" in result] == ["contract-terminated"]
+
+
+def test_time_recosted_after_a_retroactive_rate_correction_restates_the_erp_cost_actuals(pact_dir: Path) -> None:
+    story = Story(pact_dir)
+    deal = synced_deal(story, DE_ACCOUNT, DE_FIXED_FEE_DEAL)
+    project_id = deal["psa_project_id"]
+    story.act("psa", "POST", f"/projects/{project_id}/activate", {"effective_date": "2026-05-04"})
+    worker = story.act("hcm", "POST", "/workers", {**WORKER, "legal_entity": "DE01",
+                                                   "email": "amara.osei.de@firmsim.example"})
+    story.act("hcm", "POST", f"/workers/{worker['id']}/cost-rates",
+              {"effective_from": "2026-01-05", "reason": "HIRE", "hourly_cost": "70.00"})
+    story.settle()
+    story.act("psa", "POST", "/assignments", {"project_id": project_id, "resource_id": worker["id"],
+                                             "start_date": "2026-05-04", "end_date": "2026-06-30",
+                                             "hours_per_week": "40.00"})
+    entry = story.act("psa", "POST", "/time-entries", {"resource_id": worker["id"], "project_id": project_id,
+                                                       "date": "2026-05-05", "hours": "8.00", "billable": True,
+                                                       "notes": "Data model workshop"})
+    story.act("psa", "POST", f"/time-entries/{entry['id']}/submit")
+    story.act("psa", "POST", f"/time-entries/{entry['id']}/approve")
+    story.settle()
+
+    # What the staffing flow writes when HCM corrects the hire rate back to its effective date.
+    story.act("psa", "PUT", f"/resources/{worker['id']}/cost-rates", {"cost_rates": [
+        {"effective_from": "2026-01-05", "hourly_cost": "66.50", "currency": "EUR", "source_version": 2}]})
+    recosted = story.capture("psa", "psa.time_entry.recosted", label="after a retroactive rate correction",
+                             before="an approved time entry of a fixed-fee project is in the ERP's cost actuals",
+                             after="an approved time entry of a fixed-fee project was just recosted at a "
+                                   "corrected cost rate")
+    assert "erp postCostActual 201" in recosted.operations()
+    assert recosted.outcomes == ["cost_actuals.handle_cost_changed: processed"]
