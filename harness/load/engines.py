@@ -137,6 +137,9 @@ class WorkerProcesses:
         # a namespace of its own, so queues and ledger rows of an earlier run cannot leak into this one
         self.bus = _with_query(bus, "prefix", f"load{run}")
         self.store = _with_query(store, "schema", f"load_{run}")
+        self._own_namespace = (self.bus != bus, self.store != store)
+        self._schema = f"load_{run}"
+        self._database_url = store
         self.log_dir = log_dir
         self.description = (f"{workers} `firmsim engine worker` processes, bus {_host(bus)}, "
                             f"store {_host(store)}")
@@ -232,3 +235,21 @@ class WorkerProcesses:
                 process.wait(timeout=10)
             if process.poll() is None:
                 process.kill()
+        self._drop_namespace()
+
+    def _drop_namespace(self) -> None:
+        """Delete the queues and the ledger schema this run created (best effort)."""
+        own_bus, own_store = self._own_namespace
+        if own_bus:
+            from syncengine.runtime.distributed import open_bus
+
+            with contextlib.suppress(Exception):
+                bus = open_bus(self.bus)
+                bus.delete()
+                bus.close()
+        if own_store:
+            import psycopg
+            from psycopg import sql
+
+            with contextlib.suppress(Exception), psycopg.connect(self._database_url, autocommit=True) as connection:
+                connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self._schema)))

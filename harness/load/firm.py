@@ -18,7 +18,7 @@ from scenarios.engine.ports import new_traceparent
 
 SOURCE_HEADER = "Firmsim-Load-Source"
 ENTITY, COUNTRY, CURRENCY = "US01", "US", "USD"
-SETUP_TIMEOUT_S = 120.0
+SETUP_TIMEOUT_S = 300.0  # worker processes sharing partitions start slowly on a busy machine
 
 
 class LoadSetupError(RuntimeError):
