@@ -7,8 +7,10 @@ Events: `erp.invoice.{posted,reversed}`, `erp.credit_memo.posted`, `erp.payment.
 (`erp-customer:<id>`), since a payment or a hold touches every deal of its customer.
 
 Each event re-reads the ERP's current figures (the customer, its invoices, its aging line) and
-writes them whole, so the targets converge on the ERP's latest state whatever the order events
-arrive in; handling is serialized per customer, so the figures written never go back in time.
+writes them whole, per deal over all its ERP contracts (its own and any separate contract booked
+from its change orders: the CRM opportunity and the PSA project stand for both), so the targets
+converge on the ERP's latest state whatever the order events arrive in; handling is serialized
+per customer, so the figures written never go back in time.
 Version-aware on top: an event whose record (invoice, credit memo, payment, customer) is at a version
 already applied is skipped, so a late or replayed older event never triggers a write.
 """
@@ -85,19 +87,43 @@ def _refresh(ports: Ports, customer_id: str, contract_ids: Iterable[str], *, pai
             by_contract.setdefault(invoice.contract_id, []).append(invoice)
             if invoice.invoice_id in paid_ids:
                 wanted.add(invoice.contract_id)
-    for contract_id in sorted(wanted):
-        invoices = by_contract.get(contract_id, [])
+    deal_of = _DealOf(ports)
+    for deal in sorted({deal for deal in map(deal_of, wanted) if deal is not None}):
+        invoices = [invoice for contract_id, of_contract in sorted(by_contract.items()) if deal_of(contract_id) == deal
+                    for invoice in of_contract]
         status = BillingStatus.of(invoices, invoices[0].currency if invoices else currency, credit_hold, now)
-        _write_billing_status(ports, contract_id, status)
+        _write_billing_status(ports, deal, status)
     report = erp.get("/receivables/aging", {"customer_id": customer_id, "as_of": now.date().isoformat()}).body
     _write_ar_status(ports, customer_id, customer.optional_text("crm_account_id"),
                      erp_billing.ar_status(report, customer_id, currency, credit_hold, now))
 
 
-def _write_billing_status(ports: Ports, contract_id: str, status: BillingStatus) -> None:
-    deal = ports.ledger.canonical_key("contract", ERP, contract_id)
-    if deal is None:
-        return
+class _DealOf:
+    """Find the deal an ERP contract bills: the deal it was made for, or for a contract booked from a
+    change order (a separate contract, keyed by its amendment) the deal of the opportunity it names."""
+
+    def __init__(self, ports: Ports) -> None:
+        self._ports = ports
+        self._found: dict[str, str | None] = {}
+
+    def __call__(self, contract_id: str) -> str | None:
+        if contract_id not in self._found:
+            self._found[contract_id] = self._find(contract_id)
+        return self._found[contract_id]
+
+    def _find(self, contract_id: str) -> str | None:
+        ledger = self._ports.ledger
+        key = ledger.canonical_key("contract", ERP, contract_id)
+        if key is None or ledger.external_id("opportunity", CRM, key) is not None:
+            return key
+        contract = self._ports.client(ERP).get(f"/contracts/{contract_id}").body
+        opportunity_id = Fields(contract, f"ERP contract {contract_id}").optional_text("crm_opportunity_id")
+        deal = ledger.canonical_key("opportunity", CRM, opportunity_id) if opportunity_id else None
+        return deal or key
+
+
+def _write_billing_status(ports: Ports, deal: str, status: BillingStatus) -> None:
+    """Write a deal's billing status (all its contracts' invoices) to its CRM opportunity and PSA project."""
     opportunity_id = ports.ledger.external_id("opportunity", CRM, deal)
     if opportunity_id is not None:
         ports.client(CRM).put(f"/opportunities/{opportunity_id}/billing-status",

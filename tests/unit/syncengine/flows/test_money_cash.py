@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from harness.runner.world import World
+from syncengine.flows import change_orders
 from syncengine.runtime.engine import Engine
 from tests.unit.syncengine.flows.test_money_world import (
+    WITH_DEAL_FLOW,
     Deal,
     assert_conformant,
     billing_run,
@@ -148,3 +151,24 @@ def test_a_credit_hold_reaches_every_crm_account_billed_as_the_customer(world: W
 
     assert [account(world, deal)["credit_hold"] for deal in (parent, child)] == [True, True]
     assert [psa_status(world, deal)["credit_hold"] for deal in (parent, child)] == [True, True]
+
+
+def test_a_separate_contract_booked_from_a_change_order_counts_in_its_deals_billing_status() -> None:
+    world = money_world((*WITH_DEAL_FLOW, change_orders.FLOW))
+    deal = open_deal(world, billing_model="RETAINER", amount="100000.00")  # March to December, 10,000 a month
+    renewal = call(world, "crm", "POST", "/amendments", {
+        "opportunity_id": deal.opportunity_id, "description": "Two more months", "amount_change": "20000.00",
+        "distinct": True, "priced_at_standalone": True, "effective_date": "2026-06-01",
+        "new_service_end": "2027-02-28"})
+    for step in ("submit", "approve"):
+        call(world, "crm", "POST", f"/amendments/{renewal['id']}/{step}")
+    settle(world)
+    billing_run(world, deal, "2027-01-31")
+    settle(world)
+
+    invoices = call(world, "erp", "GET", "/invoices", params={"customer_id": deal.customer_id})["items"]
+    assert len({invoice["contract_id"] for invoice in invoices}) == 2  # the deal's own contract and the renewal
+    total = f"{sum(Decimal(invoice['total']) for invoice in invoices):.2f}"
+    assert crm_status(world, deal)["invoiced_amount"] == psa_status(world, deal)["invoiced"] == total
+    assert account(world, deal)["ar_status"]["balance"] == total
+    assert_conformant(world)
