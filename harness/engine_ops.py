@@ -193,13 +193,17 @@ def redrive(exception_ids: tuple[str, ...], redrive_all: bool, reason: str | Non
     if redrive_all:
         exception_ids = tuple(item.id for item in ledger.exceptions(ExceptionStatus.OPEN)
                               if reason is None or item.reason == reason)
-    for exception_id in exception_ids:
+    for exception_id in exception_ids:  # check them all before marking any as re-driven
         try:
-            engine.redrive(exception_id)
-        except LedgerError as error:
+            item = ledger.exception(exception_id)
+            engine.registry.route(str(item.payload.get("handler")))
+        except (LedgerError, LookupError) as error:
             fail("redrive", str(error))
-        except LookupError as error:
-            fail("redrive", f"{exception_id}: {error}")
+        if item.status is not ExceptionStatus.OPEN:
+            fail("redrive", f"exception {exception_id} is {item.status}, only an OPEN one can be re-driven")
+    # Each goes to the front of its key: the last first, so one key's messages keep their order.
+    for exception_id in reversed(exception_ids):
+        engine.redrive(exception_id)
     drain(engine, max_wait_s)
     still = 0
     for exception_id in exception_ids:
@@ -245,17 +249,29 @@ def redrive_dead_letters(obj: dict[str, str], letter_ids: tuple[str, ...], syste
                          max_wait_s: float) -> None:
     """Hand dead letters back to the engine after fixing their cause; exit 1 if any fails again."""
     from syncengine.domain.errors import EngineError
-    from syncengine.ledger.records import LedgerError
+    from syncengine.ledger.records import DeadLetterStatus, LedgerError
 
     engine = open_engine("dead-letters redrive", obj["store"], systems, token)
     ledger = engine.ports.ledger
     before = {letter.id for letter in ledger.dead_letters()}
     exceptions_before = {item.id for item in ledger.exceptions()}
+    for letter_id in letter_ids:  # check them all before marking any as re-driven
+        try:
+            letter = ledger.dead_letter_by_id(letter_id)
+            if "handler" in letter.payload:
+                engine.registry.route(str(letter.payload["handler"]))
+        except (LedgerError, LookupError) as error:
+            fail("dead-letters redrive", str(error))
+        if letter.status is not DeadLetterStatus.OPEN:
+            fail("dead-letters redrive", f"dead letter {letter_id} is {letter.status}, only an OPEN one can be "
+                                         "re-driven")
+    unredrivable = 0
     for letter_id in letter_ids:
         try:
             engine.redrive_dead_letter(letter_id)
-        except (LedgerError, EngineError, LookupError) as error:
-            fail("dead-letters redrive", f"{letter_id}: {error}")
+        except EngineError as error:  # kept nothing to re-drive: it stays OPEN, the others go on
+            click.echo(f"cannot re-drive {letter_id}: {error}")
+            unredrivable += 1
     drain(engine, max_wait_s)
     new_letters = [letter for letter in ledger.dead_letters() if letter.id not in before]
     new_exceptions = [item for item in ledger.exceptions() if item.id not in exceptions_before]
@@ -263,7 +279,7 @@ def redrive_dead_letters(obj: dict[str, str], letter_ids: tuple[str, ...], syste
         click.echo(f"failed again: {letter.id}  {letter.reason}: {letter.detail}")
     for item in new_exceptions:
         click.echo(f"failed again: {item.id}  {item.reason}: {item.detail}")
-    failed = len(new_letters) + len(new_exceptions)
+    failed = len(new_letters) + len(new_exceptions) + unredrivable
     click.echo(f"{len(letter_ids)} dead letter(s) re-driven, {failed} failed again", err=True)
     sys.exit(EXIT_STILL_FAILING if failed else EXIT_OK)
 

@@ -141,8 +141,10 @@ class Engine:
 
     def redrive(self, exception_id: str) -> Delivery:
         """Queue an OPEN exception's message again, at the front of its key, and release the key."""
-        item = self.ports.ledger.redrive_exception(exception_id, self.ports.clock.now())
-        delivery = self._delivery_of(item)
+        ledger = self.ports.ledger
+        with ledger.unit_of_work():  # an exception whose message cannot be rebuilt stays OPEN
+            item = ledger.redrive_exception(exception_id, self.ports.clock.now())
+            delivery = self._delivery_of(item)
         with self._core:
             self.queues.push(delivery, front=True)
             self.queues.unpark(item.key, item.id)

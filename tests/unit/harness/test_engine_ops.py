@@ -23,6 +23,7 @@ from syncengine.ports import Ports
 from syncengine.runtime.engine import Engine
 from syncengine.runtime.registry import Flow
 from tests.unit.syncengine.flows.deal_world import FIXED_FEE_TERMS
+from tests.unit.syncengine.ledger_contract import T0
 
 TOKEN = "ops-token"
 KINDS = ("crm", "psa", "hcm", "erp")
@@ -175,3 +176,19 @@ def test_bad_input_is_named_in_one_line_with_exit_2(tmp_path: Path, args: list[s
     result = engine_cli(*(arg.replace("{store}", store) for arg in args))
     assert result.exit_code == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_a_re_drive_that_names_one_bad_id_re_drives_none(tmp_path: Path) -> None:
+    store = str(tmp_path / "ledger.db")
+    ledger = bootstrap({"ledger": "sqlite", "ledger_path": store}).ports.ledger
+    payload = {"system": "crm", "event": {}, "handler": opportunity_to_project.CLOSED_WON_HANDLER, "key": "deal:1"}
+    for number in (1, 2):
+        ledger.record_exception(flow="opportunity_to_project", key=f"deal:{number}", message_id=f"m{number}",
+                                reason="missing-tax-registration", detail="", payload=payload, now=T0)
+    ledger.resolve_exception("EXC-000002", T0)
+    ledger.close()
+    result = engine_cli("redrive", "EXC-000001", "EXC-000002", "--store", store, "--system", "crm=http://127.0.0.1:9")
+    assert (result.exit_code, result.stderr.strip()) == (
+        2, "firmsim engine redrive: exception EXC-000002 is RESOLVED, only an OPEN one can be re-driven")
+    statuses = json.loads(engine_cli("exceptions", "--store", store, "--json").stdout)
+    assert [item["status"] for item in statuses] == ["OPEN", "RESOLVED"]
