@@ -1,4 +1,4 @@
-"""AR ties out: per invoice, per customer and against truth.
+"""AR ties out: per invoice, per customer, against truth, and in the copies the CRM and PSA show.
 
 - Per invoice: `credited_total` is the sum of its credit memos, `amount_paid` the sum of the
   payments applied to it, `open_amount` = total - credited - paid (never below zero).
@@ -13,6 +13,11 @@
   balance as NetSuite or SAP show it: open invoices - unapplied credits (open credit memos) -
   unapplied cash. So a customer in credit (an invoice credited after it was paid, an overpayment)
   has a negative balance on both sides; a credit the ERP does not show anywhere is a violation.
+- In the CRM and PSA (`receivables_shown`): each won deal's billing status (invoiced, credited,
+  paid) on its opportunity and project, and each linked account's AR balance, equal the ERP's
+  documents as read here; with the ERP tied to truth above, they equal truth too. This belongs to
+  ar-ties-out rather than credit-status-aligned: these are the AR figures themselves, copied where
+  sales and delivery read them, while credit-status-aligned is about the ERP's hold decision.
 
 ERP payment records are read as {id, customer_id, currency, amount, converted_amount (ledger
 currency; defaults to amount), applications: [{invoice_id, amount | applied}], unapplied_amount,
@@ -25,6 +30,7 @@ from decimal import Decimal
 
 from harness.oracle.evidence import Evidence
 from harness.oracle.model import InvariantResult
+from harness.oracle.receivables_shown import check_shown
 from harness.oracle.systems import Record
 from harness.oracle.values import ZERO, decimal, money_text, same_money
 
@@ -44,7 +50,8 @@ def _amount(record: Record, name: str, default: str = "0") -> Decimal:
     return decimal(default if value is None else value, f"{record.get('id')}/{name}")
 
 
-def _check_invoices(result: InvariantResult, evidence: Evidence) -> None:
+def invoice_figures(evidence: Evidence) -> dict[str, tuple[Decimal, Decimal]]:
+    """Return (credited, paid) per invoice id: its credit memos' totals and the payments applied to it."""
     erp = evidence.systems.erp
     credits: dict[str, Decimal] = {}
     for memo in erp.all("credit_memos"):
@@ -53,10 +60,15 @@ def _check_invoices(result: InvariantResult, evidence: Evidence) -> None:
     for payment in erp.all("payments"):
         for invoice_id, amount in applications(payment):
             paid[invoice_id] = paid.get(invoice_id, ZERO) + amount
-    for invoice in erp.all("invoices"):
+    return {invoice_id: (credits.get(invoice_id, ZERO), paid.get(invoice_id, ZERO))
+            for invoice_id in sorted(set(credits) | set(paid))}
+
+
+def _check_invoices(result: InvariantResult, evidence: Evidence, figures: dict[str, tuple[Decimal, Decimal]]) -> None:
+    for invoice in evidence.systems.erp.all("invoices"):
         result.checked += 1
         invoice_id = str(invoice.get("id"))
-        credited, received = credits.get(invoice_id, ZERO), paid.get(invoice_id, ZERO)
+        credited, received = figures.get(invoice_id, (ZERO, ZERO))
         expected = [money_text(credited), money_text(received),
                     money_text(max(_amount(invoice, "total") - credited - received, ZERO))]
         actual = [invoice.get("credited_total"), invoice.get("amount_paid"), invoice.get("open_amount")]
@@ -105,10 +117,10 @@ def _check_documents(result: InvariantResult, evidence: Evidence) -> None:
             result.violate("erp", payment_id, "no payment", record.get("amount"), "payment no customer made in truth")
 
 
-def _check_customers(result: InvariantResult, evidence: Evidence) -> None:
+def expected_balances(result: InvariantResult, evidence: Evidence) -> dict[tuple[str, str], Decimal]:
+    """Return open AR per (customer, currency) per truth: its invoices - their credit memos - its cash."""
     erp, truth = evidence.systems.erp, evidence.truth
     expected: dict[tuple[str, str], Decimal] = {}
-    actual: dict[tuple[str, str], Decimal] = {}
     invoices = erp.by_id("invoices")
     truth_invoices = {invoice_id for run in truth.billing_runs for invoice_id in run.invoice_ids}
     for invoice_id in sorted(truth_invoices):
@@ -137,6 +149,14 @@ def _check_customers(result: InvariantResult, evidence: Evidence) -> None:
         result.note(f"{len(converted_by_erp)} payments in another currency than their invoice's are taken at the "
                     f"ERP's converted amount (truth has no FX rates): {', '.join(converted_by_erp[:5])}"
                     + (" ..." if len(converted_by_erp) > 5 else ""))
+    return expected
+
+
+def erp_balances(evidence: Evidence) -> tuple[dict[tuple[str, str], Decimal], dict[tuple[str, str], Decimal]]:
+    """Return the ERP's customer balances (open invoices - unapplied credits - unapplied cash) per (customer,
+    currency), and the credit each hides (paid invoices credited with no open credit memo to show it)."""
+    erp = evidence.systems.erp
+    actual: dict[tuple[str, str], Decimal] = {}
     hidden: dict[tuple[str, str], Decimal] = {}
     for invoice in erp.all("invoices"):
         key = (str(invoice.get("customer_id")), str(invoice.get("currency")))
@@ -154,6 +174,11 @@ def _check_customers(result: InvariantResult, evidence: Evidence) -> None:
         currency = currencies.pop() if len(currencies) == 1 else str(payment.get("currency"))
         key = (str(payment.get("customer_id")), currency)
         actual[key] = actual.get(key, ZERO) - _amount(payment, "unapplied_amount")
+    return actual, hidden
+
+
+def _check_customers(result: InvariantResult, expected: dict[tuple[str, str], Decimal],
+                     actual: dict[tuple[str, str], Decimal], hidden: dict[tuple[str, str], Decimal]) -> None:
     for key in sorted(set(expected) | set(actual)):
         result.checked += 1
         want, have = expected.get(key, ZERO), actual.get(key, ZERO)
@@ -167,10 +192,14 @@ def _check_customers(result: InvariantResult, evidence: Evidence) -> None:
 
 
 def ar_ties_out(evidence: Evidence) -> InvariantResult:
-    """Open AR = invoices - credits - payments, per invoice and per customer, and equal to truth."""
+    """Open AR = invoices - credits - payments, per invoice and per customer, equal to truth, and shown as the
+    ERP has it in the CRM and PSA."""
     result = InvariantResult("ar-ties-out")
-    _check_invoices(result, evidence)
+    figures = invoice_figures(evidence)
+    _check_invoices(result, evidence, figures)
     _check_credit_memos(result, evidence)
     _check_documents(result, evidence)
-    _check_customers(result, evidence)
+    balances, hidden = erp_balances(evidence)
+    _check_customers(result, expected_balances(result, evidence), balances, hidden)
+    check_shown(result, evidence, figures, balances)
     return result

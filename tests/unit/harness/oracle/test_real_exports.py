@@ -8,6 +8,7 @@ time twice. This pins the record shapes the oracle reads to the mocks' real ones
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -156,11 +157,30 @@ def _post_time(firm: Firm, contract: dict[str, Any], entry: dict[str, Any]) -> N
         "worker_id": firm.ids["worker"], "role": "CONSULTANT"})
 
 
+def _engine_writes_back_billing(firm: Firm) -> None:
+    """Write the ERP's billing figures to the deal's opportunity and project, and its AR to the account."""
+    (invoice_id,) = firm.ids["invoices"].split()
+    invoice = firm.erp("GET", f"/invoices/{invoice_id}")
+    aging = firm.erp("GET", f"/receivables/aging?customer_id={invoice['customer_id']}&as_of=2026-03-01")
+    (line,) = aging["items"]
+    as_of, currency = firm.clock.now(), invoice["currency"]
+    firm.crm("PUT", f"/opportunities/{firm.ids['deal']}/billing-status", {"billing_status": {
+        "invoiced_amount": invoice["total"], "credited_amount": invoice["credited_total"],
+        "paid_amount": invoice["amount_paid"], "currency": currency, "as_of": as_of.strftime("%Y-%m-%dT%H:%M:%SZ")}})
+    firm.psa("PUT", f"/projects/{firm.ids['project']}/billing-status", {
+        "invoiced": invoice["total"], "credited": invoice["credited_total"], "paid": invoice["amount_paid"],
+        "currency": currency, "credit_hold": False, "as_of": as_of.date().isoformat()})
+    firm.crm("PUT", f"/accounts/{firm.ids['account']}/ar-status", {"ar_status": {
+        "balance": line["balance"], "overdue_amount": "0.00", "currency": currency,
+        "as_of": as_of.strftime("%Y-%m-%dT%H:%M:%SZ")}, "credit_hold": False})
+
+
 def _walk_through(duplicate_posting: bool) -> Firm:
     firm = Firm()
     _hire(firm)
     deal = _sell(firm)
     contract, project = _engine_sets_up_delivery(firm, deal)
+    firm.ids.update(deal=deal["id"], project=project["id"], account=deal["account_id"])
     entry = _deliver(firm, deal, project)
     _post_time(firm, contract, entry)
     if duplicate_posting:
@@ -168,6 +188,8 @@ def _walk_through(duplicate_posting: bool) -> Firm:
     run = firm.erp("POST", "/billing-runs", {"legal_entity": "US01", "period_end": "2026-01-31"})
     firm.record("billing_run", billing_run_id=run["id"], legal_entity="US01", period_end="2026-01-31",
                 invoice_ids=run["invoice_ids"])
+    firm.ids["invoices"] = " ".join(run["invoice_ids"])
+    _engine_writes_back_billing(firm)
     return firm
 
 
@@ -196,3 +218,26 @@ def test_time_posted_twice_is_caught_on_the_mocks_own_exports() -> None:
 
     assert [v.record_id for v in result.violations] == ["BTX-000002"]
     assert result.violations[0].actual == ["BTX-000001", "BTX-000002"]
+
+
+def test_a_payment_not_written_back_to_crm_and_psa_is_caught_on_the_mocks_own_exports(firm: Firm) -> None:
+    invoice = firm.erp("GET", f"/invoices/{firm.ids['invoices']}")
+    payment = firm.erp("POST", "/payments", {
+        "customer_id": invoice["customer_id"], "legal_entity": "US01", "amount": "1000.00", "currency": "USD",
+        "received_on": "2026-02-20", "reference": "Remittance", "allocations": [
+            {"invoice_id": invoice["id"], "amount": "1000.00"}]})
+    firm.record("payment_made", payment_id=payment["id"], customer_id=invoice["customer_id"],
+                invoice_id=invoice["id"], amount="1000.00", currency="USD", received_on="2026-02-20")
+
+    result = firm.check()["ar-ties-out"]
+
+    assert [(v.system, v.record_id, v.expected, v.actual) for v in result.violations] == [
+        ("crm", firm.ids["deal"], [invoice["total"], "0.00", "1000.00", "USD"],
+         [invoice["total"], "0.00", "0.00", "USD"]),
+        ("psa", firm.ids["project"], [invoice["total"], "0.00", "1000.00", "USD"],
+         [invoice["total"], "0.00", "0.00", "USD"]),
+        ("crm", firm.ids["account"], [f"{Decimal(invoice['total']) - 1000:f}", "USD"], [invoice["total"], "USD"])]
+
+    _engine_writes_back_billing(firm)
+
+    assert firm.check()["ar-ties-out"].violations == []

@@ -15,7 +15,9 @@ twice in CRM) and four deals:
 - OPP-000004 for Initech, whose account lacks its tax registration: the engine raised one
   `missing-tax-registration` exception and created nothing.
 
-Billing run BRN-000001 to 2026-01-31 invoiced INV-000001..3; Acme paid 1,000.00 on INV-000001;
+Billing run BRN-000001 to 2026-01-31 invoiced INV-000001..3; Acme paid 1,000.00 on INV-000001; the CRM
+opportunities and PSA projects show what their deal's invoice totals and was paid, the CRM accounts
+of Acme and Globex their open AR (12,226.44 and 20,099.99);
 revenue run RRN-000001 for 2026-02: T&M 3,226.44, fixed fee 60,000 x 3,225 / 24,000 = 8,062.50,
 retainer 10,000.00.
 """
@@ -33,6 +35,8 @@ from scenarios.engine.truth import Truth
 
 Record = dict[str, Any]
 START = datetime(2026, 1, 1, tzinfo=UTC)
+BILLED = {1: ("3226.44", "1000.00"), 2: ("20099.99", "0.00"), 3: ("10000.00", "0.00")}
+"""What each deal's invoices (INV-00000<n>) total and were paid: its CRM and PSA billing status."""
 
 
 def _deal(opportunity_id: str, account_id: str, key: str, model: str, amount: str, **terms: Any) -> Record:
@@ -123,20 +127,27 @@ def _facts() -> list[tuple[str, Record]]:
 
 
 def _crm() -> dict[str, list[Record]]:
-    def account(account_id: str, customer: str | None, hold: bool = False) -> Record:
-        return {"id": account_id, "erp_customer_number": customer, "credit_hold": hold, "version": 1}
+    def account(account_id: str, customer: str | None, balance: str | None = None, hold: bool = False) -> Record:
+        ar_status = None if balance is None else {"balance": balance, "overdue_amount": "0.00", "currency": "USD",
+                                                  "as_of": "2026-02-20T12:00:00Z"}
+        return {"id": account_id, "erp_customer_number": customer, "credit_hold": hold, "ar_status": ar_status,
+                "version": 1}
 
     def opportunity(opportunity_id: str, contract: str | None, project: str | None, version: int | None,
-                    amount: str | None, status: str = "WON") -> Record:
+                    amount: str | None, billed: tuple[str, str] | None = None, status: str = "WON") -> Record:
+        billing_status = None if billed is None else {
+            "invoiced_amount": billed[0], "credited_amount": "0.00", "paid_amount": billed[1], "currency": "USD",
+            "as_of": "2026-02-20T12:00:00Z"}
         return {"id": opportunity_id, "status": status, "erp_contract_id": contract, "psa_project_id": project,
-                "contract_version": version, "contract_amount": amount, "version": 3}
+                "contract_version": version, "contract_amount": amount, "billing_status": billing_status,
+                "version": 3}
 
     return {
-        "accounts": [account("ACC-000001", "CUS-000001"), account("ACC-000002", None),
-                     account("ACC-000003", "CUS-000002", hold=True), account("ACC-000004", None)],
-        "opportunities": [opportunity("OPP-000001", "CON-000001", "PRJ-000001", 1, "100000.00"),
-                          opportunity("OPP-000002", "CON-000002", "PRJ-000002", 2, "60000.00"),
-                          opportunity("OPP-000003", "CON-000003", "PRJ-000003", 1, "30000.00"),
+        "accounts": [account("ACC-000001", "CUS-000001", "12226.44"), account("ACC-000002", None),
+                     account("ACC-000003", "CUS-000002", "20099.99", hold=True), account("ACC-000004", None)],
+        "opportunities": [opportunity("OPP-000001", "CON-000001", "PRJ-000001", 1, "100000.00", BILLED[1]),
+                          opportunity("OPP-000002", "CON-000002", "PRJ-000002", 2, "60000.00", BILLED[2]),
+                          opportunity("OPP-000003", "CON-000003", "PRJ-000003", 1, "30000.00", BILLED[3]),
                           opportunity("OPP-000004", None, None, 1, "40000.00")],
         "amendments": [{"id": "AMD-000001", "opportunity_id": "OPP-000002", "status": "APPROVED",
                         "contract_version": 2}],
@@ -149,7 +160,8 @@ def _psa() -> dict[str, list[Record]]:
                 "erp_contract_id": f"CON-00000{number}", "erp_customer_number": None, "practice": "TECHNOLOGY",
                 "legal_entity": "US01", "currency": "USD", "billing_model": model, "status": "ACTIVE",
                 "contract_version": version, "budget_amount": budget,
-                "billing_status": {"credit_hold": hold, "currency": "USD"}}
+                "billing_status": {"invoiced": BILLED[number][0], "credited": "0.00", "paid": BILLED[number][1],
+                                   "currency": "USD", "credit_hold": hold, "as_of": "2026-02-20"}}
 
     def entry(entry_id: str, revision: int) -> Record:
         return {"id": entry_id, "revision": revision, "status": "APPROVED"}
@@ -200,6 +212,17 @@ class World:
     def record(self, system: str, collection: str, record_id: str) -> Record:
         """Return one record of a system's export, to change in place."""
         return next(record for record in self.records(system, collection) if record["id"] == record_id)
+
+    def show_billing(self, deal: int, invoiced: str, credited: str, paid: str) -> None:
+        """Write what OPP-00000<deal> was invoiced, credited and paid to its CRM opportunity and PSA project."""
+        self.record("crm", "opportunities", f"OPP-00000{deal}")["billing_status"].update(
+            invoiced_amount=invoiced, credited_amount=credited, paid_amount=paid)
+        self.record("psa", "projects", f"PRJ-00000{deal}")["billing_status"].update(
+            invoiced=invoiced, credited=credited, paid=paid)
+
+    def show_balance(self, account_id: str, balance: str) -> None:
+        """Write a customer's AR balance to its CRM account."""
+        self.record("crm", "accounts", account_id)["ar_status"]["balance"] = balance
 
     def fact(self, kind: str, **match: Any) -> Record:
         """Return the data of the first fact of a kind whose fields match, to change in place."""
