@@ -106,7 +106,7 @@ def main() -> None:
         engine.start()
         try:
             firm = LoadFirm(actors, seed=1)
-            firm.set_up(1, 1, lambda: True)
+            firm.set_up(1, 1, engine.check_alive)
             engine.wait_idle(quiet_s=1.0, timeout_s=60)
         finally:
             engine.stop()
