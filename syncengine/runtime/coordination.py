@@ -120,7 +120,7 @@ class PgCoordinator(Coordinator):
     def _connect(self) -> psycopg.Connection[Any]:
         try:
             connection = psycopg.connect(self.url, autocommit=True, connect_timeout=5,
-                                         application_name=f"firmsim-worker:{self.worker}")
+                                         application_name=f"firmsim-worker:{self.namespace}:{self.worker}"[:63])
             # Concurrent CREATE … IF NOT EXISTS can still collide in PostgreSQL: one at a time.
             with connection.transaction():
                 connection.execute("SELECT pg_advisory_xact_lock(%s, 0)", (self._member_class,))

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 REBALANCE_S = 1.0
 BUS_RETRY_S = 1.0
+BUS_RETRY_MAX_S = 8.0
+"""A lost broker link is retried after 1 s, doubling up to this, for as long as the worker runs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +201,7 @@ class DistributedWorker:
 
     def _consume(self) -> None:
         consumer: Consumer | None = None
-        next_rebalance = 0.0
+        next_rebalance, failures = 0.0, 0
         while not self._stop.is_set():
             try:
                 if consumer is None:
@@ -208,17 +210,24 @@ class DistributedWorker:
                         owned = sorted(self._owned)
                     for partition in owned:
                         consumer.subscribe(partition, self._on_message)
+                    if failures:
+                        log.warning("bus link back after %d failed attempts: consuming %d partitions", failures,
+                                    len(owned))
+                    failures = 0
                 if time.monotonic() >= next_rebalance:
                     self._rebalance(consumer)
                     next_rebalance = time.monotonic() + REBALANCE_S
                 consumer.run(0.1)
             except Exception as error:  # noqa: BLE001 - lost broker link or store session: start a new session
-                log.warning("bus link lost: %s", error)
+                failures += 1
+                delay_s = min(BUS_RETRY_S * 2 ** (failures - 1), BUS_RETRY_MAX_S)
+                if failures == 1 or failures % 10 == 0:
+                    log.warning("bus link lost (attempt %d), reconnecting in %.0f s: %s", failures, delay_s, error)
                 if consumer is not None:
                     consumer.close()
                 consumer = None
                 self._forget_undelivered()
-                self._stop.wait(BUS_RETRY_S)
+                self._stop.wait(delay_s)
         if consumer is not None:
             with self._lock:
                 owned = sorted(self._owned)

@@ -120,3 +120,33 @@ def close_connections(prefix: str) -> int:
                            capture_output=True, timeout=30, check=False)
             closed += 1
     return closed
+
+
+def broker_running() -> bool:
+    """Tell whether the RabbitMQ application is running on the node."""
+    done = subprocess.run(["rabbitmqctl", "-q", "await_startup", "--timeout", "1"], capture_output=True, timeout=30,
+                          check=False)
+    return done.returncode == 0
+
+
+def start_broker(timeout_s: float = 60.0) -> None:
+    """Start the RabbitMQ application (idempotent) and wait until it serves; raise AssertionError otherwise."""
+    subprocess.run(["rabbitmqctl", "-q", "start_app"], capture_output=True, timeout=timeout_s, check=False)
+    done = subprocess.run(["rabbitmqctl", "-q", "await_startup", "--timeout", str(int(timeout_s))],
+                          capture_output=True, text=True, timeout=timeout_s + 10, check=False)
+    assert done.returncode == 0, f"RabbitMQ did not come back: {done.stderr.strip() or done.stdout.strip()}"
+
+
+def stop_broker() -> None:
+    """Stop the RabbitMQ application (the Erlang node stays up): every connection drops, queues stay on disk."""
+    subprocess.run(["rabbitmqctl", "-q", "stop_app"], capture_output=True, timeout=60, check=True)
+
+
+def terminate_backends(postgres_url: str, schema: str, prefix: str) -> int:
+    """Terminate this engine's PostgreSQL backends (its ledger's and its workers' coordination sessions)."""
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+            "AND (application_name = %s OR application_name LIKE %s)",
+            (f"firmsim-ledger:{schema}", f"firmsim-worker:{prefix}:%")).fetchall()
+    return sum(1 for (terminated,) in rows if terminated)
