@@ -9,7 +9,9 @@ Events `hcm.worker.*` (hired, updated, role_changed, terminated, rehired) and `h
 - A cost-rate event replaces the resource's whole rate history with the HCM's rates in force,
   read fresh (`replaceResourceCostRates`): a retroactive correction or a backdated rate replaces
   the old history, and any order, duplicate or replay of the events ends in the same list. A
-  resource the PSA does not have yet is upserted from the worker first.
+  resource the PSA does not have yet is upserted from the worker first. The PSA recosts the
+  approved time whose rate changed (`psa.time_entry.recosted`), which the cost-actuals flow
+  carries to the ERP.
 """
 
 from __future__ import annotations
