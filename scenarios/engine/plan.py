@@ -120,7 +120,7 @@ def _team(rng: random.Random, params: dict[str, Any], rates: dict[str, Decimal],
     large = weekly_value > rates[lead] * week_hours * 3
     slots = [Slot("PARTNER", PARTNER_HOURS)] if "PARTNER" in rates and large else []
     remaining = weekly_value - sum((rates[s.role] * s.hours_per_week for s in slots), Decimal(0))
-    lead_hours = week_hours if remaining > rates[lead] * week_hours * 3 else week_hours / 2
+    lead_hours = week_hours if remaining > rates[lead] * week_hours * 5 else week_hours / 2
     slots.append(Slot(lead, money(lead_hours)))
     remaining -= rates[lead] * lead_hours
     member_rate = sum((rates[role] for role in TEAM_ROLES), Decimal(0)) / len(TEAM_ROLES)

@@ -21,7 +21,7 @@ def kpis_of(*seeds: int) -> subprocess.Popen[str]:
 
 @pytest.fixture(scope="module")
 def baseline_kpis() -> list[dict[str, Any]]:
-    processes = [kpis_of(*SEEDS[:2]), kpis_of(*SEEDS[2:])]
+    processes = [kpis_of(seed) for seed in SEEDS]
     found = []
     for process in processes:
         out, err = process.communicate(timeout=900)
