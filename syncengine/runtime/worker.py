@@ -8,8 +8,9 @@ again, and tracking skips what was already done. Consumption: each message is qu
 its key; a key's messages run one at a time through the engine's dispatcher (effects and tracking in
 one unit of work) and are acked only after that commits. A transient failure holds the key (not its
 partition: other keys go on) for the retry policy's backoff, and after the last attempt the message
-is dead-lettered and acked, so no message holds its partition for ever. Business exceptions are
-recorded and acked without parking the key (an operator re-drives them).
+is dead-lettered and acked, so no message holds its partition for ever. A business exception
+parks its key: later messages of the key are recorded behind it and acked (parking.py), until an
+operator re-drives them in order.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from syncengine.runtime.coordination import CoordinationError, Coordinator, Work
 from syncengine.runtime.dispatch import AttemptOutcome
 from syncengine.runtime.engine import Engine
 from syncengine.runtime.keyed_pool import KeyedWorkers
+from syncengine.runtime.parking import KeyParking
 from syncengine.runtime.registry import Delivery
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ class DistributedWorker:
         self.published = 0
         self.poll_failures: dict[str, int] = {}
         self._pool = KeyedWorkers(self._step, workers=workers, name="worker-key")
+        self._parking = KeyParking(engine)
         self._lock = threading.Lock()
         self._keys: dict[str, deque[_Entry]] = {}
         self._in_flight: dict[int, int] = {}
@@ -256,6 +259,7 @@ class DistributedWorker:
             if partition in owned or partition in self._draining:
                 continue
             if self.coordinator.try_own(f"partition:{partition}"):
+                self._parking.refresh()  # the keys parked by the partition's last owner
                 consumer.subscribe(partition, self._on_message)
                 owned.add(partition)
         while len(owned) > share:
@@ -295,7 +299,13 @@ class DistributedWorker:
             if entry.generation != self._generation:
                 self._finish(key, queue)
                 return 0.0
+        if self._parking.holds(entry.delivery):  # behind an open exception of its key: recorded there, acked
+            with self._lock:
+                self._finish(key, queue)
+            entry.ack()
+            return 0.0
         result = self.engine.dispatcher.attempt(entry.delivery)
+        self._parking.note(key, [result])
         with self._lock:
             if result.outcome is AttemptOutcome.RETRY:
                 queue[0] = replace(entry, delivery=replace(entry.delivery, attempt=entry.delivery.attempt + 1))
