@@ -6,6 +6,8 @@ import dataclasses
 import math
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -78,6 +80,19 @@ def check_change_orders(run: Simulated) -> None:
         contract = contracts[opportunity_id]
         assert (contract["version_count"], contract["total_price"]) == (data["contract_version"],
                                                                           data["contract_amount"])
+    check_one_seat_per_person_and_project(run)
+
+
+def check_one_seat_per_person_and_project(run: Simulated) -> None:
+    """No one holds two overlapping assignments on one project: the PSA would book all their hours to one."""
+    seats: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for assignment in run.records("psa", "assignments"):
+        if Decimal(assignment["hours_per_week"]) > 0:
+            seats.setdefault((assignment["resource_id"], assignment["project_id"]), []).append(
+                (assignment["start_date"], assignment["end_date"]))
+    overlapping = {key: periods for key, periods in seats.items()
+                   if any(later[0] <= earlier[1] for earlier, later in pairwise(sorted(periods)))}
+    assert overlapping == {}
 
 
 def check_reopened_time(run: Simulated) -> None:
@@ -198,7 +213,7 @@ def test_library_scenario_passes_every_invariant(name: str) -> None:
     assert failed_invariants(run_of(name)) == {}
 
 
-OTHER_SEEDS = {"baseline": 2, "change-orders": 3, "invoice-reversals": 4}
+OTHER_SEEDS = {"baseline": 2, "change-orders": 13, "invoice-reversals": 4}
 """A second seed for a few of the quicker scenarios: the library holds for seeds the suite did not tune."""
 
 
@@ -207,4 +222,6 @@ OTHER_SEEDS = {"baseline": 2, "change-orders": 3, "invoice-reversals": 4}
 def test_library_scenario_passes_every_invariant_with_another_seed(name: str, seed: int) -> None:
     scenario = shrunk(name, 0.25, date(2026, 3, 31) if name == "change-orders" else END)
     assert seed != scenario.seed
-    assert failed_invariants(simulate(scenario, seed=seed)) == {}
+    run = simulate(scenario, seed=seed)
+    assert failed_invariants(run) == {}
+    check_one_seat_per_person_and_project(run)

@@ -156,6 +156,10 @@ def extend(firm: Firm, project: Project, old_end: date, new_end: date) -> Proces
     if not result.ok:
         return
     project.end = new_end
+    # Everyone who can stay on is extended first, and only then are the other seats filled, so a
+    # replacement is never someone who stays on anyway: one person holding two overlapping seats
+    # on one project would book all their hours to the older one (the PSA cannot tell them apart).
+    open_seats = []
     for assignment in list(project.assignments):
         if assignment.end != old_end or assignment.hours_per_week == 0:
             continue
@@ -165,8 +169,10 @@ def extend(firm: Firm, project: Project, old_end: date, new_end: date) -> Proces
         if worker.weekly_hours - worker.peak_load(old_end + timedelta(days=1), new_end) >= assignment.hours_per_week:
             yield from _resize(firm, assignment, new_end, None)
         else:
-            yield from staff_seat(firm, project, assignment.role, assignment.hours_per_week,
-                                  old_end + timedelta(days=1), new_end)
+            open_seats.append(assignment)
+    for assignment in open_seats:
+        yield from staff_seat(firm, project, assignment.role, assignment.hours_per_week,
+                              old_end + timedelta(days=1), new_end)
 
 
 def stop(firm: Firm, project: Project, last_day: date) -> Process:
