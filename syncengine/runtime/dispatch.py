@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -80,6 +81,83 @@ class Dispatcher:
                 committed_at += timedelta(seconds=latency_s)
             counts.sync_lag_s.append((committed_at - delivery.event.time).total_seconds())
         return AttemptResult(outcome, latency_s=latency_s)
+
+    def attempt_batch(self, deliveries: Sequence[Delivery]) -> list[AttemptResult]:
+        """Run first attempts at several deliveries of one key, in order, in one unit of work; return the
+        results of the ones it settled, a prefix of them (the rest go in a later batch).
+
+        All go through: one commit for all, each PROCESSED or DUPLICATE. The first one fails: rolled
+        back, that failure is its attempt, sorted by the retry policy as `attempt` sorts it. A later
+        one fails: rolled back, the ones before it run again as a batch (their calls are replayed by
+        their idempotency keys) and the one that failed heads the next batch. One commit for many
+        messages is what lets a ledger whose commit waits for a disk flush keep up with a bulk
+        approval's hundred events. Re-drives (which resolve an exception) are not batched.
+        """
+        if not deliveries or any(delivery.exception_id is not None for delivery in deliveries):
+            raise ValueError("a batch holds one or more first deliveries, no re-drive")
+        meter = CallMeter()
+        token = CURRENT_METER.set(meter)
+        started = time.perf_counter()
+        outcomes: list[tuple[AttemptOutcome, int]] = []
+        failed_at, error = 0, None
+        try:
+            with self.ports.ledger.unit_of_work():
+                for index, delivery in enumerate(deliveries):
+                    failed_at, calls_before = index, meter.calls
+                    with handling(delivery.event.traceparent, f"{delivery.id}|{delivery.attempt}"):
+                        outcome = self._run_in_batch(delivery)
+                    outcomes.append((outcome, meter.calls - calls_before))
+                failed_at = 0  # the commit itself failed: the head's attempt is what failed
+        except Exception as raised:  # noqa: BLE001 - every failure is sorted, none may stop the engine
+            error = raised
+        finally:
+            CURRENT_METER.reset(token)
+            self.metrics.spend("attempts", time.perf_counter() - started)
+        if error is None:
+            return self._settled(deliveries, outcomes, meter)
+        if failed_at > 0:
+            self.metrics.flow(deliveries[0].route.flow).api_calls += meter.calls
+            return self.attempt_batch(deliveries[:failed_at])
+        if isinstance(error, DuplicateTracking):
+            counts = self.metrics.flow(deliveries[0].route.flow)
+            counts.api_calls += meter.calls
+            counts.duplicates += 1
+            return [AttemptResult(AttemptOutcome.DUPLICATE)]
+        return [self._failed(deliveries[0], error, meter)]
+
+    def _settled(self, deliveries: Sequence[Delivery], outcomes: list[tuple[AttemptOutcome, int]],
+                 meter: CallMeter) -> list[AttemptResult]:
+        now = self.ports.clock.now()
+        if self.virtual_latency:
+            now += timedelta(milliseconds=meter.latency_ms)
+        results = []
+        for delivery, (outcome, calls) in zip(deliveries, outcomes, strict=True):
+            self._first_failed.pop(delivery.id, None)
+            counts = self.metrics.flow(delivery.route.flow)
+            counts.api_calls += calls
+            if outcome is AttemptOutcome.DUPLICATE:
+                counts.duplicates += 1
+            else:
+                counts.processed += 1
+                counts.sync_lag_s.append((now - delivery.event.time).total_seconds())
+            results.append(AttemptResult(outcome))
+        return results
+
+    def _run_in_batch(self, delivery: Delivery) -> AttemptOutcome:
+        """Run one delivery inside the batch's unit of work (a duplicate tracking row fails the batch)."""
+        ledger = self.ports.ledger
+        event = delivery.event
+        handler_name = delivery.route.handler_name
+        if ledger.already_processed(event.system, event.source_id, event.source_version, handler_name):
+            return AttemptOutcome.DUPLICATE
+        handler_started = time.perf_counter()
+        try:
+            delivery.route.handler(event, self.ports)
+        finally:
+            self.metrics.spend("handlers", time.perf_counter() - handler_started)
+        ledger.record_processed(Tracking(event.system, event.source_id, event.source_version, handler_name,
+                                         self.ports.clock.now()))
+        return AttemptOutcome.PROCESSED
 
     def _run(self, delivery: Delivery) -> AttemptOutcome:
         ledger = self.ports.ledger

@@ -8,6 +8,7 @@ different keys at once; a runtime must not dispatch one key from two threads at 
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 from collections.abc import Callable, Mapping
@@ -131,6 +132,28 @@ class Engine:
             if result.outcome is AttemptOutcome.EXCEPTION and self.park_on_exception and result.exception is not None:
                 self.queues.park(key, result.exception.id)
         return result
+
+    def dispatch_batch(self, key: str, limit: int) -> AttemptResult | None:
+        """Run what is queued of a key, up to `limit` first attempts, in one unit of work (see
+        `Dispatcher.attempt_batch`); return the last result settled (the head's when it failed), None
+        when the key has nothing ready. A retry or re-drive at the head runs alone, as `dispatch`."""
+        with self._core:
+            queued = self.queues.prefix(key, limit)
+        batch = list(itertools.takewhile(lambda delivery: delivery.attempt == 1 and delivery.exception_id is None,
+                                         queued))
+        if len(batch) < 2:
+            return self.dispatch(key)
+        results = self.dispatcher.attempt_batch(batch)
+        with self._core:
+            for delivery, result in zip(batch, results, strict=False):
+                if result.outcome is AttemptOutcome.RETRY:
+                    self.queues.replace_head(replace(delivery, attempt=delivery.attempt + 1))
+                    break
+                self.queues.pop(key)
+                if result.outcome is AttemptOutcome.EXCEPTION and self.park_on_exception \
+                        and result.exception is not None:
+                    self.queues.park(key, result.exception.id)
+        return results[-1]
 
     def runnable_keys(self) -> list[str]:
         """Return the keys with a message ready to run."""

@@ -2,10 +2,11 @@
 
 A poller thread per system reads its feed (at once again while pages come full, after
 `poll_interval_s` when a read finds nothing, backing off while the system is unreachable); a bounded
-pool of worker threads runs the keys with work, one attempt of a key at a time, waiting out each
-retry's backoff in wall time without holding a thread; an optional threaded HTTP server takes signed
-webhooks. The ledger adapter decides how much of the handlers' work overlaps: SQLite serialises
-units of work behind its one connection, PostgreSQL gives each thread its own.
+pool of worker threads runs the keys with work, one step of a key at a time (what is queued of it in
+one unit of work, see `Engine.dispatch_batch`), waiting out each retry's backoff in wall time
+without holding a thread; an optional threaded HTTP server takes signed webhooks. The ledger adapter
+decides how much of the handlers' work overlaps: SQLite serialises units of work behind its one
+connection, PostgreSQL gives each thread its own.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from syncengine.runtime.metrics import MetricsSnapshot
 log = logging.getLogger(__name__)
 
 MAX_POLL_BACKOFF_S = 10.0
+BATCH_MAX = 100
+"""At most this many of a key's queued messages run in one unit of work (one ledger commit)."""
 
 
 class LiveRuntime:
@@ -143,7 +146,7 @@ class LiveRuntime:
         self._pool.wake(key)
 
     def _step(self, key: str) -> float | None:
-        result = self.engine.dispatch(key)
+        result = self.engine.dispatch_batch(key, BATCH_MAX)
         if result is None:
             return None
         self._touch()

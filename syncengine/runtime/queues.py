@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 
 from syncengine.runtime.registry import Delivery
@@ -30,6 +31,13 @@ class KeyedQueues:
         if not queue or key in self._parked:
             return None
         return queue[0]
+
+    def prefix(self, key: str, limit: int) -> list[Delivery]:
+        """Return up to `limit` deliveries from the head of a key, none when it is empty or parked."""
+        queue = self._queues.get(key)
+        if not queue or key in self._parked:
+            return []
+        return list(itertools.islice(queue, limit))
 
     def pop(self, key: str) -> Delivery:
         """Remove and return the head of a key."""

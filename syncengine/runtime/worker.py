@@ -1,20 +1,22 @@
 """A distributed worker: feed intake onto the bus for the systems it owns, and the partitions it owns
 consumed through a per-key worker pool.
 
-Intake: a poller per system runs only while this worker holds that system's intake lock; what a
-read takes in is published to the partition queues as one confirmed batch inside the ledger unit of
-work that records the event ids and advances the cursor, so a crash between publishing and saving the cursor publishes
-again, and tracking skips what was already done. Consumption: each message is queued locally under
-its key; a key's messages run one at a time through the engine's dispatcher (effects and tracking in
-one unit of work) and are acked only after that commits. A transient failure holds the key (not its
-partition: other keys go on) for the retry policy's backoff, and after the last attempt the message
-is dead-lettered and acked, so no message holds its partition for ever. A business exception
-parks its key: later messages of the key are recorded behind it and acked (parking.py), until an
-operator re-drives them in order.
+Intake: a poller per system runs only while this worker holds that system's intake lock; what a read
+takes in is published to the partition queues as one confirmed batch inside the ledger unit of work that
+records the event ids and advances the cursor, so a crash between publishing and saving the cursor
+publishes again, and tracking skips what was already done. Consumption: each message is queued locally
+under its key; a key's messages run in order through the engine's dispatcher, what is queued of a key
+(up to BATCH_MAX first attempts) in one unit of work (effects and tracking, one commit), and are acked
+only after that commits; when one of them fails the batch rolls back and the ones before it go again.
+A transient failure holds the key (not its partition: other keys go on) for the retry policy's backoff,
+and after the last attempt the message is dead-lettered and acked, so no message holds its partition for
+ever. A business exception parks its key: later messages of the key are recorded behind it and acked
+(parking.py), until an operator re-drives them in order.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -40,6 +42,8 @@ REBALANCE_S = 1.0
 BUS_RETRY_S = 1.0
 BUS_RETRY_MAX_S = 8.0
 """A lost broker link is retried after 1 s, doubling up to this, for as long as the worker runs."""
+BATCH_MAX = 100
+"""At most this many of a key's queued messages run in one unit of work (one ledger commit)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +70,10 @@ class DistributedWorker:
     """One worker process's share of the distributed engine."""
 
     def __init__(self, engine: Engine, bus: AbstractBus, coordinator: Coordinator, *, workers: int = 4,
-                 poll_interval_s: float = 0.5, backoff_scale: float = 1.0, worker_id: str | None = None) -> None:
+                 poll_interval_s: float = 0.5, backoff_scale: float = 1.0, worker_id: str | None = None,
+                 batch_max: int = BATCH_MAX) -> None:
         self.engine = engine
+        self.batch_max = batch_max
         self.bus = bus
         self.coordinator = coordinator
         self.poll_interval_s = poll_interval_s
@@ -299,26 +305,34 @@ class DistributedWorker:
             if entry.generation != self._generation:
                 self._finish(key, queue)
                 return 0.0
+            batch = list(itertools.takewhile(
+                lambda queued: queued.generation == self._generation and queued.delivery.attempt == 1
+                and queued.delivery.exception_id is None, itertools.islice(queue, self.batch_max)))
         if self._parking.holds(entry.delivery):  # behind an open exception of its key: recorded there, acked
             with self._lock:
                 self._finish(key, queue)
             entry.ack()
             return 0.0
-        result = self.engine.dispatcher.attempt(entry.delivery)
-        self._parking.note(key, [result])
+        if batch:
+            results = self.engine.dispatcher.attempt_batch([queued.delivery for queued in batch])
+        else:
+            results = [self.engine.dispatcher.attempt(entry.delivery)]
+        self._parking.note(key, results)
         with self._lock:
-            if result.outcome is AttemptOutcome.RETRY:
+            if results[0].outcome is AttemptOutcome.RETRY:
                 queue[0] = replace(entry, delivery=replace(entry.delivery, attempt=entry.delivery.attempt + 1))
-                return result.delay_s * self.backoff_scale
-            self._finish(key, queue)
-        entry.ack()
+                return results[0].delay_s * self.backoff_scale
+            done = [self._finish(key, queue) for _ in results]
+        for finished in done:
+            finished.ack()
         return 0.0
 
-    def _finish(self, key: str, queue: deque[_Entry]) -> None:
+    def _finish(self, key: str, queue: deque[_Entry]) -> _Entry:
         entry = queue.popleft()
         if not queue:
             del self._keys[key]
         self._in_flight[entry.partition] -= 1
+        return entry
 
     # -- heartbeat -------------------------------------------------------------------------------
 
