@@ -49,9 +49,13 @@ class OneLineErrors(click.Command):
 @click.option("--deals", type=click.IntRange(min=1, max=500), default=8, show_default=True,
               help="Won deals (projects, customers) the events are booked against.")
 @click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True)
+@click.option("--sheet-entries", type=click.IntRange(min=1, max=100), default=20, show_default=True,
+              help="Time entries per weekly timesheet, approved in one bulk approval.")
+@click.option("--report-expenses", type=click.IntRange(min=1, max=100), default=5, show_default=True,
+              help="Expenses per expense report, approved in one bulk approval.")
 def load(profile: str, duration_s: float, rate: float, workers: int, bus: str | None, store: str | None,
          out: Path | None, saturation: bool, ramp_steps: int, step_s: float, clients: int, deals: int,
-         seed: int) -> None:
+         seed: int, sheet_entries: int, report_expenses: int) -> None:
     """Drive PROFILE (steady, month-end) through the systems and the engine; write load.json and load.html."""
     from harness.load.engines import LoadEngineError
     from harness.load.firm import LoadSetupError
@@ -68,7 +72,8 @@ def load(profile: str, duration_s: float, rate: float, workers: int, bus: str | 
         fail(f"--store: expected a postgresql:// URL, got {store!r}", EXIT_BAD_INPUT)
     options = LoadOptions(profile=profile, duration_s=duration_s, rate=rate, workers=workers,
                           out=out or Path("runs") / f"load-{profile}", bus=bus, store=store, saturation=saturation,
-                          ramp_steps=ramp_steps, step_s=step_s, deals=deals, clients=clients, seed=seed)
+                          ramp_steps=ramp_steps, step_s=step_s, deals=deals, clients=clients, seed=seed,
+                          sheet_entries=sheet_entries, report_expenses=report_expenses)
     try:
         report = run_load(options)
     except (LoadSetupError, LoadEngineError, OSError, ImportError) as error:

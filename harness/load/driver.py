@@ -1,5 +1,6 @@
-"""The open-loop driver: business events arrive on schedule (Poisson arrivals at the profile's rate),
-whether or not the systems keep up; a pool of client threads acts them out.
+"""The open-loop driver: actor actions arrive on schedule (Poisson arrivals at the profile's rate of
+business events, an action carrying one or, for a bulk approval, many), whether or not the systems
+keep up; a pool of client threads acts them out.
 
 Response time is measured from each event's scheduled arrival, so time spent waiting for a free
 client counts (no coordinated omission); service time is measured from when a client took it.
@@ -14,6 +15,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from harness.load.firm import LoadFirm
@@ -36,6 +38,7 @@ class Phase:
     first_errors: dict[str, str] = field(default_factory=dict)
     response: Percentiles = field(default_factory=Percentiles)
     service: Percentiles = field(default_factory=Percentiles)
+    actor_calls: int = 0
 
     @property
     def offered_total(self) -> int:
@@ -48,19 +51,28 @@ class Phase:
         return sum(self.completed.values())
 
 
-def schedule(profile: Profile, rate: float, duration_s: float, rng: random.Random) -> list[tuple[float, str]]:
-    """Return (offset in seconds, event kind) of every arrival of a phase."""
+def schedule(profile: Profile, rate: float, duration_s: float, rng: random.Random,
+             sizes: Mapping[str, int] | None = None) -> list[tuple[float, str]]:
+    """Return (offset in seconds, kind) of every actor action of a phase offering `rate` business events
+    per second; an action of a kind carries `sizes[kind]` events (1 when not given)."""
     arrivals: list[tuple[float, str]] = []
     offset = 0.0
     while True:
         fraction = min(offset / duration_s, 1.0)
-        current = max(rate * profile.multiplier(fraction), 1e-6)
+        mix = profile.mix(fraction)
+        actions_per_event = sum(share / _size(sizes, kind) for kind, share in mix.items())
+        current = max(rate * profile.multiplier(fraction) * actions_per_event, 1e-6)
         offset += rng.expovariate(current)
         if offset >= duration_s:
             return arrivals
         mix = profile.mix(offset / duration_s)
         kinds = [kind for kind, share in mix.items() if share > 0]
-        arrivals.append((offset, rng.choices(kinds, weights=[mix[kind] for kind in kinds])[0]))
+        weights = [mix[kind] / _size(sizes, kind) for kind in kinds]
+        arrivals.append((offset, rng.choices(kinds, weights=weights)[0]))
+
+
+def _size(sizes: Mapping[str, int] | None, kind: str) -> int:
+    return 1 if sizes is None else sizes.get(kind, 1)
 
 
 def _expect_source(log: CommitLog, trace_id: str, record_id: str) -> None:
@@ -68,9 +80,11 @@ def _expect_source(log: CommitLog, trace_id: str, record_id: str) -> None:
 
 
 def drive(firm: LoadFirm, log: CommitLog, phase: Phase, arrivals: list[tuple[float, str]], clients: int) -> Phase:
-    """Act out the arrivals from `phase.started_at` on (monotonic seconds), with `clients` threads."""
+    """Act out the arrivals from `phase.started_at` on (monotonic seconds), with `clients` threads; every
+    count and time is per business event (an approval of 20 entries counts 20)."""
     pending: queue.Queue[tuple[float, str] | None] = queue.Queue()
     lock = threading.Lock()
+    calls_before = firm.actors.calls
 
     def client() -> None:
         while True:
@@ -78,23 +92,28 @@ def drive(firm: LoadFirm, log: CommitLog, phase: Phase, arrivals: list[tuple[flo
             if item is None:
                 return
             due, kind = item
+            events = firm.sizes.get(kind, 1)
             taken = time.perf_counter()
             choice = firm.pick()
             trace_id = choice[3].split("-")[1]
-            log.expect(trace_id, kind)
+            if events == 1:
+                log.expect(trace_id, kind)
+                on_record = functools.partial(_expect_source, log, trace_id)
+            else:  # each entry of a bulk approval is its own event, followed by its id
+                on_record = functools.partial(_expect_entry, log, kind)
             try:
-                firm.act(kind, choice, functools.partial(_expect_source, log, trace_id))
+                firm.act(kind, choice, on_record)
             except Exception as error:  # noqa: BLE001 - a refused event is counted and reported, not fatal
                 with lock:
-                    phase.errors[kind] += 1
+                    phase.errors[kind] += events
                     phase.first_errors.setdefault(kind, str(error)[:300])
                 continue
             done = time.perf_counter()
-            phase.service.record(done - taken)
-            phase.response.record(done - due)
+            phase.service.record(done - taken, events)
+            phase.response.record(done - due, events)
             with lock:
-                phase.completed[int(done - phase.started_at)] += 1
-                phase.by_kind[kind] += 1
+                phase.completed[int(done - phase.started_at)] += events
+                phase.by_kind[kind] += events
 
     threads = [threading.Thread(target=client, name=f"load-client-{n}", daemon=True) for n in range(clients)]
     for thread in threads:
@@ -104,10 +123,16 @@ def drive(firm: LoadFirm, log: CommitLog, phase: Phase, arrivals: list[tuple[flo
         wait = due - time.perf_counter()
         if wait > 0:
             time.sleep(wait)
-        phase.offered[math.floor(offset)] += 1
+        phase.offered[math.floor(offset)] += firm.sizes.get(kind, 1)
         pending.put((due, kind))
     for _ in threads:
         pending.put(None)
     for thread in threads:
         thread.join()
+    phase.actor_calls = firm.actors.calls - calls_before
     return phase
+
+
+def _expect_entry(log: CommitLog, kind: str, record_id: str) -> None:
+    log.expect(record_id, kind)
+    log.expect_source(record_id, record_id)

@@ -1,5 +1,9 @@
 """The firm a load run drives: a few won deals set up by the engine, staffed, and the business events
-(time and expense approvals, billing runs, payments) acted on them through the public APIs over HTTP."""
+(time and expense approvals, billing runs, payments) acted on them through the public APIs over HTTP.
+
+Approvals come in bulk, as the scenario firm's and real managers' do: a week of time is one timesheet
+and one bulk approval of its entries, an expense report one bulk approval of its expenses; a
+business event is an entry approved (or a billing run, a payment), not an API call."""
 
 from __future__ import annotations
 
@@ -46,6 +50,7 @@ class Actors:
                         for system, url in base_urls.items()}
         self._keys = itertools.count(1)
         self._lock = threading.Lock()
+        self.calls = 0
         self.latency: Callable[[str, str, int, float], None] | None = None
 
     def close(self) -> None:
@@ -57,8 +62,9 @@ class Actors:
              source: bool = False, operation: str = "") -> Any:
         """Call a system; return the JSON body of a 2xx answer, raise LoadSetupError otherwise."""
         headers: dict[str, str] = {}
-        if method == "POST":
-            with self._lock:
+        with self._lock:
+            self.calls += 1
+            if method == "POST":
                 headers["Idempotency-Key"] = f"load-{next(self._keys):09d}"
         if traceparent:
             headers["traceparent"] = traceparent
@@ -79,8 +85,11 @@ class Actors:
 class LoadFirm:
     """The deals and resources the business events are booked against."""
 
-    def __init__(self, actors: Actors, seed: int) -> None:
+    def __init__(self, actors: Actors, seed: int, *, sheet_entries: int = 20, report_expenses: int = 5) -> None:
         self.actors = actors
+        self.sizes = {"time_approval": sheet_entries, "expense_approval": report_expenses, "invoice": 1,
+                      "payment": 1}
+        """Business events per actor action of each kind (entries approved; one billing run, one payment)."""
         self.deals: list[LoadDeal] = []
         self.today = date.today()
         self._rng = random.Random(seed)
@@ -155,28 +164,38 @@ class LoadFirm:
 
     def act(self, kind: str, choice: tuple[LoadDeal, str, str, str],
             on_record: Callable[[str], None] = lambda record_id: None) -> None:
-        """Do one business event of a kind for a choice of `pick()`, under the choice's traceparent;
-        `on_record` hears the id of the entry an approval is about before it is approved."""
+        """Do one actor action of a kind for a choice of `pick()`, under the choice's traceparent: a week
+        of time (one timesheet, one bulk approval) or an expense report (expenses entered and submitted
+        one by one, one bulk approval), a billing run, a payment; `on_record` hears the id of each
+        entry an approval is about before it is approved."""
         deal, resource, day, traceparent = choice
         if kind == "time_approval":
-            entry = self.actors.call("psa", "POST", "/time-entries", {
-                "resource_id": resource, "project_id": deal.project_id, "date": day, "hours": "0.50"},
-                traceparent=traceparent, operation="createTimeEntry")
-            on_record(entry["id"])
-            self.actors.call("psa", "POST", f"/time-entries/{entry['id']}/submit", traceparent=traceparent,
-                             operation="submitTimeEntry")
-            self.actors.call("psa", "POST", f"/time-entries/{entry['id']}/approve", traceparent=traceparent,
-                             source=True, operation="approveTimeEntry")
+            monday = date.fromisoformat(day) - timedelta(days=date.fromisoformat(day).weekday())
+            sheet = self.actors.call("psa", "POST", "/timesheets", {
+                "resource_id": resource, "week_start": monday.isoformat(), "submit": True,
+                "entries": [{"project_id": deal.project_id, "date": (monday + timedelta(days=n % 5)).isoformat(),
+                             "hours": "0.25", "billable": True} for n in range(self.sizes[kind])]},
+                traceparent=traceparent, operation="createTimesheet")
+            ids = _created(sheet, "timesheet")
+            for entry_id in ids:
+                on_record(entry_id)
+            _created(self.actors.call("psa", "POST", "/time-entries/bulk-approve", {"ids": ids},
+                                      traceparent=traceparent, source=True, operation="bulkApproveTimeEntries"),
+                     "bulk approval", ok=200)
         elif kind == "expense_approval":
-            expense = self.actors.call("psa", "POST", "/expenses", {
-                "resource_id": resource, "project_id": deal.project_id, "date": day, "category": "TRAVEL",
-                "amount": "25.00", "currency": CURRENCY, "billable": True, "description": "Taxi to the client"},
-                traceparent=traceparent, operation="createExpense")
-            on_record(expense["id"])
-            self.actors.call("psa", "POST", f"/expenses/{expense['id']}/submit", traceparent=traceparent,
-                             operation="submitExpense")
-            self.actors.call("psa", "POST", f"/expenses/{expense['id']}/approve", traceparent=traceparent,
-                             source=True, operation="approveExpense")
+            ids = []
+            for _ in range(self.sizes[kind]):
+                expense = self.actors.call("psa", "POST", "/expenses", {
+                    "resource_id": resource, "project_id": deal.project_id, "date": day, "category": "TRAVEL",
+                    "amount": "25.00", "currency": CURRENCY, "billable": True, "description": "Taxi to the client"},
+                    traceparent=traceparent, operation="createExpense")
+                self.actors.call("psa", "POST", f"/expenses/{expense['id']}/submit", traceparent=traceparent,
+                                 operation="submitExpense")
+                ids.append(str(expense["id"]))
+            for expense_id in ids:
+                on_record(expense_id)
+            _created(self.actors.call("psa", "POST", "/expenses/bulk-approve", {"ids": ids}, traceparent=traceparent,
+                                      source=True, operation="bulkApproveExpenses"), "bulk approval", ok=200)
         elif kind == "invoice":
             self.actors.call("erp", "POST", "/billing-runs", {"legal_entity": ENTITY,
                                                                "period_end": self.today.isoformat()},
@@ -188,3 +207,13 @@ class LoadFirm:
                 traceparent=traceparent, source=True, operation="createPayment")
         else:
             raise ValueError(f"unknown business event kind {kind!r}")
+
+
+def _created(body: Any, what: str, ok: int = 201) -> list[str]:
+    """Return the ids of a bulk answer's results; raise LoadSetupError naming the first refused item."""
+    results = body.get("results", []) if isinstance(body, dict) else []
+    refused = [item for item in results if item.get("status") != ok]
+    if refused or not results:
+        raise LoadSetupError(f"the {what} refused {len(refused)} of {len(results)} items: "
+                             f"{str(refused[:1])[:200]}")
+    return [str(item["id"]) for item in results]

@@ -32,11 +32,11 @@ class Percentiles:
         self._histogram = HdrHistogram(1, MAX_TRACKED_US, 3)
         self._lock = threading.Lock()
 
-    def record(self, seconds: float) -> None:
-        """Record one duration."""
+    def record(self, seconds: float, count: int = 1) -> None:
+        """Record a duration (`count` times: one per business event of a bulk action)."""
         micros = min(max(int(seconds * 1_000_000), 1), MAX_TRACKED_US)
         with self._lock:
-            self._histogram.record_value(micros)
+            self._histogram.record_value(micros, count)
 
     @property
     def count(self) -> int:
@@ -88,6 +88,14 @@ class CommitLog:
                 if trace is not None and system not in trace.targets:
                     trace.targets[system] = at
 
+    def committed_source_records(self, record_ids: list[str], system: str, at: float) -> None:
+        """Note a source write (a bulk approval) that committed the events of these records."""
+        with self._lock:
+            for record_id in record_ids:
+                trace = self._traces.get(self._sources.get(record_id, ""))
+                if trace is not None and trace.source_at is None:
+                    trace.source_system, trace.source_at = system, at
+
     def expect(self, trace_id: str, kind: str) -> None:
         """Note that a business event of `kind` runs under `trace_id`."""
         with self._lock:
@@ -116,6 +124,13 @@ class CommitLog:
                 if system != trace.source_system:
                     samples.append((trace.kind, trace.source_at, max(0.0, at - trace.source_at)))
         return samples
+
+    def synced(self, since: float = float("-inf"), until: float = float("inf")) -> int:
+        """Return how many business events committed in the window reached another system."""
+        with self._lock:
+            traces = list(self._traces.values())
+        return sum(1 for trace in traces if trace.source_at is not None and since <= trace.source_at < until
+                   and any(system != trace.source_system for system in trace.targets))
 
     def unsynced(self, since: float = float("-inf"), until: float = float("inf")) -> dict[str, int]:
         """Return, per kind, the business events committed in the window with no target commit yet."""
@@ -147,36 +162,41 @@ class CommitWatch:
             status.append(int(line.split(" ", 1)[0]))
             return start_response(line, headers, exc_info)
 
-        sources = _source_ids(environ)
+        sources, records = _source_ids(environ)
         body = self.app(environ, recording_start_response)
         if status and 200 <= status[0] < 300:
             at = time.perf_counter()
             parts = traceparent.split("-")
+            source = environ.get("HTTP_" + SOURCE_HEADER.upper().replace("-", "_")) == "1"
             if len(parts) == 4:
-                self.log.committed(parts[1], self.system, at,
-                                   environ.get("HTTP_" + SOURCE_HEADER.upper().replace("-", "_")) == "1")
+                self.log.committed(parts[1], self.system, at, source)
             if sources:
                 self.log.committed_sources(sources, self.system, at)
+            if source and records:
+                self.log.committed_source_records(records, self.system, at)
         return body
 
 
-def _source_ids(environ: dict[str, Any]) -> list[str]:
-    """Return the `source_id`s a JSON write names (itself, or its `items`), leaving the body readable."""
+def _source_ids(environ: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Return the `source_id`s a JSON write names (itself, or its `items`) and the record `ids` it acts on
+    (a bulk approval), leaving the body readable."""
     length = environ.get("CONTENT_LENGTH") or ""
     if "json" not in environ.get("CONTENT_TYPE", "") or not length.isdigit() or int(length) > 4_000_000:
-        return []
+        return [], []
     raw = environ["wsgi.input"].read(int(length))
     environ["wsgi.input"] = io.BytesIO(raw)
     try:
         body = json.loads(raw)
     except ValueError:
-        return []
+        return [], []
     if not isinstance(body, dict):
-        return []
+        return [], []
     items = body.get("items")
     records = [body, *items] if isinstance(items, list) else [body]
-    return [str(record["source_id"]) for record in records
-            if isinstance(record, dict) and isinstance(record.get("source_id"), str)]
+    ids = body.get("ids")
+    return ([str(record["source_id"]) for record in records
+             if isinstance(record, dict) and isinstance(record.get("source_id"), str)],
+            [str(record_id) for record_id in ids] if isinstance(ids, list) else [])
 
 
 def lag_summary(samples: list[tuple[str, float, float]]) -> dict[str, Any]:

@@ -43,6 +43,8 @@ class LoadOptions:
     resources_per_deal: int = 3
     clients: int = 16
     seed: int = 1
+    sheet_entries: int = 20
+    report_expenses: int = 5
 
 
 class LoadRun:
@@ -63,7 +65,8 @@ class LoadRun:
                             store=options.store, log_dir=options.out / "workers")
             if options.bus and options.store else
             EmbeddedEngine(self.base_urls, self.token, workers=options.workers, ledger_path=options.out / "ledger.db"))
-        self.firm = LoadFirm(self.actors, options.seed)
+        self.firm = LoadFirm(self.actors, options.seed, sheet_entries=options.sheet_entries,
+                             report_expenses=options.report_expenses)
 
     def _request_latency(self, system: str, operation: str, status: int, seconds: float) -> None:
         key = f"{system} {operation} {status}"
@@ -86,7 +89,7 @@ class LoadRun:
         """Drive one phase of arrivals and return what it did."""
         import random
 
-        arrivals = schedule(profile, rate, duration_s, random.Random(f"{self.options.seed}/{name}"))
+        arrivals = schedule(profile, rate, duration_s, random.Random(f"{self.options.seed}/{name}"), self.firm.sizes)
         phase = Phase(name, rate, time.perf_counter() + 0.05, duration_s)
         return drive(self.firm, self.log, phase, arrivals, self.options.clients)
 
@@ -105,7 +108,9 @@ class LoadRun:
             "name": phase.name, "offered_rate": phase.offered_rate, "duration_s": phase.duration_s,
             "offered": phase.offered_total, "completed": phase.completed_total,
             "throughput_per_s": phase.completed_total / elapsed,
-            "synced_per_s": len({(round(source_at, 6)) for _, source_at, _ in samples}) / elapsed,
+            "synced_per_s": self.log.synced(phase.started_at, end + 3600) / elapsed,
+            "actor_calls": phase.actor_calls,
+            "actor_calls_per_event": phase.actor_calls / max(phase.completed_total, 1),
             "by_kind": dict(sorted(phase.by_kind.items())), "errors": dict(sorted(phase.errors.items())),
             "first_errors": phase.first_errors,
             "response_time_s": phase.response.summary(), "service_time_s": phase.service.summary(),
@@ -164,6 +169,7 @@ class LoadRun:
             "profile": self.profile.name, "profile_description": self.profile.description,
             "options": {"duration_s": options.duration_s, "rate": options.rate, "workers": options.workers,
                         "clients": options.clients, "deals": options.deals, "seed": options.seed,
+                        "events_per_action": dict(self.firm.sizes),
                         "bus": options.bus, "store": options.store},
             "engine": self.engine.description, "machine": _machine(), "setup_s": setup_s,
             "run": self.phase_report(main, drained),

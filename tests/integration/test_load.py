@@ -30,7 +30,9 @@ def test_a_short_steady_run_reports_throughput_latency_and_sync_lag_percentiles(
     assert 0 < lag["p50"] <= lag["p95"] <= lag["p99"] <= lag["p99_9"] <= lag["max"] < 30
     assert set(run["sync_lag_s"]) >= {"all", "time_approval"}
     assert run["response_time_s"]["count"] == run["completed"]
-    assert any(key.startswith("psa approveTimeEntry 200") for key in report["requests"])
+    assert any(key.startswith("psa bulkApproveTimeEntries 200") for key in report["requests"])
+    assert run["by_kind"]["time_approval"] % 20 == 0, "a week of time is approved in bulk, 20 entries a sheet"
+    assert 0 < run["actor_calls_per_event"] < 1
     seconds = report["time"]["seconds"]
     assert seconds["systems (request handling, all callers)"] > 0
     assert seconds["engine: API calls (client side, incl. target systems)"] > 0
@@ -72,3 +74,17 @@ def test_month_end_surges_and_its_arrivals_follow_the_shape() -> None:
     assert surge / 15 == pytest.approx(250, rel=0.15)
     assert not any(kind == "invoice" for offset, kind in arrivals if offset < 60)
     assert any(kind == "invoice" for offset, kind in arrivals if offset >= 60)
+
+
+def test_bulk_actions_carry_their_events_so_the_offered_event_rate_holds() -> None:
+    import random
+
+    sizes = {"time_approval": 20, "expense_approval": 5, "invoice": 1, "payment": 1}
+    arrivals = schedule(PROFILES["steady"], 200.0, 100.0, random.Random(5), sizes)
+    events = sum(sizes[kind] for _, kind in arrivals)
+    by_kind = {kind: sum(sizes[kind] for _, k in arrivals if k == kind) for kind in sizes}
+
+    assert events / 100 == pytest.approx(200, rel=0.1)
+    assert len(arrivals) < events / 4, "bulk approvals: far fewer actions than events"
+    assert by_kind["time_approval"] / events == pytest.approx(0.6, abs=0.06)
+    assert by_kind["payment"] / events == pytest.approx(0.1, abs=0.03)
