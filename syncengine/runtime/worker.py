@@ -8,10 +8,11 @@ publishes again, and tracking skips what was already done. Consumption: each mes
 under its key; a key's messages run in order through the engine's dispatcher, what is queued of a key
 (up to BATCH_MAX first attempts) in one unit of work (effects and tracking, one commit), and are acked
 only after that commits; when one of them fails the batch rolls back and the ones before it go again.
-A transient failure holds the key (not its partition: other keys go on) for the retry policy's backoff,
-and after the last attempt the message is dead-lettered and acked, so no message holds its partition for
-ever. A business exception parks its key: later messages of the key are recorded behind it and acked
-(parking.py), until an operator re-drives them in order.
+A transient failure holds the key (not its partition: other keys go on) for the retry policy's backoff;
+held past a limit (under the broker's consumer timeout) the message is deferred to the ledger and acked,
+and the workers retry it from there within its retry budget. A business exception, or a spent budget,
+parks its key: later messages of the key are recorded behind it and acked (parking.py), until it is
+re-driven; then they run in order.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from syncengine.adapters.bus.port import AbstractBus, Ack, Consumer, Publisher, partition_of
 from syncengine.domain.errors import EngineError
@@ -52,6 +53,12 @@ class _Entry:
     ack: Ack
     partition: int
     generation: int
+    since: float = field(default_factory=time.monotonic)
+    """When this worker took the message in (it may hold it unacked only so long: parking.py)."""
+
+
+def _from_ledger() -> None:
+    """Ack a message re-run from the ledger: nothing to tell the bus (its item is resolved or reopened)."""
 
 
 def encode(delivery: Delivery) -> bytes:
@@ -82,7 +89,7 @@ class DistributedWorker:
         self.published = 0
         self.poll_failures: dict[str, int] = {}
         self._pool = KeyedWorkers(self._step, workers=workers, name="worker-key")
-        self._parking = KeyParking(engine)
+        self.parking = KeyParking(engine)
         self._lock = threading.Lock()
         self._keys: dict[str, deque[_Entry]] = {}
         self._in_flight: dict[int, int] = {}
@@ -105,6 +112,7 @@ class DistributedWorker:
             self._spawn(f"intake-{system}", self._intake, system)
         self._spawn("bus", self._consume)
         self._spawn("heartbeat", self._heartbeat)
+        self._spawn("deferred", self._sweep)
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Stop taking work, let running attempts finish, and leave (unacked messages go back)."""
@@ -265,7 +273,7 @@ class DistributedWorker:
             if partition in owned or partition in self._draining:
                 continue
             if self.coordinator.try_own(f"partition:{partition}"):
-                self._parking.refresh()  # the keys parked by the partition's last owner
+                self.parking.refresh()  # the keys parked by the partition's last owner
                 consumer.subscribe(partition, self._on_message)
                 owned.add(partition)
         while len(owned) > share:
@@ -308,7 +316,7 @@ class DistributedWorker:
             batch = list(itertools.takewhile(
                 lambda queued: queued.generation == self._generation and queued.delivery.attempt == 1
                 and queued.delivery.exception_id is None, itertools.islice(queue, self.batch_max)))
-        if self._parking.holds(entry.delivery):  # behind an open exception of its key: recorded there, acked
+        if self.parking.holds(entry.delivery):  # behind an open exception of its key: recorded there, acked
             with self._lock:
                 self._finish(key, queue)
             entry.ack()
@@ -317,7 +325,13 @@ class DistributedWorker:
             results = self.engine.dispatcher.attempt_batch([queued.delivery for queued in batch])
         else:
             results = [self.engine.dispatcher.attempt(entry.delivery)]
-        self._parking.note(key, results)
+        self.parking.note(key, results)
+        if results[0].outcome is AttemptOutcome.RETRY and self.parking.defer(
+                entry.delivery, results[0], time.monotonic() - entry.since + results[0].delay_s * self.backoff_scale):
+            with self._lock:
+                self._finish(key, queue)
+            entry.ack()  # held long enough: the ledger keeps it, the workers retry it from there
+            return 0.0
         with self._lock:
             if results[0].outcome is AttemptOutcome.RETRY:
                 queue[0] = replace(entry, delivery=replace(entry.delivery, attempt=entry.delivery.attempt + 1))
@@ -333,6 +347,24 @@ class DistributedWorker:
             del self._keys[key]
         self._in_flight[entry.partition] -= 1
         return entry
+
+    def _sweep(self) -> None:
+        """Queue again, each under its key, the deferred messages that are due (parking.py)."""
+        while not self._stop.wait(self.parking.sweep_s):
+            try:
+                due = self.parking.due(self.owned_partitions, self.bus.partitions)
+            except Exception as error:  # noqa: BLE001 - the ledger is unreachable: look again later
+                log.warning("cannot read the deferred messages: %s", error)
+                continue
+            for key, deliveries in due:
+                partition = partition_of(key, self.bus.partitions)
+                with self._lock:
+                    if key in self._keys or partition not in self._owned:
+                        continue  # the key's queued messages run first, or release it
+                    self._keys[key] = deque(_Entry(delivery, _from_ledger, partition, self._generation)
+                                            for delivery in deliveries)
+                    self._in_flight[partition] = self._in_flight.get(partition, 0) + len(deliveries)
+                self._pool.wake(key)
 
     # -- heartbeat -------------------------------------------------------------------------------
 
