@@ -61,6 +61,9 @@ BATCH_MAX = 500
 SETTLED = ("REVERSED", "WRITTEN_OFF")
 NOT_BILLABLE = ("contract-terminated", "not-billable")
 """Refusals that mean the work is not billable under the contract (dated after its termination)."""
+_Item = tuple[WorkEntry, BillableTransaction, int]
+"""An entry to post, its transaction, and the highest revision of it the ledger held when it was read
+(under the unit of work's lock on that key, so linking it need not read it again)."""
 
 
 # -- shared with the other money flows: the deal's contract and its billing terms -----------------
@@ -121,9 +124,10 @@ def handle_entry_changed(message: SourceEvent, ports: Ports) -> None:
     if isinstance(entry, TimeEntry) and not contract_fact(ports, contract_id, "bills-transactions"):
         return  # time is billed by the hour only on T&M and capped contracts; billable expenses on every one
     source = erp_billing.source_system(entry.system)
-    batch = [(entry, BillableTransaction.of(entry, valuation, contract_id, source))]
+    batch: list[_Item] = [(entry, BillableTransaction.of(entry, valuation, contract_id, source), entry.revision)]
     batch += _unposted_siblings(ports, entry, contract_id, source)
     _post(ports, message, batch)
+
 
 
 def _revision_key(entry: WorkEntry) -> str:
@@ -170,8 +174,7 @@ def _reverse(ports: Ports, message: SourceEvent, entry: WorkEntry, revision: int
     ports.ledger.link(REVERSAL, ERP, transaction_id, key)
 
 
-def _unposted_siblings(ports: Ports, entry: WorkEntry, contract_id: str,
-                       source: str) -> list[tuple[WorkEntry, BillableTransaction]]:
+def _unposted_siblings(ports: Ports, entry: WorkEntry, contract_id: str, source: str) -> list[_Item]:
     """Return the project's other approved entries of the same week (a timesheet) still to be posted."""
     valuation = entry.current_approval
     if valuation is None:
@@ -185,18 +188,19 @@ def _unposted_siblings(ports: Ports, entry: WorkEntry, contract_id: str,
         items = page["items"] if isinstance(page, dict) and isinstance(page.get("items"), list) else []
     except EngineError:
         return []
-    siblings: list[tuple[WorkEntry, BillableTransaction]] = []
+    siblings: list[_Item] = []
     for raw in items:
         try:
             sibling = psa_work.work_entry(entry.system, _event_prefix(entry), raw)
         except PoisonMessage:
             continue
         approval = sibling.current_approval
-        if sibling.entry_id == entry.entry_id or approval is None or not approval.billable \
-                or (ports.ledger.applied_version(_revision_key(sibling)) or 0) > sibling.revision \
-                or _posted(ports, sibling) is not None or _live_before(ports, sibling):
+        if sibling.entry_id == entry.entry_id or approval is None or not approval.billable:
             continue
-        siblings.append((sibling, BillableTransaction.of(sibling, approval, contract_id, source)))
+        seen = ports.ledger.applied_version(_revision_key(sibling)) or 0
+        if seen > sibling.revision or _posted(ports, sibling) is not None or _live_before(ports, sibling):
+            continue
+        siblings.append((sibling, BillableTransaction.of(sibling, approval, contract_id, source), seen))
         if len(siblings) >= BATCH_MAX - 1:
             break
     return siblings
@@ -206,19 +210,19 @@ def _event_prefix(entry: WorkEntry) -> str:
     return psa_work.TIME_EVENTS if entry.kind is EntryKind.TIME else psa_work.EXPENSE_EVENTS
 
 
-def _post(ports: Ports, message: SourceEvent, batch: list[tuple[WorkEntry, BillableTransaction]]) -> None:
+def _post(ports: Ports, message: SourceEvent, batch: list[_Item]) -> None:
     """Post a batch (the event's own entry first) and link every item the ERP holds."""
-    body = erp_billing.batch_body([transaction for _, transaction in batch])
+    body = erp_billing.batch_body([transaction for _, transaction, _ in batch])
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
     answer = ports.client(ERP).post(BATCH_PATH, body,
                                     idempotency_key=ports.idempotency_key(message, f"billable-batch:{digest}"))
     results = erp_billing.batch_results(answer.body, len(batch))
-    for (entry, _), result in zip(batch, results, strict=True):
+    for (entry, _, seen), result in zip(batch, results, strict=True):
         if result.transaction_id is not None:
-            _record(ports, entry, result.transaction_id)
+            _record(ports, entry, result.transaction_id, seen)
     if not results[0].posted and results[0].problem_type not in NOT_BILLABLE:
-        own, transaction = batch[0]
-        _record(ports, own, _post_alone(ports, message, transaction))
+        own, transaction, seen = batch[0]
+        _record(ports, own, _post_alone(ports, message, transaction), seen)
 
 
 def _post_alone(ports: Ports, message: SourceEvent, transaction: BillableTransaction) -> str:
@@ -245,9 +249,11 @@ def _existing(ports: Ports, external_id: str, error: EngineError) -> str:
     return str(found[0]["id"])
 
 
-def _record(ports: Ports, entry: WorkEntry, transaction_id: str) -> None:
+def _record(ports: Ports, entry: WorkEntry, transaction_id: str, seen: int) -> None:
+    """Link a posted transaction and note its revision as seen (`seen`: what the ledger held, read under lock)."""
     ports.ledger.link(TRANSACTION, ERP, transaction_id, entry.posting_key(entry.revision))
-    _observe(ports, entry, entry.revision)
+    if entry.revision > seen:
+        ports.ledger.set_applied_version(_revision_key(entry), entry.revision)
 
 
 HANDLERS: dict[str, list[Handler]] = {
