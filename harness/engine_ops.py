@@ -146,6 +146,9 @@ system_option = click.option("--system", "systems", multiple=True, metavar="NAME
                              help="A system the messages' handlers call (repeat: crm, psa, hcm, erp).")
 token_option = click.option("--token", default="firmsim-dev-token", show_default=True, envvar="FIRMSIM_TOKEN",
                             help="Bearer token for the systems.")
+bus_option = click.option("--bus", "bus_url", default=None, envvar="FIRMSIM_BUS", metavar="AMQP_URL",
+                          help="The distributed workers' bus: publish the messages to them instead of running "
+                               "them here (they keep each key's order).")
 wait_option = click.option("--max-wait", "max_wait_s", default=60.0, show_default=True,
                            type=click.FloatRange(min=0), help="Seconds to keep retrying transient failures.")
 
@@ -179,8 +182,9 @@ def exceptions(store: str, status: str | None, flow: str | None, as_json: bool) 
 @system_option
 @token_option
 @wait_option
+@bus_option
 def redrive(exception_ids: tuple[str, ...], redrive_all: bool, reason: str | None, store: str,
-            systems: tuple[str, ...], token: str, max_wait_s: float) -> None:
+            systems: tuple[str, ...], token: str, max_wait_s: float, bus_url: str | None) -> None:
     """Run refused messages again once their master data is fixed; exit 1 if any still fails."""
     from syncengine.ledger.records import ExceptionStatus, LedgerError
 
@@ -201,16 +205,13 @@ def redrive(exception_ids: tuple[str, ...], redrive_all: bool, reason: str | Non
             fail("redrive", str(error))
         if item.status is not ExceptionStatus.OPEN:
             fail("redrive", f"exception {exception_id} is {item.status}, only an OPEN one can be re-driven")
-    # Each goes to the front of its key: the last first, so one key's messages keep their order.
-    for exception_id in reversed(exception_ids):
-        engine.redrive(exception_id)
-    drain(engine, max_wait_s)
-    still = 0
-    for exception_id in exception_ids:
-        item = ledger.exception(exception_id)
-        still += item.status is not ExceptionStatus.RESOLVED
-        click.echo(f"{item.id}  {item.status}" + ("" if item.status is ExceptionStatus.RESOLVED
-                                                 else f"  {item.reason}: {item.detail}"))
+    if bus_url is not None:
+        from harness.engine_bus_redrive import redrive_on_bus
+
+        still = redrive_on_bus(engine, [ledger.exception(exception_id) for exception_id in exception_ids], bus_url,
+                               store, max_wait_s)
+    else:
+        still = _redrive_here(engine, exception_ids, max_wait_s)
     click.echo(f"{len(exception_ids) - still} of {len(exception_ids)} re-driven exception(s) went through",
                err=True)
     sys.exit(EXIT_STILL_FAILING if still else EXIT_OK)
@@ -239,14 +240,32 @@ def dead_letters(context: click.Context, store: str, status: str | None, as_json
     click.echo(f"{len(letters)} dead letter(s)", err=True)
 
 
+def _redrive_here(engine: Engine, exception_ids: tuple[str, ...], max_wait_s: float) -> int:
+    """Run OPEN exceptions' messages in this process; print each one's state; return how many still fail."""
+    from syncengine.ledger.records import ExceptionStatus
+
+    # Each goes to the front of its key: the last first, so one key's messages keep their order.
+    for exception_id in reversed(exception_ids):
+        engine.redrive(exception_id)
+    drain(engine, max_wait_s)
+    still = 0
+    for exception_id in exception_ids:
+        item = engine.ports.ledger.exception(exception_id)
+        still += item.status is not ExceptionStatus.RESOLVED
+        click.echo(f"{item.id}  {item.status}" + ("" if item.status is ExceptionStatus.RESOLVED
+                                                 else f"  {item.reason}: {item.detail}"))
+    return still
+
+
 @dead_letters.command("redrive")
 @click.argument("letter_ids", nargs=-1, required=True, metavar="ID...")
 @system_option
 @token_option
 @wait_option
+@bus_option
 @click.pass_obj
 def redrive_dead_letters(obj: dict[str, str], letter_ids: tuple[str, ...], systems: tuple[str, ...], token: str,
-                         max_wait_s: float) -> None:
+                         max_wait_s: float, bus_url: str | None) -> None:
     """Hand dead letters back to the engine after fixing their cause; exit 1 if any fails again."""
     from syncengine.domain.errors import EngineError
     from syncengine.ledger.records import DeadLetterStatus, LedgerError
@@ -265,6 +284,11 @@ def redrive_dead_letters(obj: dict[str, str], letter_ids: tuple[str, ...], syste
         if letter.status is not DeadLetterStatus.OPEN:
             fail("dead-letters redrive", f"dead letter {letter_id} is {letter.status}, only an OPEN one can be "
                                          "re-driven")
+    close = None
+    if bus_url is not None:
+        from harness.engine_bus_redrive import bus_outlet
+
+        engine.outlet, close = bus_outlet("dead-letters redrive", bus_url, obj["store"])
     unredrivable = 0
     for letter_id in letter_ids:
         try:
@@ -272,6 +296,11 @@ def redrive_dead_letters(obj: dict[str, str], letter_ids: tuple[str, ...], syste
         except EngineError as error:  # kept nothing to re-drive: it stays OPEN, the others go on
             click.echo(f"cannot re-drive {letter_id}: {error}")
             unredrivable += 1
+    if close is not None:
+        close()
+        click.echo(f"{len(letter_ids) - unredrivable} of {len(letter_ids)} dead letter(s) handed to the workers "
+                   "on the bus (`firmsim engine dead-letters` and `exceptions` show what fails again)", err=True)
+        sys.exit(EXIT_STILL_FAILING if unredrivable else EXIT_OK)
     drain(engine, max_wait_s)
     new_letters = [letter for letter in ledger.dead_letters() if letter.id not in before]
     new_exceptions = [item for item in ledger.exceptions() if item.id not in exceptions_before]

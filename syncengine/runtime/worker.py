@@ -62,15 +62,20 @@ def _from_ledger() -> None:
 
 
 def encode(delivery: Delivery) -> bytes:
-    """Return the bus body of a delivery."""
-    return json.dumps(delivery.payload(), separators=(",", ":"), sort_keys=True).encode()
+    """Return the bus body of a delivery (an operator's re-drive names the exception it resolves)."""
+    body = delivery.payload()
+    if delivery.exception_id is not None:
+        body["exception_id"] = delivery.exception_id
+    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
 
 
 def decode(engine: Engine, body: bytes) -> Delivery:
     """Rebuild a delivery from its bus body (raise on a malformed one)."""
     payload = json.loads(body)
     event = SourceEvent.from_cloudevent(str(payload["system"]), payload["event"])
-    return Delivery(event, engine.registry.route(str(payload["handler"])), str(payload["key"]))
+    exception_id = payload.get("exception_id")
+    return Delivery(event, engine.registry.route(str(payload["handler"])), str(payload["key"]),
+                    exception_id=None if exception_id is None else str(exception_id))
 
 
 class DistributedWorker:

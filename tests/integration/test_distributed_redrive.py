@@ -1,0 +1,105 @@
+"""`firmsim engine redrive --bus`: the re-driven message goes to its partition and a worker runs it."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.runner.flows import builtin_flows
+from simulators.server import SystemServers
+from syncengine.domain.messages import SourceEvent
+from syncengine.ledger.records import ExceptionItem, ExceptionStatus
+from syncengine.runtime.distributed import open_store
+from syncengine.runtime.registry import Delivery, HandlerRegistry
+from tests.integration.distributed_engine import FIRMSIM, Deployment, deployment
+from tests.integration.live_firm import Firm, eventually, served_systems
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def systems() -> Iterator[SystemServers]:
+    with served_systems() as servers:
+        yield servers
+
+
+@pytest.fixture
+def firm(systems: SystemServers) -> Firm:
+    return Firm({system.kind: system.base_url for system in systems.systems})
+
+
+@pytest.fixture
+def engine(firm: Firm, rabbitmq_url: str, postgres_url: str, tmp_path: Path) -> Iterator[Deployment]:
+    with deployment(firm.urls, rabbitmq_url, postgres_url, tmp_path) as deployed:
+        yield deployed
+
+
+def _approved_event(firm: Firm, entry_id: str) -> dict[str, Any]:
+    events = firm.call("psa", "GET", "/events?limit=1000")["items"]
+    return next(event for event in events
+                if event["type"] == "psa.time_entry.approved" and event["data"]["id"] == entry_id)
+
+
+def _refused(engine: Deployment, raw: dict[str, Any], detail: str) -> ExceptionItem:
+    """Record an approved entry's billing as refused, as a flow would have (its message is real)."""
+    event = SourceEvent.from_cloudevent("psa", raw)
+    [route] = [route for route in HandlerRegistry(builtin_flows()).routes(event.type)
+               if route.flow == "time_expense_billing"]
+    delivery = Delivery(event, route, route.ordering_key(event))
+    ledger = open_store(engine.store_url)
+    try:
+        return ledger.record_exception(flow=route.flow, key=delivery.key, message_id=delivery.id,
+                                       reason="unknown-contract", detail=detail, payload=delivery.payload(),
+                                       now=datetime.now(UTC))
+    finally:
+        ledger.close()
+
+
+def _redrive(engine: Deployment, *ids: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([FIRMSIM, "engine", "redrive", *ids, "--store", engine.store_url, "--bus", engine.bus_url,
+                           "--max-wait", "30"], capture_output=True, text=True, timeout=90, check=False)
+
+
+def test_a_redrive_on_the_bus_is_run_by_the_worker_owning_its_key(firm: Firm, engine: Deployment) -> None:
+    engine.start_worker()
+    opportunity_id = firm.win_deal("Woodgrove Redrive")
+    project = eventually(lambda: firm.project_of(opportunity_id), timeout_s=30)
+    worker = firm.staff(project["id"], worker="WRK-424242")
+    first, second = firm.approve_time(project["id"], worker, 2)
+    engine.wait_idle(timeout_s=40)
+    older = _refused(engine, _approved_event(firm, first), "test: refused first")
+    newer = _refused(engine, _approved_event(firm, second), "test: refused second")
+
+    alone = _redrive(engine, newer.id)
+    assert alone.returncode == 2, alone.stdout + alone.stderr
+    assert f"waits behind {older.id}" in alone.stderr, alone.stderr
+
+    both = _redrive(engine, older.id, newer.id)
+    assert both.returncode == 0, f"{both.stdout}{both.stderr}\n{engine.log_tail()}"
+    assert f"{older.id}  RESOLVED" in both.stdout and f"{newer.id}  RESOLVED" in both.stdout, both.stdout
+    ledger = open_store(engine.store_url)
+    try:
+        assert [item.status for item in (ledger.exception(older.id), ledger.exception(newer.id))] == [
+            ExceptionStatus.RESOLVED, ExceptionStatus.RESOLVED]
+    finally:
+        ledger.close()
+    counts = firm.transactions_by_entry()
+    assert (counts.get(first), counts.get(second)) == (1, 1), counts
+
+
+def test_a_redrive_on_the_bus_with_no_worker_says_so(firm: Firm, engine: Deployment) -> None:
+    engine.start_worker().terminate()  # creates the ledger schema, then leaves
+    engine.workers[0].wait(30)
+    raw = {"specversion": "1.0", "id": "psa-999999", "source": "urn:firmsim:psa", "type": "psa.time_entry.approved",
+           "subject": "TE-999999", "time": "2026-03-02T09:00:00Z", "sequence": 999999,
+           "datacontenttype": "application/json",
+           "data": {"id": "TE-999999", "project_id": "PRJ-999999", "version": 1}}
+    item = _refused(engine, raw, "test: nobody to run it")
+    done = _redrive(engine, item.id)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "no live worker" in done.stderr and "Traceback" not in done.stderr, done.stderr
