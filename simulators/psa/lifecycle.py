@@ -178,6 +178,10 @@ def list_handler(kind: EntryKind) -> Handler:
                     and ("date_from" not in query or entry["date"] >= query["date_from"])
                     and ("date_to" not in query or entry["date"] <= query["date_to"]))
 
+        for indexed in ("project_id", "resource_id"):
+            if indexed in query:
+                candidates = request.store.where_equal(kind.collection, indexed, query[indexed])
+                return request.page([entry for entry in candidates if wanted(entry)])
         return request.page(request.store.where(kind.collection, wanted))
 
     handle.__doc__ = f"List {kind.noun} records."

@@ -278,3 +278,19 @@ def test_entries_are_listed_by_status_and_date_range(api: Api, staffing: dict[st
 
     assert [entry["id"] for entry in submitted] == [late["id"]]
     assert [entry["id"] for entry in in_range] == [early["id"]]
+
+
+def test_listing_by_project_or_resource_finds_the_same_entries_as_a_full_filter(api: Api,
+                                                                              staffing: dict[str, Any]) -> None:
+    for day in ("2026-03-02", "2026-03-03", "2026-03-04"):
+        assert api.post(PATH, entry_body(staffing, date=day)).status_code == 201
+    project_id, resource_id = staffing["project"]["id"], staffing["resource"]["id"]
+    everything = api.get(PATH).json["items"]
+
+    by_project = api.get(f"{PATH}?project_id={project_id}&date_from=2026-03-03").json["items"]
+    by_resource = api.get(f"{PATH}?resource_id={resource_id}&status=DRAFT").json["items"]
+
+    assert [e["id"] for e in by_project] == [e["id"] for e in everything if e["date"] >= "2026-03-03"]
+    assert [e["id"] for e in by_resource] == [e["id"] for e in everything]
+    assert len(everything) == 3
+    assert api.get(f"{PATH}?project_id=PRJ-999999").json["items"] == []
