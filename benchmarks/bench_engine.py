@@ -198,10 +198,13 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
         cpu_before = {"systems": cpu_seconds(serve.pid), "engine": sum(cpu_seconds(p.pid) for p in engines)}
         profiler = None
         if os.environ.get("BENCH_PROFILE"):  # sample the first engine process during the saturation phase
+            # (BENCH_PROFILE_GIL=1: only samples holding the GIL, i.e. where its CPU goes)
+            gil = ["--gil"] if os.environ.get("BENCH_PROFILE_GIL") else []
             profiler = subprocess.Popen(
                 [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(engines[0].pid), "--nonblocking",
                  "--duration", os.environ["BENCH_PROFILE"], "--format", "raw", "--rate", "200",
-                 "--output", str(scratch / "engine-0.spy")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 "--output", str(scratch / "engine-0.spy"), *gil],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(events // BATCH):
             producer.batch(BATCH)
         produced_at = time.monotonic()
