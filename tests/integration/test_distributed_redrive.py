@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from harness.runner.flows import builtin_flows
 from simulators.server import SystemServers
@@ -47,17 +49,29 @@ def _approved_event(firm: Firm, entry_id: str) -> dict[str, Any]:
 
 def _refused(engine: Deployment, raw: dict[str, Any], detail: str) -> ExceptionItem:
     """Record an approved entry's billing as refused, as a flow would have (its message is real)."""
-    event = SourceEvent.from_cloudevent("psa", raw)
-    [route] = [route for route in HandlerRegistry(builtin_flows()).routes(event.type)
-               if route.flow == "time_expense_billing"]
-    delivery = Delivery(event, route, route.ordering_key(event))
+    delivery = _route(raw)
     ledger = open_store(engine.store_url)
     try:
-        return ledger.record_exception(flow=route.flow, key=delivery.key, message_id=delivery.id,
+        return ledger.record_exception(flow=delivery.route.flow, key=delivery.key, message_id=delivery.id,
                                        reason="unknown-contract", detail=detail, payload=delivery.payload(),
                                        now=datetime.now(UTC))
     finally:
         ledger.close()
+
+
+def _route(raw: dict[str, Any]) -> Delivery:
+    event = SourceEvent.from_cloudevent("psa", raw)
+    [route] = [route for route in HandlerRegistry(builtin_flows()).routes(event.type)
+               if route.flow == "time_expense_billing"]
+    return Delivery(event, route, route.ordering_key(event))
+
+
+def _tracked(engine: Deployment, delivery: Delivery) -> int:
+    with psycopg.connect(engine.postgres_url, autocommit=True) as connection:
+        [(count,)] = connection.execute(sql.SQL(
+            "SELECT count(*) FROM {}.tracking WHERE system = 'psa' AND source_id = %s AND handler = %s").format(
+            sql.Identifier(engine.schema)), (delivery.event.source_id, delivery.route.handler_name)).fetchall()
+    return int(count)
 
 
 def _redrive(engine: Deployment, *ids: str) -> subprocess.CompletedProcess[str]:
@@ -103,3 +117,31 @@ def test_a_redrive_on_the_bus_with_no_worker_says_so(firm: Firm, engine: Deploym
     done = _redrive(engine, item.id)
     assert done.returncode == 3, done.stdout + done.stderr
     assert "no live worker" in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_dead_letter_redriven_on_the_bus_runs_its_handler_again_on_a_worker(firm: Firm, engine: Deployment) -> None:
+    engine.start_worker()
+    opportunity_id = firm.win_deal("Woodgrove Dead Letter")
+    project = eventually(lambda: firm.project_of(opportunity_id), timeout_s=30)
+    [entry] = firm.approve_time(project["id"], firm.staff(project["id"], worker="WRK-434343"), 1)
+    engine.wait_idle(timeout_s=40)
+    raw = _approved_event(firm, entry)
+    delivery = _route(raw)
+    assert _tracked(engine, delivery) == 1
+    with psycopg.connect(engine.postgres_url, autocommit=True) as connection:  # as if it never went through
+        connection.execute(sql.SQL("DELETE FROM {}.tracking WHERE system = 'psa' AND source_id = %s "
+                                   "AND handler = %s").format(sql.Identifier(engine.schema)),
+                           (delivery.event.source_id, delivery.route.handler_name))
+    ledger = open_store(engine.store_url)
+    try:
+        letter = ledger.dead_letter(flow=delivery.route.flow, key=delivery.key, message_id=delivery.id,
+                                    reason="unexpected-error", detail="test: a bug, since fixed",
+                                    payload=delivery.payload(), now=datetime.now(UTC))
+    finally:
+        ledger.close()
+    done = subprocess.run([FIRMSIM, "engine", "dead-letters", "--store", engine.store_url, "redrive", letter.id,
+                           "--bus", engine.bus_url], capture_output=True, text=True, timeout=90, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "handed to the workers" in done.stderr, done.stderr
+    eventually(lambda: _tracked(engine, delivery) == 1, timeout_s=30)  # a worker ran the handler again
+    assert firm.transactions_by_entry().get(entry) == 1, "the re-run billed the entry twice"
