@@ -26,8 +26,8 @@ APPROVED = "APPROVED"
 def recost_resource(request: Request, resource: Record) -> int:
     """Revalue the resource's approved time at its cost rates as they now stand; return how many changed."""
     store = request.store
-    entries = store.where("time_entries", lambda entry: entry["resource_id"] == resource["id"]
-                          and entry["status"] == APPROVED)
+    entries = [entry for entry in store.where_equal("time_entries", "resource_id", resource["id"])
+               if entry["status"] == APPROVED]
     recosted = 0
     for entry in entries:
         approval = entry["approvals"][-1]
