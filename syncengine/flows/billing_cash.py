@@ -3,8 +3,10 @@ opportunity (`setOpportunityBillingStatus`) and the PSA project (`setProjectBill
 deal, and the customer's receivables and credit hold to its CRM accounts (`setAccountArStatus`).
 
 Events: `erp.invoice.{posted,reversed}`, `erp.credit_memo.posted`, `erp.payment.*` (received, applied),
-`erp.customer.{credit_hold_set,credit_hold_released}`, keyed per ERP customer
-(`erp-customer:<id>`), since a payment or a hold touches every deal of its customer.
+`erp.customer.{credit_hold_set,credit_hold_released}`, and `crm.account.erp_linked` (an account newly
+billed as a customer, e.g. a division whose deal was matched to its parent's customer, shows what the
+customer already owes and its hold without waiting for the customer's next document), keyed per ERP
+customer (`erp-customer:<id>`), since a payment or a hold touches every deal of its customer.
 
 Each event re-reads the ERP's current figures (the customer, its invoices, its aging line) and
 writes them whole, per deal over all its ERP contracts (its own and any separate contract booked
@@ -62,6 +64,21 @@ def handle_credit_hold_changed(message: SourceEvent, ports: Ports) -> None:
         "/contracts", {"customer_id": customer_id, "limit": PAGE_LIMIT})]
     _refresh(ports, customer_id, [contract_id for contract_id in contracts
                                   if ports.ledger.canonical_key("contract", ERP, contract_id) is not None])
+
+
+def handle_account_linked(message: SourceEvent, ports: Ports) -> None:
+    """A CRM account was linked to an ERP customer: write the customer's current AR and hold to it."""
+    if _stale(message, ports):
+        return
+    fields = Fields(message.data, f"{message.type} {message.subject}")
+    account_id, customer_id = fields.text("id"), fields.text("erp_customer_number")
+    erp = ports.client(ERP)
+    customer = Fields(erp.get(f"/customers/{customer_id}").body, f"ERP customer {customer_id}")
+    now = ports.now()
+    report = erp.get("/receivables/aging", {"customer_id": customer_id, "as_of": now.date().isoformat()}).body
+    status = erp_billing.ar_status(report, customer_id, customer.currency("currency"), customer.flag("credit_hold"),
+                                   now)
+    ports.client(CRM).put(f"/accounts/{account_id}/ar-status", erp_billing.crm_ar_status_body(status))
 
 
 def _stale(message: SourceEvent, ports: Ports) -> bool:
@@ -151,7 +168,8 @@ def _write_ar_status(ports: Ports, customer_id: str, crm_account_id: str | None,
 
 
 def _customer_key(event: SourceEvent) -> str:
-    field = "id" if event.type.startswith("erp.customer.") else "customer_id"
+    field = "id" if event.type.startswith("erp.customer.") else \
+        "erp_customer_number" if event.type.startswith("crm.account.") else "customer_id"
     value = event.data.get(field)
     if not isinstance(value, str) or not value:
         raise MalformedEvent("missing-ordering-key", f"{event.message_id} ({event.type}): data has no {field}")
@@ -165,5 +183,6 @@ HANDLERS: dict[str, list[Handler]] = {
     "erp.payment.*": [handle_payment_changed],
     "erp.customer.credit_hold_set": [handle_credit_hold_changed],
     "erp.customer.credit_hold_released": [handle_credit_hold_changed],
+    "crm.account.erp_linked": [handle_account_linked],
 }
 FLOW = Flow("billing_cash", HANDLERS, ordering_key=_customer_key)

@@ -78,3 +78,15 @@ def test_invoices_credit_memos_payments_and_credit_holds_reach_the_crm_and_the_p
     story.capture("erp", "erp.customer.credit_hold_released", label="once the overdue invoice is paid",
                   before="a customer is on credit hold for an overdue invoice",
                   after="the customer just paid its overdue invoice and the ERP released the credit hold")
+    story.settle()
+
+    division = story.act("crm", "POST", "/accounts", {**UK_ACCOUNT, "name": "Albion Retail — Outlets",
+                                                      "parent_account_id": deal["account_id"]})
+    story.act("crm", "PUT", f"/accounts/{division['id']}/erp-link", {"erp_customer_number": may["customer_id"]})
+    linked = story.capture("crm", "crm.account.erp_linked", label="of a division billed as its parent's customer",
+                           before="a customer has paid its invoices; its division's account is not linked",
+                           after="the division's account was just linked to its parent's ERP customer")
+    assert "crm setAccountArStatus 200" in linked.operations()
+    story.settle()
+    shown = story.act("crm", "GET", f"/accounts/{division['id']}")
+    assert (shown["ar_status"]["currency"], shown["credit_hold"]) == ("GBP", False)

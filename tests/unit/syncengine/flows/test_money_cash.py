@@ -153,6 +153,22 @@ def test_a_credit_hold_reaches_every_crm_account_billed_as_the_customer(world: W
     assert [psa_status(world, deal)["credit_hold"] for deal in (parent, child)] == [True, True]
 
 
+def test_an_account_linked_to_a_customer_that_already_owes_shows_its_receivables_and_hold(world: World) -> None:
+    parent = open_deal(world, name="Contoso Ltd", account={"tax_id": "98-7654321"})
+    staff(world, parent)
+    invoice_and_settle(world, parent)
+    call(world, "erp", "POST", "/receivables/credit-review", {"as_of": "2026-07-15"})
+    settle(world)
+
+    # A division wins its first deal after the last invoice: no billing event follows its link.
+    child = open_deal(world, name="Contoso Retail", account={"parent_account_id": parent.account_id})
+
+    assert child.customer_id == parent.customer_id
+    shown = account(world, child)
+    assert (shown["erp_customer_number"], shown["ar_status"]["balance"], shown["ar_status"]["currency"],
+            shown["credit_hold"]) == (parent.customer_id, "1200.00", "USD", True)
+
+
 def test_a_separate_contract_booked_from_a_change_order_counts_in_its_deals_billing_status() -> None:
     world = money_world((*WITH_DEAL_FLOW, change_orders.FLOW))
     deal = open_deal(world, billing_model="RETAINER", amount="100000.00")  # March to December, 10,000 a month
