@@ -74,6 +74,21 @@ def test_prospective_change_order_spreads_unrecognized_plus_added_over_remaining
     assert cost_to_cost(Decimal(300_000), COSTS, ESTIMATES, Q4, [prospective]) == Decimal("340000.00")
 
 
+def test_prospective_change_order_mid_month_keeps_the_work_before_it_under_the_old_terms() -> None:
+    # R5 prospective, measured from the modification date: the old contract ends the day before (Feb 15),
+    # so the cost of Feb 10 is progress on the old price, not on the new pool.
+    costs = (Dated(date(2026, 1, 20), Decimal(10_000)), Dated(date(2026, 2, 10), Decimal(5_000)),
+             Dated(date(2026, 2, 20), Decimal(5_000)))
+    estimates = (Dated(date(2026, 1, 1), Decimal(50_000)),)
+    prospective = Modification("CO-1", date(2026, 2, 16), ModificationKind.PROSPECTIVE, Decimal(20_000))
+
+    # To Feb 15: 100,000 x 15,000 / 50,000 = 30,000. Pool: 70,000 unrecognized + 20,000 = 90,000 over the
+    # 35,000 of cost left; by Feb 28, 5,000 of it: 30,000 + 90,000 x 5/35 = 42,857.14. (Anchoring on the
+    # cost at Jan 31 instead, as a monthly cost figure would, gives 20,000 + 100,000 x 10/40 = 45,000.00.)
+    assert cost_to_cost(Decimal(100_000), costs, estimates, date(2026, 2, 15), [prospective]) == Decimal("30000.00")
+    assert cost_to_cost(Decimal(100_000), costs, estimates, date(2026, 2, 28), [prospective]) == Decimal("42857.14")
+
+
 def test_separate_contract_leaves_the_original_untouched() -> None:
     separate = Modification("CO-1", CHANGE_ORDER_DAY, ModificationKind.SEPARATE_CONTRACT, Decimal(40_000))
 
