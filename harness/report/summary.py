@@ -13,6 +13,12 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _fmt_mix(mix: Any) -> str:
+    if not isinstance(mix, dict) or not mix:
+        return "—"
+    return ", ".join(f"{model} {share:.0%}" for model, share in mix.items())
+
+
 def summary_lines(report: dict[str, Any], report_dir: str) -> list[str]:
     """Return the lines of the end-of-run summary."""
     verdict = "PASS" if report["verdict"] == "pass" else "FAIL"
@@ -35,7 +41,7 @@ def summary_lines(report: dict[str, Any], report_dir: str) -> list[str]:
     lines += [
         "",
         "KPIs: " + ", ".join(f"{name} {_fmt(business.get(name))}" for name in ("utilization", "dso_days", "win_rate")),
-        f"      pricing mix {business.get('pricing_mix')}",
+        "      pricing mix " + _fmt_mix(business.get("pricing_mix")),
         f"sync lag s: p50 {_fmt(lag.get('p50'))}  p95 {_fmt(lag.get('p95'))}  p99 {_fmt(lag.get('p99'))}  "
         f"max {_fmt(lag.get('max'))};  retries {technical.get('retries')}, "
         f"throttled {technical.get('throttled_calls')}, exceptions {technical.get('exceptions')}, "
