@@ -141,6 +141,10 @@ def _echo_json(rows: list[Any]) -> None:
 
 store_option = click.option("--store", required=True, envvar="FIRMSIM_STORE", show_envvar=True,
                             help="The engine's ledger: a SQLite file or postgresql://…[?schema=name].")
+# `dead-letters --store S redrive ID` and `dead-letters redrive ID --store S` both work.
+optional_store_option = click.option("--store", default=None, envvar="FIRMSIM_STORE", show_envvar=True,
+                                     help="The engine's ledger: a SQLite file or postgresql://…[?schema=name].")
+MISSING_STORE = "Missing option '--store' (env var: 'FIRMSIM_STORE')."
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 system_option = click.option("--system", "systems", multiple=True, metavar="NAME=URL",
                              help="A system the messages' handlers call (repeat: crm, psa, hcm, erp).")
@@ -218,15 +222,17 @@ def redrive(exception_ids: tuple[str, ...], redrive_all: bool, reason: str | Non
 
 
 @click.group("dead-letters", cls=OneLineGroup, invoke_without_command=True)
-@store_option
+@optional_store_option
 @click.option("--status", type=click.Choice(["OPEN", "REDRIVEN"]), default=None, help="Only letters in this state.")
 @json_option
 @click.pass_context
-def dead_letters(context: click.Context, store: str, status: str | None, as_json: bool) -> None:
+def dead_letters(context: click.Context, store: str | None, status: str | None, as_json: bool) -> None:
     """List dead letters (poison messages, permanent errors); `redrive ID` hands one back."""
     context.obj = {"store": store}
     if context.invoked_subcommand is not None:
         return
+    if store is None:
+        fail("dead-letters", MISSING_STORE)
     from syncengine.ledger.records import DeadLetterStatus
 
     letters = open_engine("dead-letters", store).ports.ledger.dead_letters(
@@ -259,18 +265,22 @@ def _redrive_here(engine: Engine, exception_ids: tuple[str, ...], max_wait_s: fl
 
 @dead_letters.command("redrive")
 @click.argument("letter_ids", nargs=-1, required=True, metavar="ID...")
+@optional_store_option
 @system_option
 @token_option
 @wait_option
 @bus_option
 @click.pass_obj
-def redrive_dead_letters(obj: dict[str, str], letter_ids: tuple[str, ...], systems: tuple[str, ...], token: str,
-                         max_wait_s: float, bus_url: str | None) -> None:
+def redrive_dead_letters(obj: dict[str, str | None], letter_ids: tuple[str, ...], store: str | None,
+                         systems: tuple[str, ...], token: str, max_wait_s: float, bus_url: str | None) -> None:
     """Hand dead letters back to the engine after fixing their cause; exit 1 if any fails again."""
     from syncengine.domain.errors import EngineError
     from syncengine.ledger.records import DeadLetterStatus, LedgerError
 
-    engine = open_engine("dead-letters redrive", obj["store"], systems, token)
+    store = store or obj["store"]
+    if store is None:
+        fail("dead-letters redrive", MISSING_STORE)
+    engine = open_engine("dead-letters redrive", store, systems, token)
     ledger = engine.ports.ledger
     before = {letter.id for letter in ledger.dead_letters()}
     exceptions_before = {item.id for item in ledger.exceptions()}
@@ -288,7 +298,7 @@ def redrive_dead_letters(obj: dict[str, str], letter_ids: tuple[str, ...], syste
     if bus_url is not None:
         from harness.engine_bus_redrive import bus_outlet
 
-        engine.outlet, close = bus_outlet("dead-letters redrive", bus_url, obj["store"])
+        engine.outlet, close = bus_outlet("dead-letters redrive", bus_url, store)
     unredrivable = 0
     for letter_id in letter_ids:
         try:
