@@ -15,8 +15,10 @@ from syncengine.domain.deal_rules import check_deal, customer_of, needs_tax_regi
 from syncengine.domain.deals import MAX_HIERARCHY_DEPTH, Account, ContractTerms, Customer, Deal, LegalEntity
 from syncengine.domain.errors import BusinessException, PermanentFailure
 from syncengine.domain.messages import SourceEvent
-from syncengine.flows.deal_support import ERP, PSA, failure_status, first_item, post_keyed
+from syncengine.flows.deal_support import ERP, PSA, failure_status, first_item
+from syncengine.ledger.keys import idempotency_key
 from syncengine.mapping import crm, erp_deals
+from syncengine.mapping.fields import digest
 from syncengine.mapping.tables import BillingMapping, MappingTables, PracticeMapping
 from syncengine.ports import Ports
 
@@ -91,7 +93,11 @@ def ensure_customer(checked: CheckedDeal, message: SourceEvent, ports: Ports, ta
         record = find_customer(checked, ports, tables)
         if record is None:
             body = erp_deals.customer_body(customer, tables.payment_terms_days)
-            record = post_keyed(erp, "/customers", body, message, ports, "erp-customer").body
+            # Keyed by the company's account record, not by the deal: two deals of one company handled at
+            # once (by two workers) both look, find nothing, and POST; the ERP then makes one customer.
+            creation_key = idempotency_key(message.system, customer.account_id, customer.account_version,
+                                           f"erp-customer:{digest(body)}")
+            record = erp.post("/customers", body, idempotency_key=creation_key).body
         customer_id = str(record["id"])
     if customer.tax_registration and needs_tax_registration(checked.entity, customer.country, tables.vat_area):
         record = record or erp.get(f"/customers/{customer_id}").body

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from syncengine.domain.deals import deal_key, milestone_key
+from syncengine.flows import deal_customers
 from syncengine.ledger.records import ExceptionStatus
 from tests.unit.syncengine.flows.deal_world import FIXED_FEE_TERMS, TIME_AND_MATERIALS_TERMS, Firm, running_firm
 
@@ -113,6 +114,24 @@ def test_subsidiary_without_tax_id_is_billed_as_its_parent_company(firm: Firm) -
     [customer] = firm.records("erp", "customers")
     assert (customer["name"], customer["tax_registration"]) == ("Litware GmbH", "DE999999999")
     assert len(firm.records("erp", "contracts")) == 2
+
+
+def test_two_deals_of_one_company_handled_at_once_make_one_erp_customer(
+        firm: Firm, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two workers each handle one deal: both look for the company's customer before either has made it.
+    monkeypatch.setattr(deal_customers, "find_customer", lambda *_args: None)
+    external_id = firm.ledger.external_id
+    monkeypatch.setattr(firm.ledger, "external_id",
+                        lambda kind, system, key: None if kind == "customer" else external_id(kind, system, key))
+    parent = firm.account("Litware GmbH", "DE", "EUR", tax_id="DE999999999")
+    subsidiary = firm.account("Litware Analytics", "DE", "EUR", parent=parent)
+    firm.won_deal(subsidiary, FIXED_FEE_TERMS)
+    firm.won_deal(parent, FIXED_FEE_TERMS)
+    firm.settle()
+
+    [customer] = firm.records("erp", "customers")
+    assert {contract["customer_id"] for contract in firm.records("erp", "contracts")} == {customer["id"]}
+    assert firm.exceptions() == [] and firm.ledger.dead_letters() == []
 
 
 def test_duplicate_and_replayed_events_change_nothing(firm: Firm) -> None:
