@@ -102,8 +102,11 @@ def run(scenarios: tuple[str, ...], seed: int | None, out: Path | None, junit: P
 
     Exit code 0: every invariant holds; 1: an invariant failed; 2: bad input; 3: the run could not complete.
     """
-    from harness.run_command import run_many
+    from harness.run_command import run_many, unwritable_output
 
+    if (problem := unwritable_output(out, junit)) is not None:
+        click.echo(f"firmsim run: {problem}", err=True)
+        sys.exit(2)
     if mode == "live":
         from harness.live_command import run_live_many
 

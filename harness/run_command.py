@@ -64,6 +64,18 @@ def execute(scenario: Scenario, seed: int, engine: str, out_dir: Path) -> dict[s
     return report
 
 
+def unwritable_output(out: Path | None, junit: Path | None) -> str | None:
+    """Create the --out directory and --junit's; return a one-line message naming the one that cannot be."""
+    for flag, directory in (("--out", out), ("--junit", junit.parent if junit is not None else None)):
+        if directory is None:
+            continue
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            return f"{flag}: cannot create the directory {str(directory)!r} ({error.strerror or error})"
+    return None
+
+
 def run_many(names: tuple[str, ...], seed: int | None, out: Path | None, junit: Path | None, engine: str) -> int:
     """Run each scenario; return the exit code of the whole invocation."""
     try:

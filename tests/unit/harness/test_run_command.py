@@ -76,3 +76,12 @@ def test_bad_input_exits_2_with_a_reason_and_no_traceback(args: list[str], expec
     assert result.exit_code == 2
     assert expected in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("flag", ["--out", "--junit"])
+def test_an_output_path_that_cannot_be_created_exits_2_before_running(tmp_path: Path, flag: str) -> None:
+    (tmp_path / "a-file").write_text("")
+    result = firmsim("run", TINY, flag, str(tmp_path / "a-file" / "sub" / "x.xml"))
+    assert result.exit_code == 2
+    assert f"firmsim run: {flag}: cannot create the directory" in result.output
+    assert "Traceback" not in result.output and "day 7/14" not in result.output
