@@ -107,7 +107,8 @@ def blueprint(context: SystemContext) -> Blueprint:
         try:
             fault = context.faults.add(body)
         except FaultError as error:
-            raise validation_error(str(error).split(":")[0], str(error)) from error
+            field, _, message = str(error).partition(": ")
+            raise validation_error(field, message) from error
         return jsonify(fault.to_dict()), 201
 
     @admin.delete("/faults")

@@ -126,3 +126,5 @@ def test_faults_with_unknown_kind_or_params_are_refused(api: ToyApi) -> None:
     assert [response.status_code for response in (unknown_kind, unknown_param, bad_probability, backwards, naive)] \
         == [400] * 5
     assert api.client.get("/admin/faults").get_json()["items"] == []
+    assert backwards.get_json()["field"] == "end"
+    assert backwards.get_json()["detail"] == "end: must be after start"
