@@ -70,6 +70,10 @@ def load(profile: str, duration_s: float, rate: float, workers: int, bus: str | 
         fail(f"--bus: expected an amqp:// URL, got {bus!r}", EXIT_BAD_INPUT)
     if store is not None and not store.startswith(("postgresql://", "postgres://")):
         fail(f"--store: expected a postgresql:// URL, got {store!r}", EXIT_BAD_INPUT)
+    try:
+        (out or Path("runs")).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        fail(f"--out: cannot create the directory {str(out)!r} ({error.strerror or error})", EXIT_BAD_INPUT)
     options = LoadOptions(profile=profile, duration_s=duration_s, rate=rate, workers=workers,
                           out=out or Path("runs") / f"load-{profile}", bus=bus, store=store, saturation=saturation,
                           ramp_steps=ramp_steps, step_s=step_s, deals=deals, clients=clients, seed=seed,

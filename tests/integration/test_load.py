@@ -52,6 +52,7 @@ def test_a_short_steady_run_reports_throughput_latency_and_sync_lag_percentiles(
     (["steady", "--bus", "http://x", "--store", "postgresql://x"], "--bus: expected an amqp:// URL"),
     (["steady", "--speed", "2"], "No such option"),
     ([], "Missing argument 'PROFILE'"),
+    (["steady", "--out", "/dev/null/load"], "--out: cannot create the directory"),
 ])
 def test_bad_profile_or_flag_is_one_line_and_exit_2(args: list[str], message: str) -> None:
     result = CliRunner().invoke(load, args)
