@@ -137,6 +137,12 @@ def fuzz(system: str, url: str | None, token: str | None, max_examples: int, see
         sys.exit(EXIT_BAD_INPUT)
     token = _token(url, token)
     _require("schemathesis", "schemathesis>=4.3", "fuzz")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        click.echo(f"firmsim fuzz: --out: cannot create the directory {str(out)!r} ({error.strerror or error})",
+                   err=True)
+        sys.exit(EXIT_BAD_INPUT)
     results: list[FuzzResult] = []
     try:
         if url is not None:

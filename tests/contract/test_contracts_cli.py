@@ -68,6 +68,7 @@ def test_fuzz_of_an_unreachable_url_exits_3_and_bad_phases_exit_2(closed_port: s
     assert firmsim("fuzz", "--system", "hcm", "--url", closed_port, "--token", TOKEN).exit_code == 3
     assert firmsim("fuzz", "--system", "hcm", "--phases", "examples,guessing").exit_code == 2
     assert firmsim("fuzz", "--url", closed_port, "--token", TOKEN).exit_code == 2
+    assert firmsim("fuzz", "--system", "hcm", "--out", "/dev/null/fuzz").exit_code == 2
 
 
 def _failing_worker_reads(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
