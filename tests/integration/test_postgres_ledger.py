@@ -145,10 +145,11 @@ def test_a_commit_whose_answer_was_lost_is_settled_by_asking_the_server(postgres
 @pytest.mark.slow
 def test_connections_killed_mid_run_lose_and_duplicate_nothing(postgres_url: str, schema: str) -> None:
     ledger = PostgresLedger(postgres_url, schema=schema)
-    messages = 200
+    messages = 0  # at least 200, and on until the connection was killed ten times (a fast machine needs more)
     applied: dict[str, int] = {}  # the target system: an Idempotency-Key is applied once, replayed after
     handler_runs = 0
     done = threading.Event()
+    enough_kills = threading.Event()
     failures: list[BaseException] = []
 
     def worker() -> None:
@@ -160,9 +161,10 @@ def test_connections_killed_mid_run_lose_and_duplicate_nothing(postgres_url: str
             done.set()
 
     def process() -> None:
-        nonlocal handler_runs
-        for number in range(messages):
-            source_id = f"TE-{number:06d}"
+        nonlocal handler_runs, messages
+        while messages < 20_000 and (messages < 200 or not enough_kills.is_set()):
+            source_id = f"TE-{messages:06d}"
+            messages += 1
             while True:  # the engine's retry of a transient failure, without its backoff
                 try:
                     with ledger.unit_of_work():
@@ -188,6 +190,8 @@ def test_connections_killed_mid_run_lose_and_duplicate_nothing(postgres_url: str
     try:
         while not done.wait(0.15):
             kills += _terminate(postgres_url, ledger.application_name)
+            if kills >= 10 and ledger.lost_connections >= 10:
+                enough_kills.set()
         thread.join()
     finally:
         ledger.close()
