@@ -9,13 +9,10 @@ from typing import Any
 
 import click
 
-from harness.report.junit import write_junit
 from harness.report.summary import summary_lines
+from harness.run_command import run_scenarios
 from harness.runner.live import Endpoints, LiveOptions, LiveProgress, run_live
-from harness.runner.sim import RunFailedError
-from scenarios.engine.config import ScenarioError, load
 
-EXIT_OK, EXIT_INVARIANT_FAILED, EXIT_BAD_INPUT, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
 PLAIN_PROGRESS_EVERY_DAYS = 7
 
 
@@ -79,23 +76,6 @@ def execute_live(scenario: Any, seed: int, options: LiveOptions, out_dir: Path) 
 def run_live_many(names: tuple[str, ...], seed: int | None, out: Path | None, junit: Path | None,
                   options: LiveOptions) -> int:
     """Run each scenario live; return the exit code of the whole invocation."""
-    try:
-        scenarios = [load(name) for name in names]
-    except ScenarioError as error:
-        click.echo(f"firmsim run: {error}", err=True)
-        return EXIT_BAD_INPUT
-    reports = []
-    for scenario in scenarios:
-        run_seed = scenario.seed if seed is None else seed
-        if out is None:
-            out_dir = Path("runs") / f"{scenario.name}-{run_seed}-live"
-        else:
-            out_dir = out / f"{scenario.name}-{run_seed}" if len(scenarios) > 1 else out
-        try:
-            reports.append(execute_live(scenario, run_seed, options, out_dir))
-        except RunFailedError as error:
-            click.echo(f"firmsim run: {scenario.name} could not complete: {error}", err=True)
-            return EXIT_COULD_NOT_RUN
-    if junit is not None:
-        write_junit(reports, junit)
-    return EXIT_OK if all(report["verdict"] == "pass" for report in reports) else EXIT_INVARIANT_FAILED
+    return run_scenarios(names, seed, out, junit,
+                         lambda scenario, run_seed, out_dir: execute_live(scenario, run_seed, options, out_dir),
+                         suffix="-live")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +77,9 @@ def unwritable_output(out: Path | None, junit: Path | None) -> str | None:
     return None
 
 
-def run_many(names: tuple[str, ...], seed: int | None, out: Path | None, junit: Path | None, engine: str) -> int:
-    """Run each scenario; return the exit code of the whole invocation."""
+def run_scenarios(names: tuple[str, ...], seed: int | None, out: Path | None, junit: Path | None,
+                  execute_one: Callable[[Scenario, int, Path], dict[str, Any]], *, suffix: str = "") -> int:
+    """Load every scenario first, run each with `execute_one`; return the exit code of the whole invocation."""
     try:
         scenarios = [load(name) for name in names]
     except ScenarioError as error:
@@ -87,17 +89,23 @@ def run_many(names: tuple[str, ...], seed: int | None, out: Path | None, junit: 
     for scenario in scenarios:
         run_seed = scenario.seed if seed is None else seed
         if out is None:
-            out_dir = Path("runs") / f"{scenario.name}-{run_seed}"
+            out_dir = Path("runs") / f"{scenario.name}-{run_seed}{suffix}"
         else:
             out_dir = out / f"{scenario.name}-{run_seed}" if len(scenarios) > 1 else out
         try:
-            reports.append(execute(scenario, run_seed, engine, out_dir))
+            reports.append(execute_one(scenario, run_seed, out_dir))
         except RunFailedError as error:
             click.echo(f"firmsim run: {scenario.name} could not complete: {error}", err=True)
             return EXIT_COULD_NOT_RUN
     if junit is not None:
         write_junit(reports, junit)
     return EXIT_OK if all(report["verdict"] == "pass" for report in reports) else EXIT_INVARIANT_FAILED
+
+
+def run_many(names: tuple[str, ...], seed: int | None, out: Path | None, junit: Path | None, engine: str) -> int:
+    """Run each scenario in simulated mode; return the exit code of the whole invocation."""
+    return run_scenarios(names, seed, out, junit,
+                         lambda scenario, run_seed, out_dir: execute(scenario, run_seed, engine, out_dir))
 
 
 def replay(directory: Path) -> int:
