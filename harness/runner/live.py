@@ -51,6 +51,8 @@ LIVE_NOTES = (
     "Sync lag is in simulated seconds (the run's clock); sync_lag_real_s divides it by the speed, a lower "
     "bound of the real lag: while the firm runs late the clock waits for it and runs slower than the speed.",
 )
+DISTRIBUTED_LAG_NOTE = ("Sync lag and API calls per business event are not in this report: the engine ran in worker "
+                        "processes, which expose them on their own /metrics endpoints (--metrics-port).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +222,8 @@ def run_live(scenario: Scenario, *, seed: int, options: LiveOptions, run_dir: Pa
               "quiescence_s": round(time.monotonic() - firm_done, 3), "quiesced": drained,
               "quiet_period_s": options.quiet_period_s, "engine_mode": _engine_mode(options)}
     return LiveRun(scenario, seed, options.engine, firm.truth, states, engine_view, invariants, business, faults,
-                   series, drained, wall_s, counts, technical, timing, list(LIVE_NOTES))
+                   series, drained, wall_s, counts, technical, timing,
+                   [LIVE_NOTES[0], DISTRIBUTED_LAG_NOTE] if options.bus else list(LIVE_NOTES))
 
 
 def _engine_mode(options: LiveOptions) -> str:
