@@ -7,35 +7,15 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from simulators.server import SystemServers
 from syncengine.ledger.records import DeadLetter, ExceptionItem
 from syncengine.runtime.distributed import EngineStatus
-from tests.integration.distributed_engine import Deployment, close_connections, deployment
-from tests.integration.live_firm import Firm, eventually, served_systems
+from tests.integration.distributed_engine import Deployment, close_connections
+from tests.integration.live_firm import Firm, eventually
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def systems() -> Iterator[SystemServers]:
-    with served_systems() as servers:
-        yield servers
-
-
-@pytest.fixture
-def firm(systems: SystemServers) -> Firm:
-    return Firm({system.kind: system.base_url for system in systems.systems})
-
-
-@pytest.fixture
-def engine(firm: Firm, rabbitmq_url: str, postgres_url: str, tmp_path: Path) -> Iterator[Deployment]:
-    with deployment(firm.urls, rabbitmq_url, postgres_url, tmp_path) as deployed:
-        yield deployed
 
 
 def _staffed_project(firm: Firm, engine: Deployment, name: str) -> tuple[str, str]:

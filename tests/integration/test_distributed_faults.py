@@ -5,43 +5,22 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from simulators.server import SystemServers
 from syncengine.ledger.records import DeadLetter, ExceptionItem
 from syncengine.runtime.distributed import EngineStatus, close_inspectors
 from tests.integration.distributed_engine import (
     Deployment,
     broker_running,
-    deployment,
     start_broker,
     stop_broker,
     terminate_backends,
 )
-from tests.integration.live_firm import Firm, eventually, served_systems
+from tests.integration.live_firm import Firm, eventually
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def systems() -> Iterator[SystemServers]:
-    with served_systems() as servers:
-        yield servers
-
-
-@pytest.fixture
-def firm(systems: SystemServers) -> Firm:
-    return Firm({system.kind: system.base_url for system in systems.systems})
-
-
-@pytest.fixture
-def engine(firm: Firm, rabbitmq_url: str, postgres_url: str, tmp_path: Path) -> Iterator[Deployment]:
-    with deployment(firm.urls, rabbitmq_url, postgres_url, tmp_path) as deployed:
-        yield deployed
 
 
 def _staffed_project(firm: Firm, name: str) -> tuple[str, str]:

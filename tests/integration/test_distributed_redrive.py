@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -13,32 +11,14 @@ import pytest
 from psycopg import sql
 
 from harness.runner.flows import builtin_flows
-from simulators.server import SystemServers
 from syncengine.domain.messages import SourceEvent
 from syncengine.ledger.records import ExceptionItem, ExceptionStatus
 from syncengine.runtime.distributed import open_store
 from syncengine.runtime.registry import Delivery, HandlerRegistry
-from tests.integration.distributed_engine import FIRMSIM, Deployment, deployment
-from tests.integration.live_firm import Firm, eventually, served_systems
+from tests.integration.distributed_engine import FIRMSIM, Deployment
+from tests.integration.live_firm import Firm, eventually
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def systems() -> Iterator[SystemServers]:
-    with served_systems() as servers:
-        yield servers
-
-
-@pytest.fixture
-def firm(systems: SystemServers) -> Firm:
-    return Firm({system.kind: system.base_url for system in systems.systems})
-
-
-@pytest.fixture
-def engine(firm: Firm, rabbitmq_url: str, postgres_url: str, tmp_path: Path) -> Iterator[Deployment]:
-    with deployment(firm.urls, rabbitmq_url, postgres_url, tmp_path) as deployed:
-        yield deployed
 
 
 def _approved_event(firm: Firm, entry_id: str) -> dict[str, Any]:
