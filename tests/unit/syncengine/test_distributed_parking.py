@@ -2,45 +2,26 @@
 
 from __future__ import annotations
 
-import time
-
 from syncengine.adapters.bus.memory import InProcessBus
-from syncengine.adapters.clock import SystemClock
-from syncengine.bootstrap import EngineConfig, bootstrap
 from syncengine.domain.errors import BusinessException
 from syncengine.ledger.records import ExceptionStatus
 from syncengine.runtime.coordination import SoloCoordinator
 from syncengine.runtime.parking import KEY_PARKED
 from syncengine.runtime.worker import DistributedWorker
+from tests.unit.syncengine.distributed_support import settle, worker_on
 from tests.unit.syncengine.test_engine import Steps, raw_event
-
-
-def _worker(steps: Steps, bus: InProcessBus) -> DistributedWorker:
-    engine = bootstrap(EngineConfig(clock=SystemClock(), flows=(steps.flow(),), park_on_exception=False,
-                                    virtual_latency=False))
-    return DistributedWorker(engine, bus, SoloCoordinator(), workers=3, backoff_scale=0.02)
-
-
-def _settle(worker: DistributedWorker, bus: InProcessBus, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        status = worker.status()
-        if bus.depth() == 0 and status.in_flight == 0 and status.owned == bus.partitions:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"the worker did not settle: {worker.status()}")
 
 
 def test_later_messages_of_a_refused_key_wait_behind_its_exception_and_other_keys_flow() -> None:
     steps, bus = Steps(), InProcessBus(partitions=2)
-    worker = _worker(steps, bus)
+    worker = worker_on(steps, bus)
     steps.failing["A1"] = lambda: BusinessException("missing-tax-registration", "no VAT number")
     worker.start()
     try:
         plan = [("a", "A1"), ("b", "B1"), ("a", "A2"), ("b", "B2"), ("a", "A3")]
         for sequence, (group, subject) in enumerate(plan, start=1):
             worker.engine.submit("src", raw_event(sequence, group, subject))
-        _settle(worker, bus)
+        settle(worker, bus)
         ledger = worker.engine.ports.ledger
         items = ledger.exceptions(ExceptionStatus.OPEN)
         assert [subject for _, subject in steps.handled] == ["B1", "B2"], "a later message overtook A1's exception"
@@ -54,7 +35,7 @@ def test_later_messages_of_a_refused_key_wait_behind_its_exception_and_other_key
         for item in items:
             ledger.resolve_exception(item.id, worker.engine.ports.clock.now())
         worker.engine.submit("src", raw_event(6, "a", "A4"))
-        _settle(worker, bus)
+        settle(worker, bus)
     finally:
         worker.stop()
     assert [subject for _, subject in steps.handled] == ["B1", "B2", "A4"]
@@ -62,18 +43,18 @@ def test_later_messages_of_a_refused_key_wait_behind_its_exception_and_other_key
 
 def test_once_what_parked_the_key_is_gone_its_next_message_runs_the_parked_ones_first_in_order() -> None:
     steps, bus = Steps(), InProcessBus(partitions=1)
-    worker = _worker(steps, bus)
+    worker = worker_on(steps, bus)
     steps.failing["A1"] = lambda: BusinessException("missing-tax-registration", "no VAT number")
     worker.start()
     try:
         for sequence, subject in enumerate(["A1", "A2", "A3"], start=1):
             worker.engine.submit("src", raw_event(sequence, "a", subject))
-        _settle(worker, bus)
+        settle(worker, bus)
         ledger = worker.engine.ports.ledger
         first = ledger.exceptions(ExceptionStatus.OPEN)[0]
         ledger.resolve_exception(first.id, worker.engine.ports.clock.now())  # fixed elsewhere (a flow's re-drive)
         worker.engine.submit("src", raw_event(4, "a", "A4"))
-        _settle(worker, bus)
+        settle(worker, bus)
         assert ledger.exceptions(ExceptionStatus.OPEN) == []
     finally:
         worker.stop()
@@ -82,12 +63,12 @@ def test_once_what_parked_the_key_is_gone_its_next_message_runs_the_parked_ones_
 
 def test_a_key_parked_by_the_partitions_last_owner_stays_parked_for_the_next() -> None:
     steps, bus = Steps(), InProcessBus(partitions=1)
-    first = _worker(steps, bus)
+    first = worker_on(steps, bus)
     steps.failing["A1"] = lambda: BusinessException("unknown-practice", "no such practice")
     first.start()
     try:
         first.engine.submit("src", raw_event(1, "a", "A1"))
-        _settle(first, bus)
+        settle(first, bus)
     finally:
         first.stop()
     steps.failing.clear()
@@ -95,7 +76,7 @@ def test_a_key_parked_by_the_partitions_last_owner_stays_parked_for_the_next() -
     second.start()
     try:
         second.engine.submit("src", raw_event(2, "a", "A2"))
-        _settle(second, bus)
+        settle(second, bus)
     finally:
         second.stop()
     assert steps.handled == []

@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import time
-
 from syncengine.adapters.bus.memory import InProcessBus
-from syncengine.adapters.clock import SystemClock
-from syncengine.bootstrap import EngineConfig, bootstrap
 from syncengine.domain import TransientFailure
 from syncengine.retry import Action, Backoff, RetryPolicy
-from syncengine.runtime.coordination import SoloCoordinator
-from syncengine.runtime.worker import DistributedWorker
+from tests.unit.syncengine.distributed_support import settle, worker_on
 from tests.unit.syncengine.test_engine import Steps, down, raw_event
 
-
-def _worker(steps: Steps, bus: InProcessBus) -> DistributedWorker:
-    policy = RetryPolicy(max_attempts=3, backoff=Backoff(base_s=1.0, multiplier=2.0, cap_s=4.0),
-                         on_exhausted=Action.DEAD_LETTER)
-    engine = bootstrap(EngineConfig(clock=SystemClock(), flows=(steps.flow(),), retry=policy, park_on_exception=False,
-                                    virtual_latency=False))
-    return DistributedWorker(engine, bus, SoloCoordinator(), workers=3, backoff_scale=0.02)
-
-
-def _settle(worker: DistributedWorker, bus: InProcessBus, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        status = worker.status()
-        if bus.depth() == 0 and status.in_flight == 0 and status.owned == bus.partitions:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"the worker did not settle: {worker.status()}")
+POLICY = RetryPolicy(max_attempts=3, backoff=Backoff(base_s=1.0, multiplier=2.0, cap_s=4.0),
+                     on_exhausted=Action.DEAD_LETTER)
 
 
 def test_each_key_keeps_its_order_and_a_retrying_key_holds_only_itself() -> None:
     steps, bus = Steps(), InProcessBus(partitions=4)
-    worker = _worker(steps, bus)
+    worker = worker_on(steps, bus, POLICY)
     attempts = {"A1": 0}
 
     def down_twice() -> Exception:
@@ -49,7 +29,7 @@ def test_each_key_keeps_its_order_and_a_retrying_key_holds_only_itself() -> None
         plan = [("a", "A1"), ("b", "B1"), ("a", "A2"), ("b", "B2"), ("c", "C1"), ("a", "A3"), ("b", "B3")]
         for sequence, (group, subject) in enumerate(plan, start=1):
             worker.engine.submit("src", raw_event(sequence, group, subject))
-        _settle(worker, bus)
+        settle(worker, bus)
     finally:
         worker.stop()
     handled = [subject for _, subject in steps.handled]
@@ -63,13 +43,13 @@ def test_each_key_keeps_its_order_and_a_retrying_key_holds_only_itself() -> None
 
 def test_a_message_that_keeps_failing_is_dead_lettered_and_acked_so_its_partition_moves_on() -> None:
     steps, bus = Steps(), InProcessBus(partitions=1)
-    worker = _worker(steps, bus)
+    worker = worker_on(steps, bus, POLICY)
     steps.failing["A1"] = lambda: TransientFailure("service-unavailable", "down for good")
     worker.start()
     try:
         worker.engine.submit("src", raw_event(1, "a", "A1"))
         worker.engine.submit("src", raw_event(2, "a", "A2"))
-        _settle(worker, bus)
+        settle(worker, bus)
     finally:
         worker.stop()
     assert [subject for _, subject in steps.handled] == ["A2"]
