@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -11,7 +10,6 @@ import pytest
 
 from harness.runner.world import World
 from syncengine.flows import change_orders
-from syncengine.runtime.engine import Engine
 from tests.unit.syncengine.flows.test_money_world import (
     WITH_DEAL_FLOW,
     Deal,
@@ -19,6 +17,7 @@ from tests.unit.syncengine.flows.test_money_world import (
     billing_run,
     call,
     correct_time,
+    engine_of,
     log_time,
     money_world,
     open_deal,
@@ -28,22 +27,10 @@ from tests.unit.syncengine.flows.test_money_world import (
 
 
 @pytest.fixture
-def world() -> Iterator[World]:
-    world = money_world()
-    yield world
-    assert_conformant(world)
-
-
-@pytest.fixture
 def deal(world: World) -> Deal:
     deal = open_deal(world)
     staff(world, deal)
     return deal
-
-
-def engine_of(world: World) -> Engine:
-    assert world.engine is not None
-    return world.engine
 
 
 def crm_status(world: World, deal: Deal) -> dict[str, Any]:

@@ -3,21 +3,18 @@ exceptions. Whatever happens, each approved revision ends posted exactly once.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from harness.runner.world import World
 from syncengine.ledger.records import ExceptionStatus
-from syncengine.runtime.engine import Engine
 from tests.unit.syncengine.flows.test_money_world import (
     MONEY_FLOWS,
     add_fault,
     assert_conformant,
     call,
     correct_time,
+    engine_of,
     live_transactions,
     log_time,
     money_world,
@@ -27,18 +24,6 @@ from tests.unit.syncengine.flows.test_money_world import (
     settle,
     staff,
 )
-
-
-@pytest.fixture
-def world() -> Iterator[World]:
-    world = money_world()
-    yield world
-    assert_conformant(world)
-
-
-def engine_of(world: World) -> Engine:
-    assert world.engine is not None
-    return world.engine
 
 
 def created_at(record: dict[str, Any]) -> datetime:

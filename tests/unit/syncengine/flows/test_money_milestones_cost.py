@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
 
 from harness.runner.world import World
-from syncengine.runtime.engine import Engine
 from tests.unit.syncengine.flows.test_money_world import (
     Deal,
-    assert_conformant,
     billing_run,
     call,
+    engine_of,
     log_time,
-    money_world,
     open_deal,
     records,
     settle,
@@ -27,22 +24,10 @@ MILESTONES = [("Design signed off", "40000.00", False), ("Platform live", "60000
 
 
 @pytest.fixture
-def world() -> Iterator[World]:
-    world = money_world()
-    yield world
-    assert_conformant(world)
-
-
-@pytest.fixture
 def deal(world: World) -> Deal:
     deal = open_deal(world, billing_model="FIXED_FEE", milestones=MILESTONES)
     staff(world, deal, hourly_cost="80.00")
     return deal
-
-
-def engine_of(world: World) -> Engine:
-    assert world.engine is not None
-    return world.engine
 
 
 def plan_milestones(world: World, deal: Deal) -> dict[str, dict[str, Any]]:

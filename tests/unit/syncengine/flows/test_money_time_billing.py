@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
 from harness.runner.world import World
-from syncengine.runtime.engine import Engine
 from tests.unit.syncengine.flows.test_money_world import (
-    assert_conformant,
     billing_run,
     call,
     correct_time,
+    engine_of,
     live_transactions,
     log_time,
-    money_world,
     open_deal,
     records,
     settle,
     spend,
     staff,
 )
-
-
-@pytest.fixture
-def world() -> Iterator[World]:
-    world = money_world()
-    yield world
-    assert_conformant(world)
-
-
-def engine_of(world: World) -> Engine:
-    assert world.engine is not None
-    return world.engine
 
 
 @pytest.mark.parametrize("billing_model", ["TIME_AND_MATERIALS", "CAPPED_TM"])

@@ -21,6 +21,7 @@ from werkzeug.test import Client
 from harness.runner.world import World, build_world
 from syncengine.flows import billing_cash, cost_actuals, milestones, opportunity_to_project, time_expense_billing
 from syncengine.ledger.port import AbstractLedger
+from syncengine.runtime.engine import Engine
 from syncengine.runtime.registry import Flow
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -40,6 +41,12 @@ def money_world(flows: Sequence[Flow] | None = WITH_DEAL_FLOW, *, seed: int = 0,
     (none at all with None)."""
     return build_world(START, flows=flows, seed=seed, poll_interval_s=poll_interval_s,
                        system_config={"VALIDATE_RESPONSES": True})
+
+
+def engine_of(world: World) -> Engine:
+    """Return the world's engine (money worlds always have one)."""
+    assert world.engine is not None
+    return world.engine
 
 
 def assert_conformant(world: World) -> None:
