@@ -8,6 +8,11 @@ says it ran commit in one unit of work, or not at all (eventsourcing's `Follower
             ... handler writes xrefs ...
             ledger.record_processed(Tracking(...))
 
+The batch operations (`processed_among`, `record_processed_many`, `record_received_many`,
+`applied_versions`, `set_applied_versions`, `external_ids`, `link_many`) do for many records what
+their single forms do for one, in one statement each on a database ledger: a bulk approval's hundred
+messages cost a handful of round trips instead of a dozen each.
+
 Units of work nest: an inner one joins the outer, which alone commits. Every public write outside
 a unit of work runs in its own. Each method checks everything before it writes, so an error raised
 by one leaves nothing half-written. Units of work are per thread; an adapter with one connection
@@ -17,14 +22,11 @@ serialises threads with its lock, one with a connection per thread (PostgreSQL) 
 from __future__ import annotations
 
 import abc
-import functools
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
+from syncengine.ledger.batch import LedgerBatches, TrackingKey
 from syncengine.ledger.records import (
     DeadLetter,
     DeadLetterStatus,
@@ -36,71 +38,15 @@ from syncengine.ledger.records import (
     XrefConflict,
     XrefEntry,
 )
+from syncengine.ledger.work import standalone
 
-P = ParamSpec("P")
-R = TypeVar("R")
-L = TypeVar("L", bound="AbstractLedger")
-
-
-def standalone(method: Callable[Concatenate[L, P], R]) -> Callable[Concatenate[L, P], R]:
-    """Let the adapter retry a public operation when it is its own unit of work (see `_retry_standalone`)."""
-
-    def run(self: L, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        if self.in_unit_of_work:
-            return method(self, *args, **kwargs)
-        return self._retry_standalone(lambda: method(self, *args, **kwargs))
-
-    functools.update_wrapper(run, method)
-    return run
+__all__ = ["AbstractLedger", "TrackingKey", "standalone"]
 
 
-class AbstractLedger(abc.ABC):
+class AbstractLedger(LedgerBatches):
     """Tracking, id cross-reference, exception queue, dead letters, feed cursors, applied versions."""
 
-    def __init__(self) -> None:
-        self._lock: AbstractContextManager[Any] = threading.RLock()
-        self._local = threading.local()
-
-    @property
-    def _depth(self) -> int:
-        depth: int = getattr(self._local, "depth", 0)
-        return depth
-
-    @_depth.setter
-    def _depth(self, depth: int) -> None:
-        self._local.depth = depth
-
-    def _retry_standalone(self, operation: Callable[[], R]) -> R:
-        """Run an operation that is its own unit of work; an adapter may re-run it when it surely failed."""
-        return operation()
-
-    # -- units of work ---------------------------------------------------------------------------
-
-    @contextmanager
-    def unit_of_work(self) -> Iterator[None]:
-        """Run a block whose ledger writes commit together when it ends, or roll back if it raises."""
-        with self._lock:
-            outer = self._depth == 0
-            if outer:
-                self._begin()
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                self._depth -= 1
-                if outer:
-                    self._rollback()
-                raise
-            self._depth -= 1
-            if outer:
-                self._commit()
-
-    @property
-    def in_unit_of_work(self) -> bool:
-        """Tell whether a unit of work is open."""
-        return self._depth > 0
-
-    def close(self) -> None:  # noqa: B027 - adapters without resources need nothing
+    def close(self) -> None:
         """Release the adapter's resources."""
 
     # -- tracking and intake dedupe --------------------------------------------------------------
@@ -281,37 +227,10 @@ class AbstractLedger(abc.ABC):
         with self.unit_of_work():
             self._put_applied(key, version)
 
-    # -- what an adapter provides ----------------------------------------------------------------
-
-    @abc.abstractmethod
-    def _begin(self) -> None: ...
-
-    @abc.abstractmethod
-    def _commit(self) -> None: ...
-
-    @abc.abstractmethod
-    def _rollback(self) -> None: ...
-
-    @abc.abstractmethod
-    def _has_tracking(self, system: str, source_id: str, source_version: int, handler: str) -> bool: ...
-
-    @abc.abstractmethod
-    def _insert_tracking(self, tracking: Tracking) -> None: ...
-
-    @abc.abstractmethod
-    def _insert_received(self, system: str, event_id: str, now: datetime) -> bool: ...
-
-    @abc.abstractmethod
-    def _xref_key(self, kind: str, system: str, external_id: str) -> str | None: ...
-
-    @abc.abstractmethod
-    def _xref_id(self, kind: str, system: str, canonical_key: str) -> str | None: ...
+    # -- what an adapter provides (besides the single forms of `LedgerBatches`) ---------------------
 
     @abc.abstractmethod
     def _xref_entries(self, canonical_key: str) -> list[XrefEntry]: ...
-
-    @abc.abstractmethod
-    def _insert_xref(self, entry: XrefEntry) -> None: ...
 
     @abc.abstractmethod
     def _next_number(self, counter: str) -> int: ...
@@ -345,12 +264,6 @@ class AbstractLedger(abc.ABC):
 
     @abc.abstractmethod
     def _put_cursor(self, system: str, cursor: str) -> None: ...
-
-    @abc.abstractmethod
-    def _get_applied(self, key: str) -> int | None: ...
-
-    @abc.abstractmethod
-    def _put_applied(self, key: str, version: int) -> None: ...
 
 
 def _number(record_id: str) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from syncengine.ledger.port import AbstractLedger, standalone
+from syncengine.ledger.postgres_batch import PostgresBatches
 from syncengine.ledger.postgres_session import PostgresSession
 from syncengine.ledger.records import (
     DeadLetter,
@@ -93,7 +95,7 @@ def split_store_url(store_url: str) -> tuple[str, str]:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment)), schema
 
 
-class PostgresLedger(PostgresSession, AbstractLedger):
+class PostgresLedger(PostgresSession, PostgresBatches, AbstractLedger):
     """A ledger in one PostgreSQL schema, shared by every thread and process that opens it."""
 
     def __init__(self, url: str, *, schema: str = "firmsim", retry_attempts: int = 6,
@@ -135,6 +137,14 @@ class PostgresLedger(PostgresSession, AbstractLedger):
         """Record that a handler processed a message; raise DuplicateTracking when it already did."""
         with self.unit_of_work():  # one round trip: the insert itself tells a duplicate
             self._insert_tracking(tracking)
+
+    @standalone
+    def record_processed_many(self, trackings: Sequence[Tracking]) -> None:
+        """Record several processed messages; raise DuplicateTracking, recording none, when any already was."""
+        if not trackings:
+            return
+        with self.unit_of_work():  # one round trip: the insert's row count tells a duplicate
+            self._insert_trackings(list(trackings))
 
     # -- tracking, received ids, xref ------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,20 @@ CREATE TABLE IF NOT EXISTS applied_versions (key TEXT PRIMARY KEY, version INTEG
 _EXCEPTION_COLUMNS = ("id, flow, key, message_id, reason, detail, payload, first_seen, last_seen, attempts, "
                       "status")
 _DEAD_LETTER_COLUMNS = "id, flow, key, message_id, reason, detail, payload, time, status"
+
+
+CHUNK = 200
+"""Rows per statement of a batch operation (SQLite allows 32,766 parameters)."""
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
+
+
+def _marks(count: int, width: int = 1) -> str:
+    row = "?" if width == 1 else "(" + ", ".join("?" * width) + ")"
+    return ", ".join([row] * count)
 
 
 def _dump(payload: dict[str, Any]) -> str:
@@ -136,6 +151,63 @@ class SqliteLedger(AbstractLedger):
     def _insert_xref(self, entry: XrefEntry) -> None:
         self._execute("INSERT INTO xref VALUES (?, ?, ?, ?)",
                       (entry.kind, entry.system, entry.external_id, entry.canonical_key))
+
+    # -- batch forms -----------------------------------------------------------------------------
+
+    def _tracking_among(self, keys: list[tuple[str, str, int, str]]) -> set[tuple[str, str, int, str]]:
+        found: set[tuple[str, str, int, str]] = set()
+        for chunk in _chunks(keys):
+            rows = self._execute("SELECT system, source_id, source_version, handler FROM tracking WHERE "
+                                 f"(system, source_id, source_version, handler) IN (VALUES {_marks(len(chunk), 4)})",
+                                 tuple(value for key in chunk for value in key)).fetchall()
+            found.update((row[0], row[1], row[2], row[3]) for row in rows)
+        return found
+
+    def _insert_trackings(self, trackings: list[Tracking]) -> None:
+        self._connection.executemany("INSERT INTO tracking VALUES (?, ?, ?, ?, ?)", [
+            (tracking.system, tracking.source_id, tracking.source_version, tracking.handler,
+             tracking.processed_at.isoformat()) for tracking in trackings])
+
+    def _insert_received_many(self, system: str, event_ids: list[str], now: datetime) -> set[str]:
+        new: set[str] = set()
+        for chunk in _chunks(event_ids):
+            rows = self._execute(f"INSERT INTO received VALUES {_marks(len(chunk), 3)} ON CONFLICT DO NOTHING "
+                                 "RETURNING event_id",
+                                 tuple(value for event_id in chunk for value in (system, event_id, now.isoformat())))
+            new.update(str(row[0]) for row in rows.fetchall())
+        return new
+
+    def _get_applied_many(self, keys: list[str]) -> dict[str, int]:
+        versions: dict[str, int] = {}
+        for chunk in _chunks(keys):
+            rows = self._execute(f"SELECT key, version FROM applied_versions WHERE key IN ({_marks(len(chunk))})",
+                                 tuple(chunk)).fetchall()
+            versions.update((str(row[0]), int(row[1])) for row in rows)
+        return versions
+
+    def _put_applied_many(self, versions: dict[str, int]) -> None:
+        self._connection.executemany("INSERT INTO applied_versions VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+                                     "version=excluded.version", list(versions.items()))
+
+    def _xref_ids(self, kind: str, system: str, canonical_keys: list[str]) -> dict[str, str]:
+        return self._xref_lookup("canonical_key, external_id", "canonical_key", kind, system, canonical_keys)
+
+    def _xref_keys(self, kind: str, system: str, external_ids: list[str]) -> dict[str, str]:
+        return self._xref_lookup("external_id, canonical_key", "external_id", kind, system, external_ids)
+
+    def _xref_lookup(self, columns: str, by: str, kind: str, system: str, values: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(values):
+            rows = self._execute(f"SELECT {columns} FROM xref WHERE kind=? AND system=? AND {by} IN "
+                                 f"({_marks(len(chunk))})", (kind, system, *chunk)).fetchall()
+            found.update((str(row[0]), str(row[1])) for row in rows)
+        return found
+
+    def _insert_xrefs(self, entries: list[XrefEntry]) -> None:
+        self._connection.executemany("INSERT INTO xref VALUES (?, ?, ?, ?)", [
+            (entry.kind, entry.system, entry.external_id, entry.canonical_key) for entry in entries])
+
+    # -- counters, exceptions, dead letters, cursors, applied versions ---------------------------
 
     def _next_number(self, counter: str) -> int:
         row = self._one("INSERT INTO counters VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 "

@@ -6,7 +6,7 @@ storage when the adapter is durable.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -16,30 +16,16 @@ from syncengine.ledger import (
     DuplicateTracking,
     ExceptionStatus,
     LedgerError,
-    Tracking,
     XrefConflict,
     XrefEntry,
 )
+from tests.unit.syncengine.ledger_batch_contract import LedgerBatchContract
+from tests.unit.syncengine.ledger_contract_support import T0, Boom, record_exception, tracking
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def tracking(source_id: str = "TE-000001", version: int = 1, handler: str = "billing.handle_approved") -> Tracking:
-    return Tracking("psa", source_id, version, handler, T0)
+__all__ = ["T0", "Boom", "record_exception", "tracking"]
 
 
-class Boom(Exception):
-    pass
-
-
-def record_exception(ledger: AbstractLedger, message_id: str = "psa:psa-000001/billing.h",
-                     reason: str = "missing-tax-registration", now: datetime = T0) -> str:
-    item = ledger.record_exception(flow="billing", key="project:PRJ-000001", message_id=message_id, reason=reason,
-                                   detail="ACME has no VAT number", payload={"event": {"id": "psa-000001"}}, now=now)
-    return item.id
-
-
-class LedgerContract:
+class LedgerContract(LedgerBatchContract):
     """Behaviour of the ledger port, whatever stores it."""
 
     def test_a_processed_message_is_tracked(self, ledger: AbstractLedger) -> None:

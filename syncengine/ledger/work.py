@@ -1,0 +1,86 @@
+"""Units of work: a block of ledger writes that commits together or not at all, per thread.
+
+Units of work nest: an inner one joins the outer, which alone commits. Every public write outside
+a unit of work runs in its own (`standalone`), which an adapter may re-run when it surely failed.
+"""
+
+from __future__ import annotations
+
+import abc
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
+U = TypeVar("U", bound="UnitsOfWork")
+
+
+def standalone(method: Callable[Concatenate[U, P], R]) -> Callable[Concatenate[U, P], R]:
+    """Let the adapter retry a public operation when it is its own unit of work (see `_retry_standalone`)."""
+
+    def run(self: U, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if self.in_unit_of_work:
+            return method(self, *args, **kwargs)
+        return self._retry_standalone(lambda: method(self, *args, **kwargs))
+
+    functools.update_wrapper(run, method)
+    return run
+
+
+class UnitsOfWork(abc.ABC):
+    """Begin, commit and roll back a ledger's units of work, nested per thread."""
+
+    def __init__(self) -> None:
+        self._lock: AbstractContextManager[Any] = threading.RLock()
+        self._local = threading.local()
+
+    @property
+    def _depth(self) -> int:
+        depth: int = getattr(self._local, "depth", 0)
+        return depth
+
+    @_depth.setter
+    def _depth(self, depth: int) -> None:
+        self._local.depth = depth
+
+    def _retry_standalone(self, operation: Callable[[], R]) -> R:
+        """Run an operation that is its own unit of work; an adapter may re-run it when it surely failed."""
+        return operation()
+
+    # -- units of work ---------------------------------------------------------------------------
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        """Run a block whose ledger writes commit together when it ends, or roll back if it raises."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self._begin()
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self._rollback()
+                raise
+            self._depth -= 1
+            if outer:
+                self._commit()
+
+    @property
+    def in_unit_of_work(self) -> bool:
+        """Tell whether a unit of work is open."""
+        return self._depth > 0
+
+    @abc.abstractmethod
+    def _begin(self) -> None: ...
+
+    @abc.abstractmethod
+    def _commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def _rollback(self) -> None: ...
