@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.digest import run_digest
+from harness.report.eventlog import write_event_log
 from harness.report.html import write_html
 from harness.report.junit import write_junit
 from harness.runner.live import LiveRun
@@ -80,7 +81,7 @@ def build_report(run: SimRun | LiveRun, mode: str = "sim") -> dict[str, Any]:
 
 
 def write_reports(report: dict[str, Any], run: SimRun | LiveRun, out_dir: Path) -> None:
-    """Write report.json, junit.xml, report.html, the scenario (as given and resolved) and truth to `out_dir`."""
+    """Write report.json, junit.xml, report.html, the scenario (as given and resolved), truth and events.log."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     write_junit([report], out_dir / "junit.xml")
@@ -89,3 +90,4 @@ def write_reports(report: dict[str, Any], run: SimRun | LiveRun, out_dir: Path) 
     (out_dir / "scenario.resolved.json").write_text(json.dumps(run.scenario.params, indent=2) + "\n",
                                                      encoding="utf-8")
     (out_dir / "truth.json").write_text(run.truth.to_json() + "\n", encoding="utf-8")
+    write_event_log(run.truth, run.states, out_dir / "events.log", (run.scenario.start, run.scenario.end))
