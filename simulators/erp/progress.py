@@ -7,7 +7,7 @@ from typing import Any
 from simulators.common.api import Operations, Reply, Request, created
 from simulators.common.errors import business_error
 from simulators.common.store import Record
-from simulators.erp.money import money, money_str, parse_date
+from simulators.erp.money import money, money_str, parse_date, period_end, period_of
 from simulators.erp.records import source_ref, stale_version
 
 operations = Operations()
@@ -34,21 +34,34 @@ def list_cost_actuals(request: Request) -> Reply:
 
 @operations("postCostActual")
 def post_cost_actual(request: Request) -> Reply:
-    """Post a period's cumulative cost; a newer source version replaces the period's figure."""
+    """Post the cumulative cost to a day of a period; a newer source version replaces that day's figure."""
     body = request.body
     contract = request.store.get("contracts", request.path["contract_id"])
+    as_of = _as_of(body)
     existing = request.store.first("cost_actuals", lambda actual: actual["contract_id"] == contract["id"]
-                                   and actual["period"] == body["period"])
+                                   and actual["as_of"] == as_of)
     fields = {"cumulative_cost": money_str(body["cumulative_cost"]), **source_ref(body)}
     if existing is None:
         actual = request.store.insert("cost_actuals", {"contract_id": contract["id"], "period": body["period"],
-                                                       "currency": contract["currency"], **fields})
+                                                       "as_of": as_of, "currency": contract["currency"], **fields})
     else:
         if body["source_version"] <= existing["source_version"]:
             raise stale_version("cost actual", existing["id"], existing["source_version"], body["source_version"])
         actual = request.store.update("cost_actuals", existing["id"], fields)
     request.emit("erp.cost_actual.posted", actual)
     return created(actual, f"/contracts/{contract['id']}/cost-actuals")
+
+
+def _as_of(body: dict[str, Any]) -> str:
+    """Return the day a cost figure is measured to: `as_of` within the period, else the period's last day."""
+    last_day = period_end(body["period"])
+    if "as_of" not in body:
+        return last_day.isoformat()
+    as_of = parse_date(body["as_of"], "body/as_of")
+    if period_of(as_of) != body["period"]:
+        raise business_error("invalid-dates", "Invalid dates", f"as_of {as_of.isoformat()} is not in period "
+                                                               f"{body['period']}", field="body/as_of")
+    return as_of.isoformat()
 
 
 @operations("postEstimateAtCompletion")

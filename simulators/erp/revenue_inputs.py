@@ -3,7 +3,8 @@
 Version 1 of a contract gives the base figures; each later version is a modification: not distinct
 -> cumulative catch-up, distinct but not at standalone price -> prospective (a distinct change at
 standalone price is refused upstream: it is booked as its own contract). Cost actuals arrive as
-cumulative figures per period and become the cost incurred in each period, dated on its last day.
+cumulative figures to a day (a period's last day, or the eve of a change order inside the period) and
+become the cost incurred between one figure and the next, dated on the later figure's day.
 
 Billable expenses on a fixed-fee or retainer contract are passed through outside the fee: they form a
 second stream of the contract, recognized by the right-to-invoice expedient like T&M work. Both streams
@@ -79,11 +80,11 @@ def _estimates(records: ContractRecords, contract_id: str) -> tuple[EstimateRevi
 
 
 def _costs(records: ContractRecords, contract_id: str) -> tuple[CostActual, ...]:
-    actuals = sorted(records.of("cost_actuals", contract_id), key=lambda a: a["period"])
+    actuals = sorted(records.of("cost_actuals", contract_id), key=lambda a: a["as_of"])
     costs, before = [], ZERO
     for actual in actuals:
         cumulative = Decimal(actual["cumulative_cost"])
-        costs.append(CostActual(period_end(actual["period"]), cumulative - before, reference=actual["id"]))
+        costs.append(CostActual(date.fromisoformat(actual["as_of"]), cumulative - before, reference=actual["id"]))
         before = cumulative
     return tuple(costs)
 

@@ -216,7 +216,29 @@ def test_cost_actuals_keep_the_newest_source_version_per_period(erp: ErpClient) 
 
     assert stale.status == 409
     assert newer["cumulative_cost"] == "52000.00"
-    assert [(a["period"], a["cumulative_cost"]) for a in erp.get(path)["items"]] == [("2026-03", "52000.00")]
+    assert [(a["period"], a["as_of"], a["cumulative_cost"]) for a in erp.get(path)["items"]] == [
+        ("2026-03", "2026-03-31", "52000.00")]
+
+
+def test_cost_to_a_day_inside_a_period_is_kept_alongside_the_period_figure(erp: ErpClient) -> None:
+    contract = _fixed_fee(erp)
+    path = f"/contracts/{contract['id']}/cost-actuals"
+    cost = {"period": "2026-03", "source_system": "psa", "source_id": "PRJ-1"}
+    erp.post(path, {**cost, "cumulative_cost": "50000", "source_version": 1})
+    erp.post(path, {**cost, "as_of": "2026-03-16", "cumulative_cost": "30000", "source_version": 1})
+    erp.post(path, {**cost, "as_of": "2026-03-16", "cumulative_cost": "31000", "source_version": 2})
+
+    stale = erp.call("POST", path, {**cost, "as_of": "2026-03-16", "cumulative_cost": "1", "source_version": 2})
+    outside = erp.call("POST", path, {**cost, "as_of": "2026-04-01", "cumulative_cost": "1", "source_version": 3})
+    malformed = erp.call("POST", path, {**cost, "as_of": "2026-03-32", "cumulative_cost": "1", "source_version": 3})
+
+    assert [(a["period"], a["as_of"], a["cumulative_cost"], a["source_version"]) for a in erp.get(path)["items"]] == [
+        ("2026-03", "2026-03-31", "50000.00", 1), ("2026-03", "2026-03-16", "31000.00", 2)]
+    assert stale.status == 409
+    assert (outside.status, outside.body["type"], outside.body["field"]) == (
+        422, "https://firmsim.dev/problems/invalid-dates", "body/as_of")
+    assert "2026-04-01" in outside.body["detail"] and "2026-03" in outside.body["detail"]
+    assert malformed.status == 400
 
 
 def test_estimate_at_completion_can_be_revised(erp: ErpClient) -> None:

@@ -102,6 +102,48 @@ def test_distinct_change_order_not_at_standalone_price_is_prospective(erp: ErpCl
     assert q4["cumulative_revenue"] == "340000.00"
 
 
+def _mid_month_prospective(erp: ErpClient, cost_to_the_eve: bool) -> dict[str, Any]:
+    """Fixed fee 100,000, EAC 50,000; cost 10,000 on 20 Jan, 5,000 on 10 Feb, 5,000 on 20 Feb; a change order
+    distinct but not at standalone price (+20,000) takes effect on 16 Feb. Returns February's revenue result."""
+    contract = erp.contract("FIXED_FEE", "US01", total_price="100000.00", billing_plan={
+        "eac": "50000.00", "milestones": [{"id": "M1", "name": "Delivery", "amount": "100000.00"}]})
+    path = f"/contracts/{contract['id']}"
+    source = {"source_system": "psa", "source_id": "PRJ-000007"}
+    erp.post(f"{path}/cost-actuals", {"period": "2026-01", "cumulative_cost": "10000", **source, "source_version": 1})
+    erp.post(f"{path}/versions", {"source_system": "crm", "source_id": "CO-1", "source_version": 2,
+                                  "effective_date": "2026-02-16", "total_price": "120000.00", "distinct": True,
+                                  "billing_plan": {"eac": "50000.00", "milestones": [
+                                      {"id": "M1", "name": "Delivery", "amount": "100000.00"},
+                                      {"id": "M2", "name": "Extension", "amount": "20000.00"}]}})
+    if cost_to_the_eve:
+        erp.post(f"{path}/cost-actuals", {"period": "2026-02", "as_of": "2026-02-15", "cumulative_cost": "15000",
+                                          **source, "source_version": 1})
+    erp.post(f"{path}/cost-actuals", {"period": "2026-02", "cumulative_cost": "20000", **source, "source_version": 1})
+    run = erp.post("/revenue-runs", {"legal_entity": "US01", "period": "2026-02"})
+    assert run["exceptions"] == []
+    result: dict[str, Any] = run["results"][0]
+    return result
+
+
+def test_prospective_change_order_mid_month_keeps_the_work_before_it_under_the_old_terms(erp: ErpClient) -> None:
+    february = _mid_month_prospective(erp, cost_to_the_eve=True)
+
+    # To 15 Feb: 100,000 x 15,000 / 50,000 = 30,000. Pool: 70,000 unrecognized + 20,000 = 90,000 over the
+    # 35,000 of cost left; by 28 Feb 5,000 of it is spent: 30,000 + 90,000 x 5/35 = 42,857.14.
+    assert (february["cumulative_revenue"], february["period_revenue"]) == ("42857.14", "42857.14")
+    assert [(a["effective_date"], a["kind"], a["amount"]) for a in february["adjustments"]] == [
+        ("2026-02-16", "PROSPECTIVE", "0.00")]
+
+
+def test_prospective_change_order_mid_month_without_the_cost_to_its_eve_anchors_on_the_month_before(
+        erp: ErpClient) -> None:
+    february = _mid_month_prospective(erp, cost_to_the_eve=False)
+
+    # Only January's 10,000 is known on 15 Feb: 20,000 recognized, 100,000 over the 40,000 left, of which
+    # 10,000 by 28 Feb: 20,000 + 100,000 x 10/40 = 45,000 - what a monthly cost figure alone gives.
+    assert february["cumulative_revenue"] == "45000.00"
+
+
 def test_change_order_at_standalone_price_is_booked_as_its_own_contract(erp: ErpClient) -> None:
     contract = erp.contract("FIXED_FEE", "US01", total_price="300000.00", billing_plan=WORKED_PLAN)
 

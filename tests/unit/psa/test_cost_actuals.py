@@ -101,3 +101,53 @@ def test_period_must_be_a_calendar_month(api: Api, staffing: dict[str, Any]) -> 
     response = api.get(f"/projects/{staffing['project']['id']}/cost-actuals?period=2026-13")
 
     assert (response.status_code, response.json["field"]) == (400, "period")
+
+
+def through(api: Api, staffing: dict[str, Any], period: str, day: str) -> dict[str, Any]:
+    response = api.get(f"/projects/{staffing['project']['id']}/cost-actuals?period={period}&through={day}")
+    assert response.status_code == 200
+    result: dict[str, Any] = response.json
+    return result
+
+
+def test_cost_through_a_day_counts_only_work_dated_up_to_it(api: Api, staffing: dict[str, Any]) -> None:
+    approve(api, "/time-entries", entry_body(staffing, date="2026-03-06", hours="8"))
+    reopened = approve(api, "/time-entries", entry_body(staffing, date="2026-03-09", hours="2"))
+    approve(api, "/time-entries", entry_body(staffing, date="2026-03-16", hours="6"))
+    approve(api, "/time-entries", entry_body(staffing, date="2026-03-17", hours="4"))
+    act(api, "/time-entries", reopened, "reopen")
+
+    eve = through(api, staffing, "2026-03", "2026-03-16")
+    whole = actuals(api, staffing, "2026-03")
+
+    # to the 16th: 8 h x 60.00 (6 March) + 6 h x 66.00 (rate from 9 March); the reopened 2 h count nothing
+    # and the 17th's 4 h only in the month
+    assert (eve["through"], eve["period_end"]) == ("2026-03-16", "2026-03-31")
+    assert eve["hours"] == {"in_period": "14.00", "cumulative": "14.00"}
+    assert eve["costs"][0]["cumulative"] == {"time": "876.00", "expenses": "0.00", "total": "876.00"}
+    assert (whole["through"], whole["hours"]["cumulative"]) == ("2026-03-31", "18.00")
+
+
+def test_cost_through_a_day_keeps_earlier_periods_whole(api: Api, staffing: dict[str, Any]) -> None:
+    assign(api, staffing["project"]["id"], staffing["resource"]["id"], start_date="2026-04-01",
+           end_date="2026-04-30")
+    approve(api, "/time-entries", entry_body(staffing, date="2026-03-31", hours="8"))
+    approve(api, "/time-entries", entry_body(staffing, date="2026-04-02", hours="5"))
+
+    first_of_april = through(api, staffing, "2026-04", "2026-04-01")
+    second_of_april = through(api, staffing, "2026-04", "2026-04-02")
+
+    assert first_of_april["hours"] == {"in_period": "0.00", "cumulative": "8.00"}
+    assert second_of_april["hours"] == {"in_period": "5.00", "cumulative": "13.00"}
+
+
+def test_cost_through_a_day_outside_the_period_is_refused(api: Api, staffing: dict[str, Any]) -> None:
+    path = f"/projects/{staffing['project']['id']}/cost-actuals?period=2026-03"
+
+    outside = api.get(f"{path}&through=2026-04-01")
+    malformed = api.get(f"{path}&through=2026-03-32")
+
+    assert (outside.status_code, outside.json["type"], outside.json["field"]) == (
+        422, "https://firmsim.dev/problems/invalid-date", "through")
+    assert "2026-04-01" in outside.json["detail"] and "2026-03" in outside.json["detail"]
+    assert (malformed.status_code, malformed.json["field"]) == (400, "through")
