@@ -23,6 +23,7 @@ from scenarios.engine.values import (
     poisson,
     quarter_hours,
     text,
+    triangular,
     weighted,
     workday_on_or_before,
     workdays,
@@ -36,6 +37,11 @@ NON_BILLABLE_SHARE = 0.02
 VACATION_DAYS = {"US01": 15, "UK01": 25, "DE01": 28}
 SICK_DAYS_PER_YEAR = 5.0
 EXPENSE_CATEGORIES = {"TRAVEL": 0.35, "MEALS": 0.3, "LODGING": 0.25, "SOFTWARE": 0.05, "OTHER": 0.05}
+# What one claim of a category costs (low, mode, high): a train or flight, a meal, a night in a
+# business hotel (times the nights of the trip), a software licence, parking or supplies.
+EXPENSE_AMOUNTS = {"TRAVEL": (25.0, 160.0, 900.0), "MEALS": (12.0, 35.0, 150.0), "LODGING": (110.0, 180.0, 320.0),
+                   "SOFTWARE": (10.0, 40.0, 300.0), "OTHER": (5.0, 25.0, 200.0)}
+LODGING_NIGHTS = {1: 0.35, 2: 0.3, 3: 0.25, 4: 0.1}
 
 
 def _stream(firm: Firm, worker: Worker) -> Any:
@@ -103,16 +109,26 @@ def resubmit(firm: Firm, entry: TimeEntry, correct_hours: bool) -> Process:
         entry.assignment.project.time_inbox.append(entry)
 
 
+def expense_amount(rng: Any, category: str, bounds: dict[str, float]) -> Decimal:
+    """Return what one claim of a category costs, within the scenario's bounds of a claim."""
+    low, mode, high = EXPENSE_AMOUNTS[category]
+    amount = triangular(rng, low, mode, high)
+    if category == "LODGING":
+        amount *= weighted(rng, LODGING_NIGHTS)
+    return money(min(max(amount, float(bounds["min"])), float(bounds["max"])))
+
+
 def _expenses(firm: Firm, worker: Worker, worked: list[tuple[Assignment, date]]) -> Process:
     rng = _stream(firm, worker)
     delivery = firm.params["delivery"]
     for _ in range(poisson(rng, float(delivery["expenses_per_consultant_week"]))):
         assignment, day = worked[int(rng.random() * len(worked))]
-        amount = money(rng.uniform(float(delivery["expense_amount"]["min"]), float(delivery["expense_amount"]["max"])))
+        category = weighted(rng, EXPENSE_CATEGORIES)
+        amount = expense_amount(rng, category, delivery["expense_amount"])
         currency = assignment.project.deal.plan.currency
         billable = chance(rng, 0.85)
         body = {"resource_id": worker.worker_id, "project_id": assignment.project.project_id,
-                "date": day.isoformat(), "category": weighted(rng, EXPENSE_CATEGORIES), "amount": str(amount),
+                "date": day.isoformat(), "category": category, "amount": str(amount),
                 "currency": currency, "receipt": chance(rng, 0.95), "billable": billable}
         created = yield from firm.call("psa", "POST", "/expenses", body=body, purpose="expense", expect=(422,))
         if not created.ok:
