@@ -77,6 +77,7 @@ class Firm:
         self.unfilled: Counter[tuple[str, str]] = Counter()
         self.companies = 0
         self.disputed: set[str] = set()
+        self.payment_habits: dict[str, float] = {}
         self.diary: list[tuple[str, str, str]] = []
         self.failures: Counter[tuple[str, str, int, str]] = Counter()
         self.api_calls = 0

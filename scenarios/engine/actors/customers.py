@@ -1,12 +1,14 @@
 """Customers: accept milestones, dispute a few invoices, and pay the rest after the payment behaviour.
 
-Payment time is drawn from the scenario's distribution (days after the invoice date); some
+Each customer has its own habit of days to pay (some pay early, some always late), drawn once
+from the scenario's distribution; an invoice is paid on a working day near that habit; some
 customers pay part first and the rest a few weeks later; a disputed invoice is not paid (finance
 reverses it and the work is billed again).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,12 +18,21 @@ import simpy
 
 from scenarios.engine.clock import DAY
 from scenarios.engine.state import Project
-from scenarios.engine.values import bounded_gauss, chance, money, pick, text, workday_on_or_before
+from scenarios.engine.values import (
+    bounded_gauss,
+    chance,
+    money,
+    pick,
+    text,
+    workday_on_or_after,
+    workday_on_or_before,
+)
 
 if TYPE_CHECKING:
     from scenarios.engine.firm import Firm
 
 Process = Generator[simpy.Event, Any, Any]
+HABIT_SHARE = 0.8  # of the variance of days to pay that is between customers (the rest: invoice to invoice)
 DISPUTE_REASONS = ("Rates differ from the SOW", "Hours not agreed with our project lead", "Duplicate charge",
                    "Work not accepted yet")
 
@@ -54,12 +65,30 @@ def _pay(firm: Firm, invoice: dict[str, Any], amount: Decimal) -> Process:
                     received_on=received_on.isoformat())
 
 
+def payment_habit(firm: Firm, customer_id: str) -> float:
+    """Return a customer's usual days to pay: its accounts-payable habit, drawn once from the scenario's spread."""
+    habit = firm.payment_habits.get(customer_id)
+    if habit is None:
+        days = firm.params["finance"]["payment_days"]
+        spread = float(days["sd"]) * math.sqrt(HABIT_SHARE)
+        habit = bounded_gauss(firm.rng("customers"), float(days["mean"]), spread, 10, 150)
+        firm.payment_habits[customer_id] = habit
+    return habit
+
+
+def _payment_day(firm: Firm, rng: Any, earliest: date) -> Process:
+    """Wait for the customer's next payment run: a working day on or after `earliest`, in office hours."""
+    yield firm.until(workday_on_or_after(earliest), 8 + 8 * rng.random())
+
+
 def _settle(env: simpy.Environment, firm: Firm, invoice: dict[str, Any]) -> Process:
     rng = firm.rng("customers")
     finance = firm.params["finance"]
     invoice_date = date.fromisoformat(invoice["invoice_date"])
-    days = bounded_gauss(rng, float(finance["payment_days"]["mean"]), float(finance["payment_days"]["sd"]), 3, 180)
-    yield firm.until(invoice_date + timedelta(days=round(days)), 8 + 8 * rng.random())
+    habit = payment_habit(firm, invoice["customer_id"])
+    days = bounded_gauss(rng, habit, float(finance["payment_days"]["sd"]) * math.sqrt(1 - HABIT_SHARE), 3,
+                          180)
+    yield from _payment_day(firm, rng, invoice_date + timedelta(days=round(days)))
     if firm.invoice_disputed(invoice["id"]):
         return
     total = money(invoice["open_amount"])
@@ -68,7 +97,7 @@ def _settle(env: simpy.Environment, firm: Firm, invoice: dict[str, Any]) -> Proc
     if chance(rng, float(finance["partial_payment_rate"])):
         first = money(total * Decimal(str(rng.choice((0.4, 0.5, 0.6, 0.75)))))
         yield from _pay(firm, invoice, first)
-        yield env.timeout(rng.uniform(14, 45) * DAY)
+        yield from _payment_day(firm, rng, firm.today + timedelta(days=round(rng.uniform(14, 45))))
         yield from _pay(firm, invoice, total - first)
     else:
         yield from _pay(firm, invoice, total)
