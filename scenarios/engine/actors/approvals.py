@@ -1,4 +1,4 @@
-"""Approvals: every Monday (and on the month's last working day) delivery managers clear their inboxes.
+"""Approvals: every Monday morning (and on the month's last working day) delivery managers clear their inboxes.
 
 They approve submitted time and expenses in bulk, return a few entries for correction, and now and
 then reopen an entry already approved (sometimes after it was invoiced) to correct it.
@@ -14,14 +14,24 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from scenarios.engine.actors.consultants import resubmit
+from scenarios.engine.clock import HOUR
 from scenarios.engine.state import Expense, Project, TimeEntry
-from scenarios.engine.values import chance, last_business_day, money, next_monday, pick, text
+from scenarios.engine.values import (
+    chance,
+    last_business_day,
+    money,
+    next_monday,
+    pick,
+    text,
+    workday_on_or_after,
+)
 
 if TYPE_CHECKING:
     from scenarios.engine.firm import Firm
 
 Process = Generator[simpy.Event, Any, Any]
 BULK_LIMIT = 500
+APPROVAL_SPREAD_H = 3.5
 RETURN_REASONS = ("Hours booked to the wrong day", "Please split by task", "Hours above the plan; please check",
                   "Missing description")
 REOPEN_REASONS = ("Client query on hours", "Duplicate hours found in review", "Booked to the wrong project week")
@@ -108,7 +118,11 @@ def _approve_expenses(firm: Firm, expenses: list[Expense]) -> Process:
 
 
 def approval_round(firm: Firm) -> Process:
-    """Clear every delivery manager's inbox: one bulk call per manager for time, one for expenses."""
+    """Clear every delivery manager's inbox: one bulk call per manager for time, one for expenses.
+
+    Managers get to it one after another over the next hours (each at a time of their own), not all
+    in the same minute.
+    """
     time_by: dict[str, list[TimeEntry]] = {}
     expenses_by: dict[str, list[Expense]] = {}
     for project in firm.book.projects:
@@ -118,10 +132,15 @@ def approval_round(firm: Firm) -> Process:
         if project.expense_inbox:
             expenses_by.setdefault(project.approver, []).extend(project.expense_inbox)
             project.expense_inbox = []
-    for entries in time_by.values():
-        yield from _approve_time(firm, entries)
-    for expenses in expenses_by.values():
-        yield from _approve_expenses(firm, expenses)
+    rng = firm.rng("approvals")
+    start = float(firm.env.now)
+    managers = sorted(set(time_by) | set(expenses_by))
+    for delay, manager in sorted((rng.uniform(0, APPROVAL_SPREAD_H) * HOUR, manager) for manager in managers):
+        yield firm.env.timeout(max(0.0, start + delay - float(firm.env.now)))
+        if manager in time_by:
+            yield from _approve_time(firm, time_by[manager])
+        if manager in expenses_by:
+            yield from _approve_expenses(firm, expenses_by[manager])
 
 
 def _moments(firm: Firm) -> list[float]:
@@ -132,7 +151,7 @@ def _moments(firm: Firm) -> list[float]:
         day += timedelta(days=7)
     month = firm.today.replace(day=1)
     while month <= firm.period_end:
-        moments.append(firm.at(last_business_day(month), 15))
+        moments.append(firm.at(last_business_day(month), 14))
         month = (month + timedelta(days=32)).replace(day=1)
     return sorted(moment for moment in moments if moment >= float(firm.env.now))
 
@@ -153,9 +172,15 @@ def _correct(env: simpy.Environment, firm: Firm, entry: TimeEntry, correct_hours
     yield from resubmit(firm, entry, correct_hours)
 
 
+def _later_in_office_hours(firm: Firm, rng: Any, days: float) -> simpy.Event:
+    """Return an event `days` from now, moved to office hours on a working day."""
+    day = firm.today + timedelta(days=round(days))
+    return firm.until(workday_on_or_after(day), 9 + 8 * rng.random())
+
+
 def _reopen(env: simpy.Environment, firm: Firm, entry: TimeEntry) -> Process:
     rng = firm.rng("approvals")
-    yield env.timeout(rng.uniform(3, 40) * 86400)
+    yield _later_in_office_hours(firm, rng, rng.uniform(3, 40))
     project = entry.assignment.project
     if not _correctable(firm, project, entry):
         return
@@ -174,7 +199,7 @@ def _reopen(env: simpy.Environment, firm: Firm, entry: TimeEntry) -> Process:
 
 def _reopen_expense(env: simpy.Environment, firm: Firm, expense: Expense) -> Process:
     rng = firm.rng("approvals")
-    yield env.timeout(rng.uniform(3, 40) * 86400)
+    yield _later_in_office_hours(firm, rng, rng.uniform(3, 40))
     project = expense.assignment.project
     if not _correctable(firm, project, expense):
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -124,6 +124,19 @@ def test_a_reopened_entry_comes_back_as_its_next_revision(run: Run) -> None:
         assert (fact.data["time_entry_id"], fact.data["revision"]) in approvals
     corrected = [f for f in reopened if (f.data["time_entry_id"], f.data["revision"] + 1) in approvals]
     assert len(corrected) >= len(reopened) // 2
+
+
+def test_managers_approve_one_after_another_over_the_morning_and_reopen_in_office_hours(run: Run) -> None:
+    monday_rounds: dict[str, set[str]] = {}
+    for fact in run.facts("time_approved"):
+        instant = datetime.fromisoformat(fact.at.replace("Z", "+00:00"))
+        if instant.weekday() == 0:
+            monday_rounds.setdefault(instant.date().isoformat(), set()).add(fact.at)
+            assert 10 <= instant.hour < 14
+    assert monday_rounds and all(len(instants) > 1 for instants in monday_rounds.values())
+    for fact in run.facts("time_reopened") + run.facts("expense_reopened"):
+        instant = datetime.fromisoformat(fact.at.replace("Z", "+00:00"))
+        assert instant.weekday() < 5 and 9 <= instant.hour < 17
 
 
 def test_won_deals_closed_through_an_approved_sow_and_lost_ones_with_a_reason(run: Run) -> None:
