@@ -20,8 +20,8 @@ from decimal import Decimal
 from statistics import median
 from typing import Any
 
+from scenarios.engine.holidays import office_days
 from scenarios.engine.truth import Fact, Truth
-from scenarios.engine.values import workdays
 
 # For summing figures of three currencies into one (display only, never for money the systems hold).
 USD_PER = {"USD": Decimal(1), "GBP": Decimal("1.27"), "EUR": Decimal("1.08")}
@@ -126,7 +126,7 @@ def _utilization(truth: Truth, approved: Iterable[dict[str, Any]], start: date, 
         entity_of[data["worker_id"]] = data["legal_entity"]
         first = max(start, date.fromisoformat(data["hire_date"]))
         last = min(end, terminated.get(data["worker_id"], end))
-        days = len(workdays(first, last))
+        days = len(office_days(data["legal_entity"], first, last))
         capacity[data["legal_entity"]] += float(data["weekly_capacity_hours"]) / 5 * days
     billable: dict[str, float] = defaultdict(float)
     for entry in approved:

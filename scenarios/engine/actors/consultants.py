@@ -1,7 +1,8 @@
 """Consultants: a weekly timesheet (on Friday, or a few days late), expenses, vacations and sick days.
 
 Each person works the hours of their bookings, day by day, with the scenario's daily variation;
-days off are not booked; returned and reopened entries are corrected and submitted again.
+days off and their office's public holidays (scenarios.engine.holidays) are not booked; returned
+and reopened entries are corrected and submitted again.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
+from scenarios.engine.holidays import is_office_day, office_day_on_or_before
 from scenarios.engine.state import Assignment, Expense, TimeEntry, Worker
 from scenarios.engine.values import (
     bounded_gauss,
     chance,
-    is_workday,
     monday_of,
     money,
     poisson,
@@ -25,7 +26,6 @@ from scenarios.engine.values import (
     text,
     triangular,
     weighted,
-    workday_on_or_before,
     workdays,
 )
 
@@ -60,7 +60,7 @@ def week_entries(firm: Firm, worker: Worker, days: list[date]) -> list[tuple[Ass
     rng = _stream(firm, worker)
     worked = []
     for day in days:
-        if day in worker.days_off or not worker.employed_on(day):
+        if day in worker.days_off or not worker.employed_on(day) or not is_office_day(worker.legal_entity, day):
             continue
         for assignment in worker.assignments:
             if assignment.covers(day) and assignment.project.works_on(day) and assignment.hours_per_week > 0:
@@ -142,7 +142,7 @@ def _expenses(firm: Firm, worker: Worker, worked: list[tuple[Assignment, date]])
 
 def _submission_time(firm: Firm, worker: Worker, last_day: date) -> float:
     rng = _stream(firm, worker)
-    moment = firm.at(workday_on_or_before(last_day), 15.5 + rng.random() * 3)
+    moment = firm.at(office_day_on_or_before(worker.legal_entity, last_day), 15.5 + rng.random() * 3)
     if (worker.termination_date is None or last_day < worker.termination_date) and chance(
             rng, float(firm.params["delivery"]["late_submission_rate"])):
         late_days = rng.choice((3, 4, 5))
@@ -164,7 +164,8 @@ def consultant(env: simpy.Environment, firm: Firm, worker: Worker) -> Process:
         days = workdays(week, last_day)
         yield from submit_timesheet(firm, worker, week, days)
         worked = [(a, day) for day in days for a in worker.assignments
-                  if a.covers(day) and a.project.works_on(day) and day not in worker.days_off]
+                  if a.covers(day) and a.project.works_on(day) and day not in worker.days_off
+                  and is_office_day(worker.legal_entity, day)]
         if worked:
             yield from _expenses(firm, worker, worked)
         week += timedelta(days=7)
@@ -191,7 +192,7 @@ def time_off(env: simpy.Environment, firm: Firm, worker: Worker) -> Process:
     while day <= firm.period_end:
         if worker.termination_date is not None and day >= worker.termination_date:
             return
-        if is_workday(day) and day not in worker.days_off:
+        if is_office_day(worker.legal_entity, day) and day not in worker.days_off:
             if chance(rng, sick_rate):
                 yield firm.until(day, 8.5)
                 yield from _request_off(firm, worker, day, day, "SICK")

@@ -87,6 +87,13 @@ def test_people_book_time_only_where_and_when_they_are_staffed(run: Run) -> None
         assert date.fromisoformat(fact.data["date"]).weekday() < 5
 
 
+def test_nobody_books_time_on_their_offices_public_holiday(run: Run) -> None:
+    entity = {f.data["worker_id"]: f.data["legal_entity"] for f in run.facts("worker_hired")}
+    on_mlk_day = Counter(entity[f.data["resource_id"]] for f in run.facts("time_approved")
+                         if f.data["date"] == "2026-01-19")
+    assert on_mlk_day["US01"] == 0 and on_mlk_day["UK01"] + on_mlk_day["DE01"] > 0
+
+
 def test_approved_time_is_valued_at_the_rate_the_deal_sold(run: Run) -> None:
     rate_cards = {f.data["opportunity_id"]: {line["role"]: line["hourly_rate"] for line in f.data["rate_card"]}
                   for f in run.facts("deal_won")}

@@ -48,8 +48,9 @@ def test_utilization_is_billable_hours_over_capacity_of_the_period(truth: Truth)
     approved(truth, "TIM-2", "4.00", billable=False)
     approved(truth, "TIM-3", "8.00", day="2026-02-03")
     kpis = business_kpis(truth, None, start=START, end=END)
-    assert kpis.utilization == pytest.approx(8 / (20 * 8))
-    assert kpis.utilization_by_entity == {"US01": pytest.approx(8 / 160)}
+    # 5-30 January: 20 working days, less Martin Luther King Jr. Day (a US01 holiday), at 8 h a day
+    assert kpis.utilization == pytest.approx(8 / (19 * 8))
+    assert kpis.utilization_by_entity == {"US01": pytest.approx(8 / 152)}
 
 
 def test_a_reopened_entry_counts_only_once_re_approved(truth: Truth) -> None:
@@ -58,7 +59,7 @@ def test_a_reopened_entry_counts_only_once_re_approved(truth: Truth) -> None:
                  opportunity_id="OPP-000001")
     assert business_kpis(truth, None, start=START, end=END).utilization == 0
     approved(truth, "TIM-1", "6.00", revision=2)
-    assert business_kpis(truth, None, start=START, end=END).utilization == pytest.approx(6 / 160)
+    assert business_kpis(truth, None, start=START, end=END).utilization == pytest.approx(6 / 152)
 
 
 def test_win_rate_counts_only_deals_closed_in_the_period(truth: Truth) -> None:
