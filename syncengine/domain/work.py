@@ -202,11 +202,12 @@ class Milestone:
 
 @dataclass(frozen=True, slots=True)
 class ProjectCost:
-    """A project's approved cost to the end of a period, by currency (PSA cost actuals)."""
+    """A project's approved cost to a day (its period's end, or the eve of a change order), by currency
+    (PSA cost actuals)."""
 
     project_id: str
     period: str
-    period_end: date
+    through: date
     cumulative: tuple[tuple[str, Decimal], ...]
 
     def foreign_currencies(self, currency: str) -> list[str]:

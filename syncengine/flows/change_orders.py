@@ -11,21 +11,25 @@ this version (an earlier attempt got through), as "superseded" when it stands hi
 
 Applying version N: `addContractVersion` (total price, billing plan at N, effective date, ASC 606
 flags), `setProjectBudget` for N, and for a fixed fee the PSA milestones the change order added,
-linked to the ERP plan's. A change adding distinct services at their standalone price is a separate
-contract (R5 branch 1): booked with `createContract` by `separate_contracts`, the deal's own contract
-untouched, and a later ordinary version of it net of every separate change. Until the deal's
-contract and project exist the message waits (a transient failure, retried with backoff) - unless
-the deal is parked in the exception queue: then its re-drive catches up with the CRM's current
-version (`catch_up`), and this message is done.
+linked to the ERP plan's; on a cost-to-cost contract, a change taking effect after the 1st of a month
+also posts the project's cost to the day before it (`cost_actuals.post_cost_through`). A change
+adding distinct services at their standalone price is a separate contract (R5 branch 1): booked
+with `createContract` by `separate_contracts`, the deal's own contract untouched, and a later
+ordinary version of it net of every separate change. Until the deal's contract and project exist
+the message waits (a transient failure, retried with backoff) - unless the deal is parked in the
+exception queue: then its re-drive catches up with the CRM's current version (`catch_up`), and
+this message is done.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from syncengine.domain.deal_rules import terms_problem
 from syncengine.domain.deals import WON, ChangeOrder, ContractTerms, Deal
 from syncengine.domain.errors import BusinessException, ConflictFailure, PermanentFailure, PoisonMessage
 from syncengine.domain.messages import SourceEvent
-from syncengine.flows import separate_contracts
+from syncengine.flows import cost_actuals, separate_contracts
 from syncengine.flows.deal_support import (
     ERP,
     PSA,
@@ -41,6 +45,7 @@ from syncengine.flows.deal_support import (
     refusals_as_exceptions,
     synced_deal,
 )
+from syncengine.flows.time_expense_billing import contract_fact
 from syncengine.ledger.records import ExceptionStatus
 from syncengine.mapping import crm, erp_deals, psa_deals
 from syncengine.mapping.tables import default_tables
@@ -129,7 +134,22 @@ def apply_contract_version(deal: Deal, terms: ContractTerms, change: ChangeOrder
     psa.put(f"/projects/{project_id}/budget", psa_deals.budget_body(terms, deal.currency, change.effective_date))
     ensure_psa_milestones(ports, message, deal.opportunity_id, deal.currency, terms, project_id,
                           fresh_project=False)
+    if not change.separate_contract:
+        post_cost_to_eve(change, contract_id, project_id, message, ports)
     record_contract_version(ports, deal.opportunity_id, terms.version)
+
+
+def post_cost_to_eve(change: ChangeOrder, contract_id: str, project_id: str, message: SourceEvent,
+                     ports: Ports) -> None:
+    """Post a cost-to-cost contract's cost to the day before a change order taking effect inside a month.
+
+    The ERP measures the modification on the cost to that day (R5): a prospective change closes the
+    old terms on the work done under them, a catch-up remeasures it. The month's own figure would
+    count the days since the month began against the new terms; a change on the 1st needs nothing.
+    """
+    eve = change.effective_date - timedelta(days=1)
+    if eve.month == change.effective_date.month and contract_fact(ports, contract_id, "cost-to-cost"):
+        cost_actuals.post_cost_through(message, ports, PSA, project_id, contract_id, eve)
 
 
 def post_contract_version(deal: Deal, terms: ContractTerms, change: ChangeOrder, contract_id: str,

@@ -11,9 +11,12 @@ every later one reaches the ERP, which remeasures progress as a change in estima
 Cost: an approval or reopen dated in period P changes the cumulative cost of P and of every period
 after it, so the handler reads `getProjectCostActuals` for P up to the current period and posts each
 cumulative figure that differs from the ERP's (`postCostActual`, source version = the ERP's + 1).
-The ERP takes one figure in the contract's currency; cost the PSA holds in another (a resource
-costed in its home entity's currency) is converted at the ERP's FX rate on the period's end
-(`listFxRates`, direct else inverse), a missing rate being a business exception.
+The ERP also holds figures to a day inside a period, the eve of a change order (posted by the
+change-order flow through `post_cost_through`): every such day from P on is re-read
+(`through`) and re-posted the same way, so work approved late still lands before or after the
+change as it was done. The ERP takes one figure per day in the contract's currency; cost the PSA
+holds in another (a resource costed in its home entity's currency) is converted at the ERP's FX
+rate on that day (`listFxRates`, direct else inverse), a missing rate being a business exception.
 Reading cumulative figures makes the flow order-independent and idempotent: a late or repeated event
 finds the ERP already right and posts nothing. A burst of approvals costs one read: the ledger keeps
 how far the engine had read the PSA feed when the project's last complete read began, from which
@@ -28,11 +31,12 @@ older estimate never overwrites a newer one.
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from syncengine.domain import BusinessException, ConflictFailure
+from syncengine.domain import BusinessException, ConflictFailure, TransientFailure
 from syncengine.domain.messages import SourceEvent
 from syncengine.domain.ordering import by_field
 from syncengine.flows.time_expense_billing import ERP, billing_terms, contract_fact, contract_of_project
@@ -42,10 +46,11 @@ from syncengine.runtime.registry import Flow, Handler
 
 STALE_VERSION = "stale-version"
 PAGE_LIMIT = 500
+EVE_ATTEMPTS = 5
 
 
 def handle_cost_changed(message: SourceEvent, ports: Ports) -> None:
-    """Post the project's cumulative cost of every period from the entry's to now that changed."""
+    """Post the project's cumulative cost to every day from the entry's period on whose figure changed."""
     entry = psa_work.work_entry(message.system, message.type, message.data)
     if not entry.approvals:
         return
@@ -57,31 +62,83 @@ def handle_cost_changed(message: SourceEvent, ports: Ports) -> None:
     if _read_since(ports, marker, changed_on, message.sequence):
         return
     feed_read = _feed_position(ports, entry.system)
-    currency = billing_terms(ports, contract_id).currency
-    posted = {cost.period: cost for cost in map(erp_billing.posted_cost, ports.client(ERP).pages(
-        f"/contracts/{contract_id}/cost-actuals", {"limit": PAGE_LIMIT}))}
-    source = erp_billing.source_system(entry.system)
-    rates = _Rates(ports, currency)
-    for period in _periods(changed_on, max(changed_on, ports.now().date())):
-        answer = ports.client(entry.system).get(f"/projects/{entry.project_id}/cost-actuals", {"period": period})
-        cost = psa_work.project_cost(answer.body)
-        amount = cost.cumulative_in(currency, {code: rates.on(code, cost.period_end)
-                                               for code in cost.foreign_currencies(currency)})
-        current = posted.get(period)
+    cost = _ProjectCost(ports, message, entry.system, entry.project_id, contract_id)
+    posted = cost.posted()
+    days = {_month_end(period) for period in _periods(changed_on, max(changed_on, ports.now().date()))}
+    # figures to the eve of a change order inside a period: kept right like the period's own
+    days |= {day for day in posted if _month(day) >= _month(changed_on)}
+    for day in sorted(days):
+        amount = cost.psa(day)
+        current = posted.get(day)
         if (current.cumulative_cost if current else 0) == amount:
             continue
-        version = (current.source_version if current else 0) + 1
-        body = erp_billing.cost_actual_body(period, amount, currency, source, entry.project_id, version)
         try:
-            ports.client(ERP).post(f"/contracts/{contract_id}/cost-actuals", body,
-                                   idempotency_key=ports.idempotency_key(message, f"cost:{period}:v{version}:{amount}"))
+            cost.post(day, amount, current)
         except ConflictFailure as error:
             if error.reason != STALE_VERSION:
                 raise
-            # A newer figure for the period got there first; it was read later than this one.
+            # A newer figure for the day got there first; it was read later than this one.
     if feed_read is not None:
         for name, value in (("feed", feed_read), ("from", _month(changed_on)), ("month", _month(ports.now()))):
             ports.ledger.set_applied_version(f"cost-read-{name}:{marker}", value)
+
+
+def post_cost_through(message: SourceEvent, ports: Ports, system: str, project_id: str, contract_id: str,
+                      day: date) -> None:
+    """Post a project's cumulative cost to a day inside a period (the eve of a change order), a zero included.
+
+    Read again after posting until a read made while the ERP held the figure agrees: an approval made
+    after that read finds the day among the ERP's figures and re-posts it (`handle_cost_changed`).
+    """
+    cost = _ProjectCost(ports, message, system, project_id, contract_id)
+    current = cost.posted().get(day)
+    for _ in range(EVE_ATTEMPTS):
+        amount = cost.psa(day)
+        if current is not None and current.cumulative_cost == amount:
+            return
+        try:
+            current = cost.post(day, amount, current)
+        except ConflictFailure as error:
+            if error.reason != STALE_VERSION:
+                raise
+            current = cost.posted().get(day)
+    raise TransientFailure("cost-unsettled", f"{system} project {project_id}: its cost to {day.isoformat()} kept "
+                                             f"changing while it was posted to ERP contract {contract_id}")
+
+
+class _ProjectCost:
+    """A project's cost to a day as the PSA counts it and as its ERP contract holds it."""
+
+    def __init__(self, ports: Ports, message: SourceEvent, system: str, project_id: str, contract_id: str) -> None:
+        self.ports, self.message, self.system = ports, message, system
+        self.project_id, self.contract_id = project_id, contract_id
+        self.currency = billing_terms(ports, contract_id).currency
+        self.rates = _Rates(ports, self.currency)
+
+    def posted(self) -> dict[date, erp_billing.PostedCost]:
+        """Return the ERP contract's cumulative cost figures by the day they count to."""
+        return {cost.as_of: cost for cost in map(erp_billing.posted_cost, self.ports.client(ERP).pages(
+            f"/contracts/{self.contract_id}/cost-actuals", {"limit": PAGE_LIMIT}))}
+
+    def psa(self, day: date) -> Decimal:
+        """Return the PSA's cumulative cost to `day` in the contract's currency."""
+        params = {"period": f"{day.year:04d}-{day.month:02d}"}
+        if day != _month_end(params["period"]):
+            params["through"] = day.isoformat()
+        answer = self.ports.client(self.system).get(f"/projects/{self.project_id}/cost-actuals", params)
+        cost = psa_work.project_cost(answer.body)
+        return cost.cumulative_in(self.currency, {code: self.rates.on(code, cost.through)
+                                                  for code in cost.foreign_currencies(self.currency)})
+
+    def post(self, day: date, amount: Decimal, current: erp_billing.PostedCost | None) -> erp_billing.PostedCost:
+        """Post a figure as the next source version of the day's; return it as the ERP now holds it."""
+        version = (current.source_version if current else 0) + 1
+        body = erp_billing.cost_actual_body(day, amount, self.currency, erp_billing.source_system(self.system),
+                                            self.project_id, version)
+        self.ports.client(ERP).post(f"/contracts/{self.contract_id}/cost-actuals", body,
+                                    idempotency_key=self.ports.idempotency_key(
+                                        self.message, f"cost:{day.isoformat()}:v{version}:{amount}"))
+        return erp_billing.PostedCost(day, amount, version)
 
 
 def _feed_position(ports: Ports, system: str) -> int | None:
@@ -162,6 +219,11 @@ def _periods(first: date, last: date) -> list[str]:
         periods.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return periods
+
+
+def _month_end(period: str) -> date:
+    year, month = int(period[:4]), int(period[5:])
+    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 def _cost_key(event: SourceEvent) -> str:

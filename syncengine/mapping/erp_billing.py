@@ -131,10 +131,11 @@ def milestone_event_body(on: date, source: str, source_id: str, source_version: 
     return {"date": on.isoformat(), "source_system": source, "source_id": source_id, "source_version": source_version}
 
 
-def cost_actual_body(period: str, cumulative_cost: Decimal, currency: str, source: str, source_id: str,
+def cost_actual_body(as_of: date, cumulative_cost: Decimal, currency: str, source: str, source_id: str,
                      source_version: int) -> dict[str, Any]:
-    """Write a `CostActualCreate`: the cumulative cost to the end of a period."""
-    return {"period": period, "cumulative_cost": format_amount(cumulative_cost, currency), "source_system": source,
+    """Write a `CostActualCreate`: the cumulative cost to a day (a period's last, or one inside it)."""
+    return {"period": f"{as_of.year:04d}-{as_of.month:02d}", "as_of": as_of.isoformat(),
+            "cumulative_cost": format_amount(cumulative_cost, currency), "source_system": source,
             "source_id": source_id, "source_version": source_version}
 
 
@@ -147,9 +148,9 @@ def estimate_body(eac: Decimal, currency: str, effective: date, source: str, sou
 
 @dataclass(frozen=True, slots=True)
 class PostedCost:
-    """One period's cumulative cost as the ERP holds it, with the source version that set it."""
+    """A cumulative cost to a day as the ERP holds it, with the source version that set it."""
 
-    period: str
+    as_of: date
     cumulative_cost: Decimal
     source_version: int
 
@@ -158,7 +159,7 @@ def posted_cost(item: Any) -> PostedCost:
     """Read a `CostActual`."""
     fields = Fields(item, "ERP cost actual")
     currency = fields.currency("currency")
-    return PostedCost(fields.text("period"), fields.amount("cumulative_cost", currency),
+    return PostedCost(fields.day("as_of"), fields.amount("cumulative_cost", currency),
                       fields.integer("source_version"))
 
 

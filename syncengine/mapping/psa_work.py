@@ -189,7 +189,7 @@ def milestone(system: str, data: Any) -> Milestone:
 
 
 def project_cost(body: Any) -> ProjectCost:
-    """Read `getProjectCostActuals`: the cumulative approved labour cost per currency to the period's end.
+    """Read `getProjectCostActuals`: the cumulative approved labour cost per currency to the day it counts to.
 
     Only labour measures progress on a fixed fee (DOMAIN.md R2): reimbursable expenses are billed to
     the customer on their own and transfer nothing of the fee's promise, so they are left out.
@@ -201,7 +201,7 @@ def project_cost(body: Any) -> ProjectCost:
         cumulative.append((currency, Fields(line.raw.get("cumulative"), f"{line.where}.cumulative")
                            .amount("time", currency)))
     return ProjectCost(project_id=fields.text("project_id"), period=fields.text("period"),
-                       period_end=fields.day("period_end"), cumulative=tuple(sorted(cumulative)))
+                       through=fields.day("through"), cumulative=tuple(sorted(cumulative)))
 
 
 @dataclass(frozen=True, slots=True)
