@@ -1,8 +1,14 @@
-"""Benchmark the WSGI server a system is served with: werkzeug's threaded dev server (what `firmsim serve`
-and live mode use) against waitress (a thread pool), requests/s and server CPU per request.
+"""Benchmark the WSGI server a system is served with: waitress (a fixed thread pool, what `firmsim serve`,
+live mode and `firmsim load` use, simulators/server.py) against werkzeug's threaded dev server (a thread
+per request, what they used before), requests/s and server CPU per request.
 
     .venv/bin/python benchmarks/bench_wsgi.py                          # 5 s per operation, 8 client threads
     .venv/bin/python benchmarks/bench_wsgi.py --seconds 10 --servers werkzeug,waitress:8,waitress:32
+    .venv/bin/python benchmarks/bench_wsgi.py --latency 1000 --slow-clients 16 --servers werkzeug,waitress:8,waitress:32
+
+With `--latency MS` it measures starvation instead: a latency fault of MS on upsertResource, which
+sleeps in the thread serving the request, `--slow-clients` threads writing through it and 2 threads
+reading (getResource, not slowed): with a pool no bigger than the slow writers the reads queue behind them.
 
 The PSA app is served in a process of its own (threads only: a system keeps its state in-process,
 so several serving processes would each hold a different PSA); the clients run in this process.
@@ -83,15 +89,7 @@ def measure(server: str, port: int, seconds: float, clients: int) -> dict[str, A
     process = subprocess.Popen([sys.executable, __file__, "--serve", server, str(port)])
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/openapi.json", timeout=2)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        _wait_up(base)
         auth = {"Authorization": f"Bearer {TOKEN}"}
         httpx.put(f"{base}/resources/WRK-900001", json=RESOURCE, headers=auth, timeout=10).raise_for_status()
         operations: dict[str, Callable[[httpx.Client, int], httpx.Response]] = {
@@ -112,6 +110,69 @@ def measure(server: str, port: int, seconds: float, clients: int) -> dict[str, A
         process.wait(10)
 
 
+def starvation(server: str, port: int, seconds: float, latency_ms: int, slow_clients: int) -> dict[str, Any]:
+    """Start a server process with a latency fault on writes; time reads while slow writes hold threads."""
+    process = subprocess.Popen([sys.executable, __file__, "--serve", server, str(port)])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_up(base)
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        httpx.put(f"{base}/resources/WRK-900001", json=RESOURCE, headers=auth, timeout=10).raise_for_status()
+        httpx.post(f"{base}/admin/faults", json={"kind": "latency", "params": {"operations": ["upsertResource"],
+                                                                                "ms": latency_ms}},
+                   timeout=10).raise_for_status()
+        reads: list[float] = []
+        writes = [0]
+        lock = threading.Lock()
+        stop = time.monotonic() + seconds
+
+        def writer(number: int) -> None:
+            with httpx.Client(base_url=base, headers=auth, timeout=120) as client:
+                for index in itertools.count():
+                    if time.monotonic() >= stop:
+                        return
+                    client.put(f"/resources/WRK-{920000 + number * 1000 + index}", json=RESOURCE).raise_for_status()
+                    with lock:
+                        writes[0] += 1
+
+        def reader() -> None:
+            with httpx.Client(base_url=base, headers=auth, timeout=120) as client:
+                time.sleep(min(0.5, seconds / 4))  # let the slow writes take their threads first
+                while time.monotonic() < stop:
+                    started = time.perf_counter()
+                    client.get("/resources/WRK-900001").raise_for_status()
+                    with lock:
+                        reads.append(time.perf_counter() - started)
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(slow_clients)]
+        threads += [threading.Thread(target=reader) for _ in range(2)]
+        load_before = os.getloadavg()[0]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        reads.sort()
+        return {"server": server, "reads": len(reads), "read_p50_ms": round(1000 * reads[len(reads) // 2], 1),
+                "read_p99_ms": round(1000 * reads[min(len(reads) - 1, int(len(reads) * 0.99))], 1),
+                "read_max_ms": round(1000 * reads[-1], 1), "slow_writes": writes[0],
+                "load": f"{load_before:.1f}-{os.getloadavg()[0]:.1f}"}
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _wait_up(base: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{base}/openapi.json", timeout=2)
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def main() -> None:
     """Measure each server and print a markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -119,10 +180,23 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--servers", default="werkzeug,waitress:8,werkzeug,waitress:8",
                         help="werkzeug and/or waitress:<threads>, measured in turn")
+    parser.add_argument("--latency", type=int, default=None, metavar="MS",
+                        help="Measure starvation: reads while --slow-clients writes each sleep MS in the server.")
+    parser.add_argument("--slow-clients", type=int, default=16)
     parser.add_argument("--serve", nargs=2, metavar=("SERVER", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve[0], int(args.serve[1]))
+        return
+    if args.latency is not None:
+        print(f"# bench_wsgi starvation: PSA app, latency fault {args.latency} ms on upsertResource, "
+              f"{args.slow_clients} slow writers + 2 readers, {args.seconds:g} s, {os.cpu_count()} CPUs")
+        print("| server | reads | read p50 ms | read p99 ms | read max ms | slow writes | load avg |")
+        print("|---|---|---|---|---|---|---|")
+        for index, server in enumerate(args.servers.split(",")):
+            row = starvation(server, 29700 + index, args.seconds, args.latency, args.slow_clients)
+            print(f"| {server} | {row['reads']} | {row['read_p50_ms']} | {row['read_p99_ms']} | "
+                  f"{row['read_max_ms']} | {row['slow_writes']} | {row['load']} |", flush=True)
         return
     print(f"# bench_wsgi: PSA app, {args.clients} client threads, {args.seconds:g} s per operation, "
           f"{os.cpu_count()} CPUs")

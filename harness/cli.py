@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 import signal
 import sys
@@ -57,11 +56,9 @@ def serve(host: str, port_base: int, systems: str, token: str | None, admin_toke
 
     kinds = _systems(systems)
     token = token or f"fs_{secrets.token_urlsafe(18)}"
-    if quiet:
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
     config = {"API_TOKENS": [token], "ADMIN_TOKEN": admin_token, "RATE_LIMIT": rate_limit, "SEED": seed}
     try:
-        servers = serve_systems(host, port_base, kinds, config)
+        servers = serve_systems(host, port_base, kinds, config, log_requests=not quiet)
     except PortInUseError as error:
         click.echo(f"firmsim serve: {error} (choose another --port-base)", err=True)
         sys.exit(EXIT_COULD_NOT_RUN)

@@ -4,7 +4,6 @@ saturation, and write load.json and load.html."""
 from __future__ import annotations
 
 import json
-import logging
 import platform
 import secrets
 import time
@@ -209,7 +208,6 @@ def serve_watched(log: CommitLog, token: str) -> Any:
 
     from simulators.server import PortInUseError, serve_systems
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # below the usual ephemeral range (32768+), where outgoing connections would race us for ports
     chooser = random.SystemRandom()
     for _ in range(20):

@@ -1,4 +1,4 @@
-"""The four systems of a live run: in-process threaded HTTP servers on the scenario's scaled clock.
+"""The four systems of a live run: served in-process (simulators/server.py) on the scenario's scaled clock.
 
 The same apps and delivery thread as `firmsim serve` (simulators/server.py), on free ports unless a
 port base is given, with the harness's tokens; reached afterwards only over HTTP, like any client.
@@ -6,17 +6,14 @@ port base is given, with the harness's tokens; reached afterwards only over HTTP
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 import httpx
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from simulators.common.clock import Clock
-from simulators.registry import PORT_OFFSETS, SYSTEM_KINDS, create_system_app
-from simulators.server import RunningSystem, SystemServers
+from simulators.registry import SYSTEM_KINDS
+from simulators.server import PortInUseError, SystemServers, serve_systems
 
 ADMIN_TIMEOUT_S = 30.0
 
@@ -25,49 +22,15 @@ class LiveSystemsError(RuntimeError):
     """The systems could not be started or reached; the message names the port or URL."""
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Serve without logging each request (the run prints its own progress)."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Log nothing."""
-
-
-def _check_free(host: str, port: int, kind: str) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            raise LiveSystemsError(f"cannot listen on {host}:{port} for {kind}: {error.strerror}") from None
-
-
 def start_systems(clock: Clock, tokens: Sequence[str], *, seed: int, host: str = "127.0.0.1",
                   port_base: int | None = None) -> SystemServers:
     """Start the four systems (free ports, or `port_base + offset`) with webhook delivery over HTTP."""
-    if port_base is not None:
-        for kind in SYSTEM_KINDS:
-            _check_free(host, port_base + PORT_OFFSETS[kind], kind)
-    servers = SystemServers(host)
+    config: dict[str, Any] = {"CLOCK": clock, "API_TOKENS": list(tokens)}
     try:
-        for index, kind in enumerate(SYSTEM_KINDS):
-            config: dict[str, Any] = {"CLOCK": clock, "SEED": seed * 10 + index, "API_TOKENS": list(tokens),
-                                      "LOST_RESPONSE_MODE": "drop", "SLEEP_LATENCY": True}
-            app = create_system_app(kind, config)
-            port = 0 if port_base is None else port_base + PORT_OFFSETS[kind]
-            try:
-                server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
-            except (OSError, SystemExit) as error:  # werkzeug exits when a port is taken
-                raise LiveSystemsError(f"cannot listen on {host}:{port} for {kind}: "
-                                       f"{getattr(error, 'strerror', None) or 'address in use'}") from None
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                      name=f"live-{kind}", daemon=True)
-            thread.start()
-            servers.systems.append(RunningSystem(kind, app, server, thread, f"http://{host}:{server.port}"))
-        servers.start_webhooks()
-    except BaseException:
-        servers.stop()
-        raise
-    return servers
+        return serve_systems(host, port_base, list(SYSTEM_KINDS), config,
+                             configs={kind: {"SEED": seed * 10 + index} for index, kind in enumerate(SYSTEM_KINDS)})
+    except PortInUseError as error:
+        raise LiveSystemsError(str(error)) from None
 
 
 class AdminClient:

@@ -4,7 +4,8 @@ A poller thread per system reads its feed (at once again while pages come full, 
 `poll_interval_s` when a read finds nothing, backing off while the system is unreachable); a bounded
 pool of worker threads runs the keys with work, one step of a key at a time (what is queued of it in
 one unit of work, see `Engine.dispatch_batch`), waiting out each retry's backoff in wall time
-without holding a thread; an optional threaded HTTP server takes signed webhooks. The ledger adapter
+without holding a thread; an optional threaded HTTP server takes signed webhooks, another serves the
+engine's metrics to Prometheus (`metrics_port`, GET /metrics). The ledger adapter
 decides how much of the handlers' work overlaps: SQLite serialises units of work behind its one
 connection, PostgreSQL gives each thread its own.
 """
@@ -24,6 +25,7 @@ from syncengine.runtime.dispatch import AttemptOutcome
 from syncengine.runtime.engine import Engine
 from syncengine.runtime.keyed_pool import KeyedWorkers
 from syncengine.runtime.metrics import MetricsSnapshot
+from syncengine.runtime.prometheus import EngineCollector, MetricsServer, start_metrics_server
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ class LiveRuntime:
 
     def __init__(self, engine: Engine, *, poll_interval_s: float = 0.5, workers: int = 4,
                  webhook_port: int | None = None, webhook_host: str = "127.0.0.1",
-                 backoff_scale: float = 1.0, poll: bool = True) -> None:
+                 backoff_scale: float = 1.0, poll: bool = True, metrics_port: int | None = None) -> None:
         if poll_interval_s <= 0:
             raise ValueError("poll_interval_s must be > 0")
         if backoff_scale < 0:
@@ -55,6 +57,8 @@ class LiveRuntime:
         self._webhook_host = webhook_host
         self._webhook_port = webhook_port
         self._server: BaseWSGIServer | None = None
+        self._metrics_port = metrics_port
+        self._metrics: MetricsServer | None = None
         self._activity = threading.Lock()
         self._last_activity = time.monotonic()
         self._polls_in_flight = 0
@@ -80,17 +84,26 @@ class LiveRuntime:
             app = create_webhook_app(self.engine.webhooks)
             self._server = make_server(self._webhook_host, self._webhook_port, app, threaded=True)
             self._spawn("webhooks", self._server.serve_forever)
+        if self._metrics_port is not None:
+            collector = EngineCollector(self.engine.snapshot, seconds=lambda: dict(self.engine.metrics.seconds),
+                                        extra_gauges=self.gauges)
+            self._metrics = start_metrics_server(self._metrics_port, collector, host=self._webhook_host)
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """Stop taking events, let running attempts finish (within `timeout_s`), stop every thread."""
+        """Stop taking events, let running attempts finish (within `timeout_s`), stop every thread and close
+        the engine's connections to the systems (served with keep-alive, they stay open until closed)."""
         self._stop.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        if self._metrics is not None:
+            self._metrics.stop()
         deadline = time.monotonic() + timeout_s
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._pool.stop(max(0.0, deadline - time.monotonic()))
+        for client in self.engine.ports.clients.values():
+            client.close()
 
     def __enter__(self) -> LiveRuntime:
         self.start()
@@ -125,6 +138,18 @@ class LiveRuntime:
                 return True
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
         return False
+
+    @property
+    def metrics_url(self) -> str | None:
+        """Return the URL Prometheus scrapes the engine's metrics at (None: not served)."""
+        return None if self._metrics is None else self._metrics.url
+
+    def gauges(self) -> dict[str, float]:
+        """Return the runtime's own gauges for /metrics: idle (1) or not (0), failed feed reads per system."""
+        gauges = {f"runtime_poll_failures_{system}": float(count)
+                  for system, count in sorted(self.poll_failures.items())}
+        gauges["runtime_idle"] = float(self.idle)
+        return gauges
 
     def snapshot(self) -> MetricsSnapshot:
         """Return the engine's metrics as they stand."""

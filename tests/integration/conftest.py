@@ -21,9 +21,11 @@ def systems() -> Iterator[SystemServers]:
 
 
 @pytest.fixture
-def firm(systems: SystemServers) -> Firm:
+def firm(systems: SystemServers) -> Iterator[Firm]:
     """A client acting for the firm on the served systems."""
-    return Firm({system.kind: system.base_url for system in systems.systems})
+    acting = Firm({system.kind: system.base_url for system in systems.systems})
+    yield acting
+    acting.close()
 
 
 @pytest.fixture

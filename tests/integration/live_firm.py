@@ -65,6 +65,10 @@ class Firm:
         assert response.is_success, f"{method} {system}{path} -> {response.status_code}: {response.text}"
         return response.json()
 
+    def close(self) -> None:
+        """Close the firm's connections (the systems keep them alive otherwise)."""
+        self.http.close()
+
     def records(self, system: str, collection: str) -> list[dict[str, Any]]:
         """Return a system's records of one collection (its admin state, for end-state checks)."""
         response = self.http.get(self.urls[system] + "/admin/state")

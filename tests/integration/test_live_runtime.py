@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,19 +37,19 @@ def _runtime(systems: SystemServers, tmp_path: Path, **options: object) -> LiveR
 
 def test_a_won_deal_becomes_a_project_and_its_approved_time_is_billed_once(
         systems: SystemServers, tmp_path: Path) -> None:
-    firm = Firm({system.kind: system.base_url for system in systems.systems})
-    with _runtime(systems, tmp_path, workers=3) as runtime:
-        opportunity_id = firm.win_deal()
-        project = eventually(lambda: firm.project_of(opportunity_id))
-        assert project["erp_contract_id"]
-        worker = firm.staff(project["id"])
-        entries = firm.approve_time(project["id"], worker, 12)
-        assert runtime.wait_idle(quiet_s=0.5, timeout_s=30)
-        assert firm.transactions_by_entry() == {entry: 1 for entry in entries}
-        snapshot = runtime.snapshot()
+    with contextlib.closing(Firm({system.kind: system.base_url for system in systems.systems})) as firm:
+        with _runtime(systems, tmp_path, workers=3) as runtime:
+            opportunity_id = firm.win_deal()
+            project = eventually(lambda: firm.project_of(opportunity_id))
+            assert project["erp_contract_id"]
+            worker = firm.staff(project["id"])
+            entries = firm.approve_time(project["id"], worker, 12)
+            assert runtime.wait_idle(quiet_s=0.5, timeout_s=30)
+            assert firm.transactions_by_entry() == {entry: 1 for entry in entries}
+            snapshot = runtime.snapshot()
+        opportunity = firm.call("crm", "GET", f"/opportunities/{opportunity_id}")
     assert snapshot.exceptions == 0 and snapshot.dead_letters == 0
     assert snapshot.flows["time_expense_billing"].processed >= 12
-    opportunity = firm.call("crm", "GET", f"/opportunities/{opportunity_id}")
     assert opportunity["psa_project_id"] == project["id"]
 
 
@@ -64,3 +65,16 @@ def test_webhooks_over_http_are_verified_and_a_bad_signature_is_refused(
         snapshot = runtime.snapshot()
     assert snapshot.rejected_signatures == 1
     assert snapshot.events_received == 1
+
+
+def test_the_runtime_serves_the_engines_metrics_to_prometheus_while_it_runs(
+        systems: SystemServers, tmp_path: Path) -> None:
+    with _runtime(systems, tmp_path, poll=False, metrics_port=0) as runtime:
+        url = runtime.metrics_url
+        assert url is not None
+        scraped = httpx.get(url).text
+    assert "firmsim_engine_events_received_total 0.0" in scraped
+    assert "firmsim_engine_runtime_idle 1.0" in scraped
+    assert "firmsim_engine_sync_lag_seconds" in scraped
+    with pytest.raises(httpx.TransportError):
+        httpx.get(url)  # stopped with the runtime

@@ -90,3 +90,24 @@ def test_serve_refuses_a_port_range_in_use() -> None:
     assert result.returncode == 3
     assert f"127.0.0.1:{base + PORT_OFFSETS['erp']}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_logs_each_request_and_stops_on_ctrl_c_without_a_traceback() -> None:
+    base = _free_port_base()
+    firmsim = Path(sys.executable).with_name("firmsim")
+    process = subprocess.Popen([str(firmsim), "serve", "--port-base", str(base), "--token", TOKEN, "--systems", "psa"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    url = f"http://127.0.0.1:{base + PORT_OFFSETS['psa']}"
+    try:
+        _wait_until_up(f"{url}/openapi.json", process)
+        httpx.get(f"{url}/events?limit=1", headers={"Authorization": f"Bearer {TOKEN}"})
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=15)
+
+    assert process.returncode == 0, output
+    assert f"psa  {url}  spec {url}/openapi.json" in output
+    assert 'psa 127.0.0.1 "GET /events?limit=1" 200' in output
+    assert output.rstrip().endswith("stopped.")
+    assert "Traceback" not in output
