@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import signal
 import sys
 import threading
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
+if TYPE_CHECKING:
+    from syncengine.adapters.bus.port import Publisher
+    from syncengine.runtime.metrics import MetricsSnapshot
+    from syncengine.runtime.worker import DistributedWorker
+
 EXIT_BAD_INPUT = 2
 EXIT_COULD_NOT_RUN = 3
+BROKER_PUBLISH = "broker_publish"
 
 
 def _systems(values: tuple[str, ...]) -> dict[str, str]:
@@ -25,6 +37,43 @@ def _systems(values: tuple[str, ...]) -> dict[str, str]:
     if not systems:
         raise click.BadParameter("give at least one --system name=URL", param_hint="--system")
     return systems
+
+
+class _TimedPublisher:
+    """A publisher that adds the wall seconds of each publish (confirmed by the broker) to the engine's
+    `broker_publish` component, so `firmsim_engine_seconds_total` and `firmsim load` show the broker's share."""
+
+    def __init__(self, publisher: Publisher, spend: Callable[[str, float], None]) -> None:
+        self._publisher = publisher
+        self._spend = spend
+
+    def publish(self, partition: int, body: bytes, message_id: str) -> None:
+        """Publish one message, timed."""
+        started = time.perf_counter()
+        try:
+            self._publisher.publish(partition, body, message_id)
+        finally:
+            self._spend(BROKER_PUBLISH, time.perf_counter() - started)
+
+    def publish_batch(self, messages: Sequence[tuple[int, bytes, str]]) -> None:
+        """Publish a batch, timed."""
+        started = time.perf_counter()
+        try:
+            self._publisher.publish_batch(messages)
+        finally:
+            self._spend(BROKER_PUBLISH, time.perf_counter() - started)
+
+    def close(self) -> None:
+        """Close the publisher."""
+        self._publisher.close()
+
+
+def _time_publishing(running: DistributedWorker) -> None:
+    """Make every publisher the worker opens a timed one (the worker asks its bus for one per thread)."""
+    bus = running.bus
+    open_publisher = bus.publisher
+    spend = running.engine.metrics.spend
+    bus.publisher = lambda: _TimedPublisher(open_publisher(), spend)  # type: ignore[method-assign]
 
 
 def _fail(code: int, message: str) -> None:
@@ -48,10 +97,12 @@ def _fail(code: int, message: str) -> None:
 @click.option("--poll-interval", default=0.5, show_default=True, type=click.FloatRange(min=0.01),
               help="Seconds between reads of a quiet feed.")
 @click.option("--metrics-port", default=None, type=click.IntRange(0, 65535), help="Serve /metrics on this port.")
+@click.option("--metrics-file", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="On stopping, write this worker's metrics (sync lag samples, counters) here as JSON.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the retry jitter stream.")
 def worker(bus_url: str, store_url: str, systems: tuple[str, ...], token: str, clock_epoch: str | None,
            clock_origin: float | None, speed: float, partitions: int, threads: int, poll_interval: float,
-           metrics_port: int | None, seed: int) -> None:
+           metrics_port: int | None, metrics_file: Path | None, seed: int) -> None:
     """Run one worker of the distributed engine until SIGTERM or Ctrl-C; any number share the work."""
     from harness.runner.flows import builtin_flows
     from syncengine.adapters.bus.port import BusError
@@ -81,6 +132,7 @@ def worker(bus_url: str, store_url: str, systems: tuple[str, ...], token: str, c
         bad_url = "expected" in str(error)
         _fail(EXIT_BAD_INPUT if bad_url else EXIT_COULD_NOT_RUN, str(error))
         return
+    _time_publishing(running)
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -106,3 +158,15 @@ def worker(bus_url: str, store_url: str, systems: tuple[str, ...], token: str, c
     running.stop(10.0)
     if metrics is not None:
         metrics.stop()
+    if metrics_file is not None:
+        _write_metrics(metrics_file, running.engine.snapshot())
+
+
+def _write_metrics(path: Path, snapshot: MetricsSnapshot) -> None:
+    """Write a snapshot as JSON (via a temporary file, so a reader never sees half of it)."""
+    partial = path.with_name(f"{path.name}.partial")
+    try:
+        partial.write_text(json.dumps(dataclasses.asdict(snapshot)), encoding="utf-8")
+        partial.replace(path)
+    except OSError as error:
+        click.echo(f"firmsim engine worker: --metrics-file {path}: {error.strerror or error}", err=True)

@@ -42,6 +42,8 @@ def print_endpoints(endpoints: Endpoints, options: LiveOptions) -> None:
     click.echo(f"systems (bearer token {endpoints.token}):")
     for kind, url in endpoints.urls.items():
         click.echo(f"  {kind:<4} {url}  spec {url}/openapi.json  feed {url}/events")
+    for url in endpoints.metrics:
+        click.echo(f"engine metrics (Prometheus): {url}")
     if options.engine == "external":
         click.echo("external engine: read GET /events?after=<cursor> on each system, or subscribe to webhooks with")
         click.echo("  POST <url>/admin/subscriptions {\"url\": ..., \"secret\": ..., \"types\": []} "

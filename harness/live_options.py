@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 BUS_SCHEMES = ("amqp://", "amqps://")
 STORE_SCHEMES = ("postgresql://", "postgres://")
 LIVE_FLAGS = ("speed", "bus", "store", "workers", "quiet_period", "quiescence_timeout", "port_base", "token",
-              "backlog_limit")
+              "backlog_limit", "metrics_port")
 
 
 def live_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -39,6 +39,9 @@ def live_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--backlog-limit", type=click.IntRange(min=0), default=None,
                      help="Live: at the end of a simulated day the firm waits (up to 60 s) while the built-in "
                           "engine has more than N messages to run (default 0: until it has caught up)."),
+        click.option("--metrics-port", type=click.IntRange(1, 65000), default=None,
+                     help="Live, built-in engine: serve its Prometheus /metrics on this port (with --bus/--store "
+                          "worker N on PORT+N-1; default: free ports, printed at the start)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -67,6 +70,8 @@ def live_settings(engine: str, values: dict[str, Any]) -> LiveOptions:
         raise click.BadParameter(f"expected amqp://user:pass@host:port/, got {bus!r}", param_hint="--bus")
     if store is not None and not store.startswith(STORE_SCHEMES):
         raise click.BadParameter(f"expected postgresql://user@host:port/db, got {store!r}", param_hint="--store")
+    if values.get("metrics_port") is not None and engine != "builtin":
+        raise click.UsageError(f"--metrics-port is the built-in engine's; --engine {engine} serves none")
     if values.get("workers") is not None and bus is None:
         raise click.UsageError("--workers needs --bus and --store (the embedded engine runs in-process)")
     defaults = LiveOptions()
@@ -76,5 +81,5 @@ def live_settings(engine: str, values: dict[str, Any]) -> LiveOptions:
         workers=values.get("workers") or defaults.workers,
         quiet_period_s=quiet if quiet is not None else (10.0 if engine == "external" else defaults.quiet_period_s),
         quiescence_timeout_s=values.get("quiescence_timeout") or defaults.quiescence_timeout_s,
-        port_base=values.get("port_base"), token=values.get("token"),
+        port_base=values.get("port_base"), token=values.get("token"), metrics_port=values.get("metrics_port"),
         backlog_limit=defaults.backlog_limit if values.get("backlog_limit") is None else values["backlog_limit"])

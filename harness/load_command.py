@@ -106,6 +106,11 @@ def summary(report: dict[str, Any], out: Path) -> str:
     ]
     if run["errors"]:
         lines.append(f"  errors {run['errors']}")
+    time = report.get("time") or {}
+    if time.get("seconds"):
+        lines.append("  seconds of work (summed over threads):")
+        lines.extend(f"    {seconds:7.2f}  {name}" for name, seconds in time["seconds"].items())
+        lines.extend(f"    not measured: {part}" for part in time.get("not_measured", []))
     saturation = report.get("saturation")
     if saturation:
         at = saturation["saturated_at_offered_rate"]

@@ -31,6 +31,7 @@ from harness.runner.live_engines import (
     NoEngine,
 )
 from harness.runner.live_systems import AdminClient, LiveSystemsError, start_systems
+from harness.runner.record import RunRecord
 from harness.runner.sim import RunFailedError, business_metrics
 from scenarios.engine.clock import DAY, SimClock
 from scenarios.engine.config import Scenario
@@ -51,8 +52,9 @@ LIVE_NOTES = (
     "Sync lag is in simulated seconds (the run's clock); sync_lag_real_s divides it by the speed, a lower "
     "bound of the real lag: while the firm runs late the clock waits for it and runs slower than the speed.",
 )
-DISTRIBUTED_LAG_NOTE = ("Sync lag and API calls per business event are not in this report: the engine ran in worker "
-                        "processes, which expose them on their own /metrics endpoints (--metrics-port).")
+DISTRIBUTED_LAG_NOTE = ("The engine ran in worker processes: its technical metrics are theirs, summed from what each "
+                        "wrote as it stopped (worker-N.metrics.json; workers_reporting says how many did); the "
+                        "daily sync-lag series is empty (while running, the workers serve it on /metrics).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,7 @@ class LiveOptions:
     token: str | None = None
     engine_workers: int = 4
     backlog_limit: int = 0
+    metrics_port: int | None = None  # the built-in engine's /metrics (distributed: worker N on +N-1); None: free
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,24 +94,14 @@ class Endpoints:
 
     urls: dict[str, str]
     token: str
+    metrics: tuple[str, ...] = ()  # where the built-in engine serves its Prometheus metrics
 
 
-@dataclass
-class LiveRun:
-    """Everything a finished live run produced, before reporting (the fields report.json reads)."""
+@dataclass(slots=True, kw_only=True)
+class LiveRun(RunRecord):
+    """Everything a finished live run produced, before reporting: the record, and what sim mode reads from
+    its in-process world (counts, technical metrics) as read over HTTP, with timing and notes."""
 
-    scenario: Scenario
-    seed: int
-    engine: str
-    truth: Any
-    states: dict[str, dict[str, Any]]
-    engine_view: dict[str, Any] | None
-    invariants: list[Any]
-    business: dict[str, Any]
-    faults: list[dict[str, Any]]
-    series: dict[str, Any]
-    drained: bool
-    wall_s: float
     counts: dict[str, Any]
     technical: dict[str, Any]
     timing: dict[str, Any] = field(default_factory=dict)
@@ -128,11 +121,13 @@ def _start_engine(options: LiveOptions, context: EngineContext) -> LiveEngine:
     if options.engine != "builtin":
         return NoEngine(options.engine)
     if options.bus and options.store:
-        return DistributedEngine(context, bus=options.bus, store=options.store, workers=options.workers)
+        return DistributedEngine(context, bus=options.bus, store=options.store, workers=options.workers,
+                                 metrics_port=options.metrics_port)
     # The systems sign a batch of due webhooks with the instant the batch started; under a month-end
     # burst one delivery thread takes real seconds to push it: allow 10 real minutes of signature age.
     tolerance = int(max(300.0, options.speed * 600))
-    return EmbeddedEngine(context, workers=options.engine_workers, webhook_tolerance_s=tolerance)
+    return EmbeddedEngine(context, workers=options.engine_workers, webhook_tolerance_s=tolerance,
+                          metrics_port=options.metrics_port or 0)
 
 
 def _schedule_faults(admin: AdminClient, scenario: Scenario) -> list[dict[str, Any]]:
@@ -190,7 +185,7 @@ def run_live(scenario: Scenario, *, seed: int, options: LiveOptions, run_dir: Pa
         faults = _schedule_faults(admin, scenario)
         engine = _start_engine(options, EngineContext(urls, clock, scaled, run_dir, admin, seed))
         if on_ready:
-            on_ready(Endpoints(urls, user_token))
+            on_ready(Endpoints(urls, user_token, tuple(engine.metrics_urls())))
         world = _LiveWorld(env, SimClock(env, start), ports)
         firm = Firm(world, scenario, admin_ports={kind: HttpPort(kind, url, "admin") for kind, url in urls.items()})
         firm.start()
@@ -202,7 +197,6 @@ def run_live(scenario: Scenario, *, seed: int, options: LiveOptions, run_dir: Pa
         drained = wait_quiescent(admin, engine, options.quiet_period_s, options.quiescence_timeout_s)
         states = {kind: admin.state(kind) for kind in urls}
         engine_view = engine.engine_view()
-        technical = {**engine.technical(), "drained": drained}
         counts = _counts(admin, ACTOR_TOKEN)
     except (LiveSystemsError, EngineStartError) as error:
         raise RunFailedError(str(error)) from None
@@ -213,6 +207,7 @@ def run_live(scenario: Scenario, *, seed: int, options: LiveOptions, run_dir: Pa
             port.close()
         admin.close()
         servers.stop()
+    technical = {**engine.technical(), "drained": drained}  # after stop: worker processes report as they exit
     invariants = check(firm.truth, states, engine_view)
     business = business_metrics(firm.kpis(states["erp"]), engine_view, states)
     wall_s = time.monotonic() - started
@@ -221,9 +216,10 @@ def run_live(scenario: Scenario, *, seed: int, options: LiveOptions, run_dir: Pa
               "firm_held_for_backlog_s": round(held, 3), "backlog_limit": options.backlog_limit,
               "quiescence_s": round(time.monotonic() - firm_done, 3), "quiesced": drained,
               "quiet_period_s": options.quiet_period_s, "engine_mode": _engine_mode(options)}
-    return LiveRun(scenario, seed, options.engine, firm.truth, states, engine_view, invariants, business, faults,
-                   series, drained, wall_s, counts, technical, timing,
-                   [LIVE_NOTES[0], DISTRIBUTED_LAG_NOTE] if options.bus else list(LIVE_NOTES))
+    return LiveRun(scenario=scenario, seed=seed, engine=options.engine, truth=firm.truth, states=states,
+                   engine_view=engine_view, invariants=invariants, business=business, faults=faults, series=series,
+                   drained=drained, wall_s=wall_s, counts=counts, technical=technical, timing=timing,
+                   notes=[*LIVE_NOTES, DISTRIBUTED_LAG_NOTE] if options.bus else list(LIVE_NOTES))
 
 
 def _engine_mode(options: LiveOptions) -> str:

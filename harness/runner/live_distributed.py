@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
+import json
 import os
 import signal
 import subprocess
@@ -19,7 +20,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from harness.runner.live_engines import ENGINE_TOKEN, EngineContext, EngineStartError, empty_technical
+from harness.runner.live_engines import (
+    ENGINE_TOKEN,
+    EngineContext,
+    EngineStartError,
+    empty_technical,
+    free_port,
+    snapshot_technical,
+)
 
 WORKER_STOP_TIMEOUT_S = 15.0
 
@@ -39,7 +47,8 @@ class DistributedEngine:
 
     name = "builtin"
 
-    def __init__(self, context: EngineContext, *, bus: str, store: str, workers: int) -> None:
+    def __init__(self, context: EngineContext, *, bus: str, store: str, workers: int,
+                 metrics_port: int | None = None) -> None:
         try:
             self._module = importlib.import_module("syncengine.runtime.distributed")
         except ImportError as error:
@@ -58,12 +67,17 @@ class DistributedEngine:
                    "--speed", repr(context.scaled.speed)]
         for kind, url in context.urls.items():
             command += ["--system", f"{kind}={url}"]
+        self.speed = context.scaled.speed
         self.logs = [context.run_dir / f"worker-{index + 1}.log" for index in range(workers)]
+        self.metrics_files = [context.run_dir / f"worker-{index + 1}.metrics.json" for index in range(workers)]
+        self.metrics_ports = [free_port() if metrics_port is None else metrics_port + index for index in range(workers)]
         self.processes: list[subprocess.Popen[bytes]] = []
-        for log_path in self.logs:
+        for log_path, metrics_file, port in zip(self.logs, self.metrics_files, self.metrics_ports, strict=True):
+            metrics_file.unlink(missing_ok=True)
             with log_path.open("wb") as log:
-                self.processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                                       env={**os.environ, "PYTHONUNBUFFERED": "1"}))
+                self.processes.append(subprocess.Popen(
+                    [*command, "--metrics-port", str(port), "--metrics-file", str(metrics_file)], stdout=log,
+                    stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}))
         self._last: Any = None
 
     def _status(self) -> Any:
@@ -87,11 +101,21 @@ class DistributedEngine:
                 "dead_letters": [dataclasses.asdict(letter) for letter in status.dead_letters],
                 "in_flight": int(status.queue_depth) + int(status.in_flight), "idle": bool(status.idle)}
 
+    def metrics_urls(self) -> list[str]:
+        """Return where each worker serves its Prometheus metrics."""
+        return [f"http://127.0.0.1:{port}/metrics" for port in self.metrics_ports]
+
     def technical(self) -> dict[str, Any]:
-        """Return what the store tells of the engine (the workers export the rest on /metrics)."""
+        """Return the workers' metrics as they wrote them on stopping (after `stop`), exceptions and dead
+        letters as the store holds them."""
+        from syncengine.runtime.metrics import merge_snapshots, snapshot_from_dict
+
         status = self._last or self._status()
-        return {**empty_technical(), "exceptions": len(status.exceptions), "dead_letters": len(status.dead_letters),
-                "workers": len(self.processes)}
+        snapshots = [snapshot_from_dict(json.loads(path.read_text(encoding="utf-8")))
+                     for path in self.metrics_files if path.is_file()]
+        technical = snapshot_technical(merge_snapshots(snapshots), self.speed) if snapshots else empty_technical()
+        return {**technical, "exceptions": len(status.exceptions), "dead_letters": len(status.dead_letters),
+                "workers": len(self.processes), "workers_reporting": len(snapshots)}
 
     def sample(self) -> tuple[float | None, int]:
         """Return the queue depth (sync lag is on the workers' /metrics)."""

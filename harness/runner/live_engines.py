@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -52,7 +53,16 @@ class LiveEngine(Protocol):
 
     def backlog(self) -> int: ...
 
+    def metrics_urls(self) -> list[str]: ...
+
     def stop(self) -> None: ...
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port free on `host` now (for an engine process's /metrics)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 def empty_technical() -> dict[str, Any]:
@@ -87,6 +97,10 @@ class NoEngine:
         """Return no backlog: the firm never waits for an engine it cannot see."""
         return 0
 
+    def metrics_urls(self) -> list[str]:
+        """Return no metrics endpoint: the harness serves none for this engine."""
+        return []
+
     def stop(self) -> None:
         """Stop nothing."""
 
@@ -96,7 +110,8 @@ class EmbeddedEngine:
 
     name = "builtin"
 
-    def __init__(self, context: EngineContext, *, workers: int, webhook_tolerance_s: int) -> None:
+    def __init__(self, context: EngineContext, *, workers: int, webhook_tolerance_s: int,
+                 metrics_port: int | None = None) -> None:
         try:
             from syncengine.runtime.live import LiveRuntime
         except ImportError as error:
@@ -116,11 +131,13 @@ class EmbeddedEngine:
             ledger="sqlite", ledger_path=ledger_path, clock=context.clock, seed=context.seed,
             flows=tuple(builtin_flows()), virtual_latency=False, webhook_tolerance_s=webhook_tolerance_s))
         try:
-            self.runtime = LiveRuntime(self.engine, workers=workers, webhook_port=0,
+            self.runtime = LiveRuntime(self.engine, workers=workers, webhook_port=0, metrics_port=metrics_port,
                                        backoff_scale=1 / self.speed)  # retry delays are simulated seconds
             self.runtime.start()
         except OSError as error:
-            raise EngineStartError(f"the embedded engine could not start: {error}") from None
+            self.runtime.stop(timeout_s=5)
+            where = f" (its webhook receiver, or /metrics on port {metrics_port})" if metrics_port else ""
+            raise EngineStartError(f"the embedded engine could not start{where}: {error.strerror or error}") from None
         try:
             for kind in context.urls:
                 context.admin.subscribe(kind, self.runtime.webhook_url(kind), hook_secrets[kind])
@@ -159,6 +176,10 @@ class EmbeddedEngine:
     def backlog(self) -> int:
         """Return the messages ready to run (parked keys wait for an operator, not for time)."""
         return self.engine.queues.runnable_depth()
+
+    def metrics_urls(self) -> list[str]:
+        """Return where the runtime serves the engine's Prometheus metrics."""
+        return [self.runtime.metrics_url] if self.runtime.metrics_url else []
 
     def stop(self) -> None:
         """Stop the runtime's threads and webhook receiver."""

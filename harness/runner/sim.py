@@ -13,8 +13,8 @@ from typing import Any
 
 from werkzeug.test import Client
 
-from harness.oracle.model import InvariantResult
 from harness.runner.flows import builtin_flows
+from harness.runner.record import RunRecord
 from harness.runner.world import World, build_world
 from scenarios.engine.clock import DAY
 from scenarios.engine.config import Scenario
@@ -42,23 +42,11 @@ class Progress:
     exceptions: int
 
 
-@dataclass(slots=True)
-class SimRun:
-    """Everything a finished simulated run produced, before reporting."""
+@dataclass(slots=True, kw_only=True)
+class SimRun(RunRecord):
+    """Everything a finished simulated run produced, before reporting: the record and its world."""
 
-    scenario: Scenario
-    seed: int
-    engine: str
     world: World
-    truth: Any
-    states: dict[str, dict[str, Any]]
-    engine_view: dict[str, Any] | None
-    invariants: list[InvariantResult]
-    business: dict[str, Any]
-    faults: list[dict[str, Any]]
-    series: dict[str, Any]
-    drained: bool
-    wall_s: float
 
 
 def _schedule_faults(world: World, scenario: Scenario) -> list[dict[str, Any]]:
@@ -178,8 +166,9 @@ def simulate(scenario: Scenario, *, seed: int, engine: str, ledger_path: Path | 
     view = engine_view(world)
     invariants = check(firm.truth, states, view)
     business = business_metrics(firm.kpis(states["erp"]), view, states)
-    return SimRun(scenario, seed, engine, world, firm.truth, states, view, invariants, business, faults,
-                  series, drained, time.perf_counter() - started)
+    return SimRun(scenario=scenario, seed=seed, engine=engine, world=world, truth=firm.truth, states=states,
+                  engine_view=view, invariants=invariants, business=business, faults=faults, series=series,
+                  drained=drained, wall_s=time.perf_counter() - started)
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from syncengine.domain.errors import EngineError
 from syncengine.intake.app import create_webhook_app
@@ -32,6 +32,13 @@ log = logging.getLogger(__name__)
 MAX_POLL_BACKOFF_S = 10.0
 BATCH_MAX = 100
 """At most this many of a key's queued messages run in one unit of work (one ledger commit)."""
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Take webhooks without a log line each (a month-end burst is thousands; the metrics count them)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Log nothing."""
 
 
 class LiveRuntime:
@@ -82,7 +89,8 @@ class LiveRuntime:
             if self.engine.webhooks is None:
                 raise RuntimeError("the engine has no webhook receiver")
             app = create_webhook_app(self.engine.webhooks)
-            self._server = make_server(self._webhook_host, self._webhook_port, app, threaded=True)
+            self._server = make_server(self._webhook_host, self._webhook_port, app, threaded=True,
+                                       request_handler=_QuietHandler)
             self._spawn("webhooks", self._server.serve_forever)
         if self._metrics_port is not None:
             collector = EngineCollector(self.engine.snapshot, seconds=lambda: dict(self.engine.metrics.seconds),

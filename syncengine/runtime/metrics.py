@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from syncengine.adapters.outcomes import Call
 
@@ -125,3 +127,41 @@ class Metrics:
             max_queue_depth=max_queue_depth,
             parked_keys=parked_keys,
         )
+
+
+def snapshot_from_dict(data: dict[str, Any]) -> MetricsSnapshot:
+    """Return the snapshot of `dataclasses.asdict(snapshot)` (as a worker process writes it out)."""
+    flows = {name: FlowCounts(**counts) for name, counts in data["flows"].items()}
+    return MetricsSnapshot(**{**data, "flows": flows})
+
+
+def merge_snapshots(snapshots: Sequence[MetricsSnapshot]) -> MetricsSnapshot:
+    """Return one snapshot of engines sharing the work (worker processes): counts summed, samples joined."""
+    flows: dict[str, FlowCounts] = {}
+    api_calls: dict[str, dict[str, int]] = {}
+    for snapshot in snapshots:
+        for name, counts in snapshot.flows.items():
+            total = flows.setdefault(name, FlowCounts())
+            for counter in ("deliveries", "processed", "duplicates", "retries", "exceptions", "dead_letters",
+                            "api_calls"):
+                setattr(total, counter, getattr(total, counter) + getattr(counts, counter))
+            total.sync_lag_s.extend(counts.sync_lag_s)
+        for system, statuses in snapshot.api_calls.items():
+            for status, count in statuses.items():
+                api_calls.setdefault(system, {})[status] = api_calls.get(system, {}).get(status, 0) + count
+
+    def summed(name: str) -> int:
+        return sum(getattr(snapshot, name) for snapshot in snapshots)
+
+    business_events, handler_calls = summed("business_events"), summed("handler_api_calls")
+    return MetricsSnapshot(
+        flows=dict(sorted(flows.items())), sync_lag_s=[sample for c in flows.values() for sample in c.sync_lag_s],
+        events_received=summed("events_received"), duplicate_events=summed("duplicate_events"),
+        ignored_events=summed("ignored_events"), malformed_events=summed("malformed_events"),
+        rejected_signatures=summed("rejected_signatures"), business_events=business_events,
+        retries=summed("retries"), throttled_calls=summed("throttled_calls"), exceptions=summed("exceptions"),
+        dead_letters=summed("dead_letters"), api_calls=api_calls, api_calls_total=summed("api_calls_total"),
+        handler_api_calls=handler_calls,
+        api_calls_per_business_event=handler_calls / business_events if business_events else 0.0,
+        queue_depth=summed("queue_depth"), max_queue_depth=max((s.max_queue_depth for s in snapshots), default=0),
+        parked_keys=summed("parked_keys"))

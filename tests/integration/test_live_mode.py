@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -60,7 +61,9 @@ def test_a_tiny_firm_run_live_with_the_embedded_engine_passes_every_invariant(tm
     assert any("not expected to repeat" in note for note in data["notes"])
     technical = data["metrics"]["technical"]
     assert technical["events_received"] > 0 and technical["rejected_signatures"] == 0
+    assert 0 < technical["sync_lag_s"]["p50"] <= technical["sync_lag_s"]["p99"] <= technical["sync_lag_s"]["max"]
     assert sum(data["counts"]["api_calls"].values()) > 0 and data["counts"]["events"]
+    assert re.search(r"engine metrics \(Prometheus\): http://127\.0\.0\.1:\d+/metrics", result.output)
     cases = ET.parse(out / "junit.xml").getroot().iter("testcase")
     assert sorted(case.get("name") or "" for case in cases) == sorted(INVARIANT_IDS)
     assert "not expected to repeat" in (out / "report.html").read_text(encoding="utf-8")
@@ -110,7 +113,13 @@ def test_a_tiny_firm_run_live_with_two_distributed_workers_passes_every_invarian
     assert result.exit_code == 0, result.output
     assert failed(out) == set()
     data = report(out)
-    assert data["timing"]["engine_mode"] == "distributed (2 workers)" and data["metrics"]["technical"]["workers"] == 2
+    technical = data["metrics"]["technical"]
+    assert data["timing"]["engine_mode"] == "distributed (2 workers)" and technical["workers"] == 2
+    assert technical["workers_reporting"] == 2, "each worker writes its metrics as it stops"
+    lag = technical["sync_lag_s"]
+    assert 0 < lag["p50"] <= lag["p95"] <= lag["p99"] <= lag["max"]
+    assert technical["business_events"] > 0 and technical["api_calls_per_business_event"] > 0
+    assert result.output.count("engine metrics (Prometheus): http://127.0.0.1:") == 2
     assert (out / "worker-1.log").read_text(encoding="utf-8") and (out / "worker-2.log").exists()
 
 
@@ -146,6 +155,8 @@ def test_an_unreachable_broker_ends_the_run_with_exit_3(tmp_path: Path) -> None:
         (["--mode", "live", "--engine", "none", "--bus", "amqp://x/", "--store", "postgresql://y/"],
          "make no sense with --engine none"),
         (["--mode", "live", "--speed", "0"], "Invalid value for '--speed'"),
+        (["--metrics-port", "9464"], "--metrics-port needs --mode live"),
+        (["--mode", "live", "--engine", "none", "--metrics-port", "9464"], "--engine none serves none"),
     ],
 )
 def test_bad_live_flags_exit_2_with_a_reason(args: list[str], expected: str) -> None:
