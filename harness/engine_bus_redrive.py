@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import click
 
-from harness.engine_ops import EXIT_COULD_NOT_RUN, POSTGRES_SCHEMES, fail
+from harness.engine_cli import EXIT_COULD_NOT_RUN, POSTGRES_SCHEMES, fail
 from syncengine.domain.messages import SourceEvent
 from syncengine.ledger.records import ExceptionItem, ExceptionStatus
 from syncengine.runtime.engine import Engine

@@ -5,156 +5,34 @@ store; re-driving and replaying run the messages here, against the live systems 
 name=URL`, `--token`), with the engine's retry policy, until they go through, fail again or
 `--max-wait` runs out (then they are parked in the exception queue, re-drivable, never lost).
 Feeds are not polled and stored cursors are not moved back: the workers keep doing that.
+Shared options and errors are in engine_cli.py, opening an engine and draining it in engine_store.py.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import asdict
-from pathlib import Path
-from typing import Any, NoReturn
 
 import click
 
-from syncengine.runtime.dispatch import AttemptOutcome
+from harness.engine_cli import (
+    EXIT_COULD_NOT_RUN,
+    EXIT_OK,
+    EXIT_STILL_FAILING,
+    MISSING_STORE,
+    OneLineCommand,
+    OneLineGroup,
+    bus_option,
+    echo_json,
+    fail,
+    json_option,
+    optional_store_option,
+    store_option,
+    system_option,
+    token_option,
+    wait_option,
+)
+from harness.engine_store import drain, open_engine
 from syncengine.runtime.engine import Engine
-
-EXIT_OK = 0
-EXIT_STILL_FAILING = 1
-EXIT_BAD_INPUT = 2
-EXIT_COULD_NOT_RUN = 3
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-
-
-def fail(command: str, message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    """Print one line naming what was wrong and exit with `code`."""
-    click.echo(f"firmsim engine {command}: {message}", err=True)
-    sys.exit(code)
-
-
-class OneLineCommand(click.Command):
-    """A command whose usage errors (a missing option, a bad value) are one line and exit 2."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        """Parse as click does; print a usage error as one line naming the option."""
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as error:
-            fail(ctx.command_path.removeprefix(f"{ctx.find_root().info_name} engine "), error.format_message())
-
-
-class OneLineGroup(click.Group):
-    """A group whose usage errors are one line and exit 2, as its commands'."""
-
-    command_class = OneLineCommand
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        """Parse as click does; print a usage error as one line naming the option."""
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as error:
-            fail(ctx.command_path.removeprefix(f"{ctx.find_root().info_name} engine "), error.format_message())
-
-
-def open_engine(command: str, store: str, systems: Iterable[str] = (), token: str = "firmsim-dev-token") -> Engine:
-    """Build an engine over a store with every built-in flow; systems are called, never polled."""
-    from harness.runner.flows import builtin_flows
-    from syncengine.bootstrap import ConfigError, EngineConfig, SystemConfig, bootstrap
-    from syncengine.ledger.postgres import split_store_url
-
-    if store.startswith(POSTGRES_SCHEMES):
-        url, schema = split_store_url(store)
-        ledger: dict[str, Any] = {"ledger": "postgresql", "store_url": url, "ledger_schema": schema}
-    elif Path(store).is_file():
-        ledger = {"ledger": "sqlite", "ledger_path": store}
-    else:
-        fail(command, f"--store: expected a ledger file or a postgresql:// URL, no file {store!r}")
-    configs = [SystemConfig(name, base_url=url, token=token, poll=False) for name, url in _system_urls(command,
-                                                                                                        systems)]
-    try:
-        engine = bootstrap(EngineConfig(systems=tuple(configs), flows=tuple(builtin_flows()), **ledger))
-    except ConfigError as error:
-        fail(command, f"--store: {error}" if str(error).startswith(("store_url", "ledger")) else str(error))
-    click.get_current_context().call_on_close(engine.ports.ledger.close)
-    return engine
-
-
-def _system_urls(command: str, values: Iterable[str]) -> list[tuple[str, str]]:
-    urls: dict[str, str] = {}
-    for value in values:
-        name, sep, url = value.partition("=")
-        if not sep:
-            continue  # a bare name picks a feed (replay); it is not a connection
-        if not name or not url.startswith(("http://", "https://")):
-            fail(command, f"--system: expected name=http://host:port, got {value!r}")
-        urls[name] = url.rstrip("/")
-    return sorted(urls.items())
-
-
-def drain(engine: Engine, max_wait_s: float, *, sleep: Callable[[float], None] = time.sleep) -> int:
-    """Run queued messages until none is ready, honouring retry waits for at most `max_wait_s`.
-
-    Return how many were still retrying when the time ran out; those are parked in the exception
-    queue (reason `retries-exhausted`), to be re-driven later, so nothing is lost.
-    """
-    deadline = time.monotonic() + max_wait_s
-    ready_at: dict[str, float] = {}
-    while True:
-        now = time.monotonic()
-        keys = engine.runnable_keys()
-        if not keys:
-            return 0
-        due = [key for key in keys if ready_at.get(key, 0.0) <= now]
-        if not due:
-            wake = min(ready_at[key] for key in keys)
-            if wake > deadline:
-                return _park_pending(engine, keys)
-            sleep(max(0.0, wake - now))
-            continue
-        for key in due:
-            result = engine.dispatch(key)
-            if result is not None and result.outcome is AttemptOutcome.RETRY:
-                ready_at[key] = time.monotonic() + result.delay_s
-            else:
-                ready_at.pop(key, None)
-
-
-def _park_pending(engine: Engine, keys: list[str]) -> int:
-    ledger, now, parked = engine.ports.ledger, engine.ports.clock.now(), 0
-    for key in keys:
-        while (delivery := engine.queues.head(key)) is not None:
-            engine.queues.pop(key)
-            ledger.record_exception(flow=delivery.route.flow, key=key, message_id=delivery.id,
-                                    reason="retries-exhausted", detail=f"still failing when the operator's "
-                                    f"--max-wait ran out (attempt {delivery.attempt})", payload=delivery.payload(),
-                                    now=now)
-            parked += 1
-    return parked
-
-
-def _echo_json(rows: list[Any]) -> None:
-    click.echo(json.dumps([asdict(row) for row in rows], default=str, indent=2))
-
-
-store_option = click.option("--store", required=True, envvar="FIRMSIM_STORE", show_envvar=True,
-                            help="The engine's ledger: a SQLite file or postgresql://…[?schema=name].")
-# `dead-letters --store S redrive ID` and `dead-letters redrive ID --store S` both work.
-optional_store_option = click.option("--store", default=None, envvar="FIRMSIM_STORE", show_envvar=True,
-                                     help="The engine's ledger: a SQLite file or postgresql://…[?schema=name].")
-MISSING_STORE = "Missing option '--store' (env var: 'FIRMSIM_STORE')."
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-system_option = click.option("--system", "systems", multiple=True, metavar="NAME=URL",
-                             help="A system the messages' handlers call (repeat: crm, psa, hcm, erp).")
-token_option = click.option("--token", default="firmsim-dev-token", show_default=True, envvar="FIRMSIM_TOKEN",
-                            help="Bearer token for the systems.")
-bus_option = click.option("--bus", "bus_url", default=None, envvar="FIRMSIM_BUS", metavar="AMQP_URL",
-                          help="The distributed workers' bus: publish the messages to them instead of running "
-                               "them here (they keep each key's order).")
-wait_option = click.option("--max-wait", "max_wait_s", default=60.0, show_default=True,
-                           type=click.FloatRange(min=0), help="Seconds to keep retrying transient failures.")
 
 
 @click.command("exceptions", cls=OneLineCommand)
@@ -170,7 +48,7 @@ def exceptions(store: str, status: str | None, flow: str | None, as_json: bool) 
     items = open_engine("exceptions", store).ports.ledger.exceptions(
         ExceptionStatus(status) if status else None, flow)
     if as_json:
-        _echo_json(items)
+        echo_json(items)
         return
     for item in items:
         click.echo(f"{item.id}  {item.status:<8}  {item.flow:<22}  {item.reason:<26}  x{item.attempts:<3} "
@@ -238,7 +116,7 @@ def dead_letters(context: click.Context, store: str | None, status: str | None, 
     letters = open_engine("dead-letters", store).ports.ledger.dead_letters(
         DeadLetterStatus(status) if status else None)
     if as_json:
-        _echo_json(letters)
+        echo_json(letters)
         return
     for letter in letters:
         click.echo(f"{letter.id}  {letter.status:<8}  {letter.flow:<22}  {letter.reason:<26}  "

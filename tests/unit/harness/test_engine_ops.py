@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from harness.cli import main
-from harness.engine_ops import drain
+from harness.engine_store import drain
 from harness.local_systems import LocalSystems, start_local_systems
 from harness.runner.flows import builtin_flows
 from syncengine.bootstrap import EngineConfig, SystemConfig, bootstrap
