@@ -3,6 +3,7 @@ latency fault does not hold up other requests, and stopping frees the ports and 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from simulators.common.app import context_of
 from simulators.server import SYSTEM_THREADS, SystemServers, serve_systems
 from tests.integration.live_firm import ACTOR_TOKEN
 
@@ -51,13 +53,18 @@ def test_a_latency_fault_on_writes_does_not_hold_up_reads(psa: SystemServers) ->
     done = threading.Barrier(slow_writers + 1)
 
     def write(number: int) -> None:
-        httpx.put(f"{url}/resources/WRK-1{number:05d}", json=RESOURCE, headers=AUTH, timeout=60)
-        done.wait(timeout=60)
+        with contextlib.suppress(httpx.HTTPError, threading.BrokenBarrierError):  # the test's asserts say why
+            httpx.put(f"{url}/resources/WRK-1{number:05d}", json=RESOURCE, headers=AUTH, timeout=60)
+            done.wait(timeout=60)
 
     writers = [threading.Thread(target=write, args=(number,), daemon=True) for number in range(slow_writers)]
     for writer in writers:
         writer.start()
-    time.sleep(0.5)  # the writes are in, each sleeping in a server thread
+    faults = context_of(psa.systems[0].app).faults
+    deadline = time.monotonic() + 30
+    while faults.injected.get("latency", 0) < slow_writers and time.monotonic() < deadline:
+        time.sleep(0.05)  # until every write is in, sleeping in a server thread
+    assert faults.injected.get("latency", 0) == slow_writers
     started = time.monotonic()
     read = httpx.get(f"{url}/resources/WRK-000002", headers=AUTH, timeout=60)
     waited = time.monotonic() - started
