@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from syncengine.adapters.tracing import handling
+from syncengine.ledger.port import TrackingKey
 from syncengine.ledger.records import DeadLetter, DuplicateTracking, ExceptionItem, Tracking
 from syncengine.ports import Ports
 from syncengine.retry import Action, RetryPolicy
@@ -86,15 +87,91 @@ class Dispatcher:
         """Run first attempts at several deliveries of one key, in order, in one unit of work; return the
         results of the ones it settled, a prefix of them (the rest go in a later batch).
 
-        All go through: one commit for all, each PROCESSED or DUPLICATE. The first one fails: rolled
-        back, that failure is its attempt, sorted by the retry policy as `attempt` sorts it. A later
-        one fails: rolled back, the ones before it run again as a batch (their calls are replayed by
-        their idempotency keys) and the one that failed heads the next batch. One commit for many
-        messages is what lets a ledger whose commit waits for a disk flush keep up with a bulk
-        approval's hundred events. Re-drives (which resolve an exception) are not batched.
+        Set-based: one tracking check and one tracking write for the whole batch, and a run of
+        messages whose handler has a batch form (`Flow.batch_handlers`) handed to it at once. All go
+        through: one commit for all, each PROCESSED or DUPLICATE. The first one fails: rolled back,
+        that failure is its attempt, sorted by the retry policy as `attempt` sorts it. A later one
+        fails: rolled back, the ones before it run again as a batch (their calls are replayed by their
+        idempotency keys) and the one that failed heads the next batch. When it is not known which one
+        failed (a batch form, or the tracking write), the batch runs again one handler call at a time
+        (`attempt_each`), which finds it. One commit for many messages is what lets a ledger whose
+        commit waits for a disk flush keep up with a bulk approval's hundred events. Re-drives (which
+        resolve an exception) are not batched.
         """
         if not deliveries or any(delivery.exception_id is not None for delivery in deliveries):
             raise ValueError("a batch holds one or more first deliveries, no re-drive")
+        meter = CallMeter()
+        token = CURRENT_METER.set(meter)
+        started = time.perf_counter()
+        outcomes: list[tuple[AttemptOutcome, int]] = []
+        failure: _Failure | None = None
+        try:
+            with self.ports.ledger.unit_of_work():
+                outcomes = self._run_set(deliveries, meter)
+        except _Failure as raised:
+            failure = raised
+        except Exception as raised:  # noqa: BLE001 - the commit failed: the head's attempt is what failed
+            failure = _Failure(raised, 0, ambiguous=False)
+        finally:
+            CURRENT_METER.reset(token)
+            self.metrics.spend("attempts", time.perf_counter() - started)
+        if failure is None:
+            return self._settled(deliveries, outcomes, meter)
+        if failure.ambiguous and len(deliveries) > 1:
+            self.metrics.flow(deliveries[0].route.flow).api_calls += meter.calls
+            return self.attempt_each(deliveries)
+        return self._sorted_failure(deliveries, failure.index, failure.error, meter)
+
+    def _run_set(self, deliveries: Sequence[Delivery], meter: CallMeter) -> list[tuple[AttemptOutcome, int]]:
+        """Run a batch inside its unit of work: one tracking check, the handlers, one tracking write."""
+        ledger = self.ports.ledger
+        keys = [_tracking_key(delivery) for delivery in deliveries]
+        done = ledger.processed_among(keys)
+        outcomes = [(AttemptOutcome.DUPLICATE, 0)] * len(deliveries)
+        to_run: list[int] = []
+        for index, key in enumerate(keys):
+            if key not in done:
+                done.add(key)  # the same message twice in one batch: the second is a duplicate
+                to_run.append(index)
+        for run in _runs(deliveries, to_run):
+            head = deliveries[run[0]]
+            calls_before = meter.calls
+            handler_started = time.perf_counter()
+            try:
+                with handling(head.event.traceparent, f"{head.id}|{head.attempt}"):
+                    if len(run) > 1 and head.route.batch_handler is not None:
+                        head.route.batch_handler([deliveries[index].event for index in run], self.ports)
+                    else:
+                        head.route.handler(head.event, self.ports)
+            except Exception as error:
+                raise _Failure(error, run[0], ambiguous=len(run) > 1) from error
+            finally:
+                self.metrics.spend("handlers", time.perf_counter() - handler_started)
+            for index in run:
+                outcomes[index] = (AttemptOutcome.PROCESSED, meter.calls - calls_before if index == run[0] else 0)
+        now = self.ports.clock.now()
+        try:
+            ledger.record_processed_many([Tracking(*keys[index], now) for index in to_run])
+        except Exception as error:
+            raise _Failure(error, 0, ambiguous=True) from error
+        return outcomes
+
+    def _sorted_failure(self, deliveries: Sequence[Delivery], failed_at: int, error: Exception,
+                        meter: CallMeter) -> list[AttemptResult]:
+        """Settle a batch that failed at one known delivery: the ones before it again, else the head's failure."""
+        if failed_at > 0:
+            self.metrics.flow(deliveries[0].route.flow).api_calls += meter.calls
+            return self.attempt_batch(deliveries[:failed_at])
+        if isinstance(error, DuplicateTracking):
+            counts = self.metrics.flow(deliveries[0].route.flow)
+            counts.api_calls += meter.calls
+            counts.duplicates += 1
+            return [AttemptResult(AttemptOutcome.DUPLICATE)]
+        return [self._failed(deliveries[0], error, meter)]
+
+    def attempt_each(self, deliveries: Sequence[Delivery]) -> list[AttemptResult]:
+        """Run a batch as `attempt_batch` does, but one handler call, tracking check and write per delivery,
+        so that a failure is known to be its delivery's."""
         meter = CallMeter()
         token = CURRENT_METER.set(meter)
         started = time.perf_counter()
@@ -115,15 +192,7 @@ class Dispatcher:
             self.metrics.spend("attempts", time.perf_counter() - started)
         if error is None:
             return self._settled(deliveries, outcomes, meter)
-        if failed_at > 0:
-            self.metrics.flow(deliveries[0].route.flow).api_calls += meter.calls
-            return self.attempt_batch(deliveries[:failed_at])
-        if isinstance(error, DuplicateTracking):
-            counts = self.metrics.flow(deliveries[0].route.flow)
-            counts.api_calls += meter.calls
-            counts.duplicates += 1
-            return [AttemptResult(AttemptOutcome.DUPLICATE)]
-        return [self._failed(deliveries[0], error, meter)]
+        return self._sorted_failure(deliveries, failed_at, error, meter)
 
     def _settled(self, deliveries: Sequence[Delivery], outcomes: list[tuple[AttemptOutcome, int]],
                  meter: CallMeter) -> list[AttemptResult]:
@@ -210,3 +279,28 @@ class Dispatcher:
                                     reason=decision.reason, detail=decision.detail, payload=delivery.payload(),
                                     now=now)
         return AttemptResult(AttemptOutcome.DEAD_LETTER, 0.0, latency_s, decision.reason, dead_letter=letter)
+
+
+class _Failure(Exception):
+    """A batch failed at `index` (`ambiguous`: or at one of the messages handled with it)."""
+
+    def __init__(self, error: Exception, index: int, *, ambiguous: bool) -> None:
+        super().__init__(str(error))
+        self.error, self.index, self.ambiguous = error, index, ambiguous
+
+
+def _tracking_key(delivery: Delivery) -> TrackingKey:
+    event = delivery.event
+    return (event.system, event.source_id, event.source_version, delivery.route.handler_name)
+
+
+def _runs(deliveries: Sequence[Delivery], indexes: list[int]) -> list[list[int]]:
+    """Group the deliveries to run into runs of one route with a batch form (others run alone)."""
+    runs: list[list[int]] = []
+    for index in indexes:
+        route = deliveries[index].route
+        if runs and route.batch_handler is not None and deliveries[runs[-1][0]].route == route:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return runs

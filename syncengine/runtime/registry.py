@@ -19,6 +19,8 @@ from syncengine.domain.ordering import KeyFunction
 from syncengine.ports import Ports
 
 Handler = Callable[[SourceEvent, Ports], None]
+BatchHandler = Callable[[Sequence[SourceEvent], Ports], None]
+"""A handler's batch form: a key's messages, in order, handled as the handler would one by one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,8 @@ class Flow:
     name: str
     handlers: Mapping[str, Sequence[Handler]]
     ordering_key: KeyFunction
+    batch_handlers: Mapping[Handler, BatchHandler] = field(default_factory=dict)
+    """The batch form of some handlers: the dispatcher hands it a run of a key's messages at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,7 @@ class Route:
     handler_name: str
     handler: Handler = field(compare=False)
     ordering_key: KeyFunction = field(compare=False)
+    batch_handler: BatchHandler | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +88,8 @@ class HandlerRegistry:
                 existing = self._by_name.get(name)
                 if existing is not None and existing.handler is not handler:
                     raise ValueError(f"two handlers are named {name}")
-                route = existing or Route(flow.name, name, handler, flow.ordering_key)
+                route = existing or Route(flow.name, name, handler, flow.ordering_key,
+                                          flow.batch_handlers.get(handler))
                 self._by_name[name] = route
                 routes.append((event_type, route))
         self._flows[flow.name] = flow

@@ -7,6 +7,8 @@ from datetime import date
 import pytest
 
 from harness.runner.world import World
+from syncengine.runtime.dispatch import AttemptOutcome
+from syncengine.runtime.registry import Delivery
 from tests.unit.syncengine.flows.test_money_world import (
     billing_run,
     call,
@@ -155,4 +157,35 @@ def test_work_dated_after_the_contract_ended_is_not_billed_and_raises_nothing(wo
 
     assert live_transactions(world) == [(before, 1, "1200.00")]
     ledger = engine_of(world).ports.ledger
+    assert (ledger.exceptions(), ledger.dead_letters()) == ([], [])
+
+
+def test_a_corrected_entry_and_a_bulk_approved_week_handled_as_one_batch_cost_one_post(world: World) -> None:
+    deal = open_deal(world)
+    staff(world, deal)
+    corrected = log_time(world, deal, date(2026, 3, 2), "8.00")
+    settle(world)
+    engine = engine_of(world)
+    deliveries: list[Delivery] = []
+    engine.outlet = deliveries.append
+    correct_time(world, corrected, "6.00")
+    entries = [log_time(world, deal, date(2026, 3, day), "8.00", approve=False) for day in range(2, 7)]
+    call(world, "psa", "POST", "/time-entries/bulk-approve", {"ids": entries})
+    engine.poll("psa")
+    erp_calls = world.context("erp").calls
+    posts_before = erp_calls[("postBillableTransactionBatch", 200)]
+
+    batch = [delivery for delivery in deliveries if delivery.route.flow == "time_expense_billing"]
+    results = engine.dispatcher.attempt_batch(batch)
+
+    assert [result.outcome for result in results] == [AttemptOutcome.PROCESSED] * len(batch)
+    assert erp_calls[("postBillableTransactionBatch", 200)] - posts_before == 1
+    assert live_transactions(world) == sorted([(corrected, 2, "900.00"), *((entry, 1, "1200.00") for entry in entries)])
+    ledger = engine.ports.ledger
+    assert ledger.external_id("reversal", "erp", f"time:{corrected}:1") is not None
+    assert len(ledger.external_ids("billable_transaction", "erp", [f"time:{e}:1" for e in entries])) == 5
+    engine.outlet = None
+    engine.replay("psa", None)
+    settle(world)
+    assert erp_calls[("postBillableTransactionBatch", 200)] - posts_before == 1, "a replay posts nothing again"
     assert (ledger.exceptions(), ledger.dead_letters()) == ([], [])
