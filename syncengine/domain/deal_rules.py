@@ -4,7 +4,7 @@ pass before anything is written anywhere. Pure (no I/O)."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -25,11 +25,14 @@ def normalise_tax_id(tax_id: str) -> str:
     return "".join(char for char in tax_id if char not in " .-\t").upper()
 
 
-def normalise_name(name: str, legal_suffixes: Sequence[str]) -> str:
-    """Return a company name casefolded, without punctuation or trailing legal suffixes.
+def normalise_name(name: str, legal_forms: Mapping[str, str]) -> str:
+    """Return a company name casefolded, without punctuation, its trailing legal form spelled one way.
 
-    `Northwind Logistics, G.m.b.H.` and `NORTHWIND LOGISTICS GmbH` both give `northwind logistics`.
-    Dots and apostrophes vanish (`S.A.` -> `sa`), `&` reads `and`; other punctuation separates words.
+    `Northwind Logistics, G.m.b.H.` and `NORTHWIND LOGISTICS GmbH` both give `northwind logistics gmbh`;
+    `Acme Incorporated` and `Acme, Inc.` give `acme inc`. The legal form stays: `Davis Inc` and
+    `Davis PLC` are two companies. `legal_forms` maps each spelling of a legal form to its one
+    spelling. Dots and apostrophes vanish (`S.A.` -> `sa`), `&` reads `and`; other punctuation
+    separates words.
     """
     text = unicodedata.normalize("NFKC", name).casefold().replace("&", " and ")
     cleaned = []
@@ -38,13 +41,14 @@ def normalise_name(name: str, legal_suffixes: Sequence[str]) -> str:
             continue
         cleaned.append(char if char.isalnum() or char.isspace() else " ")
     words = "".join(cleaned).split()
-    suffixes = {suffix.casefold() for suffix in legal_suffixes}
-    while len(words) > 1 and words[-1] in suffixes:
-        words.pop()
-    return " ".join(words)
+    forms = {spelling.casefold(): form.casefold() for spelling, form in legal_forms.items()}
+    trailing: list[str] = []
+    while len(words) > 1 and words[-1] in forms:
+        trailing.insert(0, forms[words.pop()])
+    return " ".join(words + trailing)
 
 
-def customer_of(chain: Sequence[Account], legal_entity: str, *, legal_suffixes: Sequence[str],
+def customer_of(chain: Sequence[Account], legal_entity: str, *, legal_suffixes: Mapping[str, str],
                 region_of: Callable[[str], str]) -> Customer:
     """Return the customer a deal's account stands for in an entity; `chain` is the account, then its ancestors.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -38,7 +38,7 @@ def customer_body(customer: Customer, payment_terms_days: int) -> dict[str, Any]
     return body
 
 
-def customer_matches(record: Mapping[str, Any], customer: Customer, legal_suffixes: Sequence[str], *,
+def customer_matches(record: Mapping[str, Any], customer: Customer, legal_suffixes: Mapping[str, str], *,
                      by_name: bool = False) -> bool:
     """Tell whether an ERP customer is the company `customer` stands for.
 

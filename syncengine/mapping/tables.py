@@ -66,7 +66,8 @@ class MappingTables:
     regions: Mapping[str, str]
     default_region: str
     vat_area: frozenset[str]
-    legal_suffixes: tuple[str, ...]
+    legal_suffixes: Mapping[str, str]
+    """Each spelling of a legal form (`limited`) and its one spelling (`ltd`)."""
     payment_terms_days: int
     standard_hourly_cost: Mapping[str, Decimal]
     fallback_cost_ratio: Decimal
@@ -177,9 +178,7 @@ def parse_tables(raw: Any, source: str) -> MappingTables:
     for index, country in enumerate(vat_area):
         read.text(country, f"tax.vat_area[{index}]", COUNTRY, "an ISO country code")
     customers = read.mapping(root.get("customers"), "customers")
-    suffixes = customers.get("legal_suffixes")
-    if not isinstance(suffixes, list) or not all(isinstance(word, str) and word.strip() for word in suffixes):
-        raise read.fail("customers.legal_suffixes", "a list of words", suffixes)
+    suffixes = _legal_forms(customers.get("legal_suffixes"), read)
     terms = customers.get("payment_terms_days")
     if not isinstance(terms, int) or isinstance(terms, bool) or not 0 <= terms <= 365:
         raise read.fail("customers.payment_terms_days", "an integer from 0 to 365", terms)
@@ -192,10 +191,22 @@ def parse_tables(raw: Any, source: str) -> MappingTables:
     return MappingTables(
         source=source, legal_entities=legal_entities, practices=practices, billing_models=billing_models,
         regions=regions, default_region=default_region, vat_area=frozenset(vat_area),
-        legal_suffixes=tuple(word.strip().casefold() for word in suffixes), payment_terms_days=terms,
+        legal_suffixes=suffixes, payment_terms_days=terms,
         standard_hourly_cost={currency: read.decimal(cost, f"planning.standard_hourly_cost.{currency}")
                               for currency, cost in hourly.items()},
         fallback_cost_ratio=ratio)
+
+
+def _legal_forms(value: Any, read: _Reader) -> dict[str, str]:
+    """Read `customers.legal_suffixes`: a list of legal forms, each its own spelling, or a mapping of
+    spellings to their one spelling (`limited: ltd`)."""
+    where = "customers.legal_suffixes"
+    pairs = list(value.items()) if isinstance(value, dict) else \
+        [(word, word) for word in value] if isinstance(value, list) else []
+    if not pairs or not all(isinstance(word, str) and word.strip() and isinstance(form, str) and form.strip()
+                            for word, form in pairs):
+        raise read.fail(where, "a list of words or a mapping of spellings to one spelling (limited: ltd)", value)
+    return {word.strip().casefold(): form.strip().casefold() for word, form in pairs}
 
 
 def load_tables(path: str | Path) -> MappingTables:

@@ -23,15 +23,31 @@ def account(account_id: str, name: str, *, tax_id: str | None = None, country: s
 
 
 @pytest.mark.parametrize(("name", "normalised"), [
-    ("Northwind Logistics GmbH", "northwind logistics"),
-    ("NORTHWIND LOGISTICS, G.m.b.H.", "northwind logistics"),
-    ("Acme, Inc.", "acme"),
-    ("Fabrikam S.A.", "fabrikam"),
+    ("Northwind Logistics GmbH", "northwind logistics gmbh"),
+    ("NORTHWIND LOGISTICS, G.m.b.H.", "northwind logistics gmbh"),
+    ("Acme, Inc.", "acme inc"),
+    ("Acme Incorporated", "acme inc"),
+    ("Litware Limited", "litware ltd"),
+    ("Fabrikam S.A.", "fabrikam sa"),
     ("SMITH & JONES", "smith and jones"),
     ("Ltd", "ltd"),
 ])
-def test_company_names_compare_without_case_punctuation_or_legal_suffix(name: str, normalised: str) -> None:
+def test_company_names_compare_without_case_punctuation_or_spelling_of_the_legal_form(name: str,
+                                                                                      normalised: str) -> None:
     assert normalise_name(name, SUFFIXES) == normalised
+
+
+def test_two_companies_of_one_name_and_different_legal_forms_are_two_customers() -> None:
+    # invoice-reversals seed 202: Davis Inc's deal was billed to Davis PLC's ERP customer (no tax ids).
+    region = default_tables().region
+    plc = customer_of((account("ACC-1", "Davis PLC", country="US"),), "US01", legal_suffixes=SUFFIXES,
+                      region_of=region)
+    inc = customer_of((account("ACC-2", "Davis Inc", country="US"),), "US01", legal_suffixes=SUFFIXES,
+                      region_of=region)
+    duplicate = customer_of((account("ACC-3", "DAVIS INC.", country="US"),), "US01", legal_suffixes=SUFFIXES,
+                            region_of=region)
+    assert plc.key != inc.key
+    assert duplicate.key == inc.key == "customer:name:davis inc|US@US01"
 
 
 def test_customer_identity_is_the_nearest_tax_id_up_the_hierarchy_else_name_and_country() -> None:
@@ -44,6 +60,12 @@ def test_customer_identity_is_the_nearest_tax_id_up_the_hierarchy_else_name_and_
         ("customer:tax:GB123456789@UK01", "Litware Ltd", "ACC-1", "EMEA")
     assert customer_of((orphan,), "DE01", legal_suffixes=SUFFIXES, region_of=lambda _: "EMEA").key == \
         "customer:name:litware analytics|DE@DE01"
+
+
+def test_legal_forms_may_be_listed_each_its_own_spelling() -> None:
+    raw = raw_tables()
+    raw["customers"]["legal_suffixes"] = ["Ltd", "plc"]
+    assert parse_tables(raw, "deployment.yaml").legal_suffixes == {"ltd": "ltd", "plc": "plc"}
 
 
 def test_packaged_tables_map_every_practice_billing_model_and_entity() -> None:
@@ -68,6 +90,8 @@ def raw_tables() -> dict[str, Any]:
     (lambda raw: raw["legal_entities"].update(FR01={}), "legal_entities.FR01"),
     (lambda raw: raw["planning"].update(fallback_cost_ratio="1.5"), "planning.fallback_cost_ratio"),
     (lambda raw: raw.pop("tax"), "tax"),
+    (lambda raw: raw["customers"].update(legal_suffixes={"limited": ""}), "customers.legal_suffixes"),
+    (lambda raw: raw["customers"].update(legal_suffixes="ltd"), "customers.legal_suffixes"),
 ])
 def test_a_mistake_in_the_tables_names_the_file_and_the_field(change: Any, field: str) -> None:
     raw = raw_tables()
