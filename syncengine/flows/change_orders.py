@@ -9,7 +9,8 @@ duplicate changes nothing (v3 before v2: v3 is applied, v2 skipped). The ERP ref
 version itself (409 `stale-version`): taken as "already applied" when the ERP stands at exactly
 this version (an earlier attempt got through), as "superseded" when it stands higher.
 
-Applying version N: `addContractVersion` (total price, billing plan at N, effective date, ASC 606
+Applying version N: `addContractVersion` (total price, billing plan at N - its estimate at completion
+the contract's own once the PSA's project manager has given one -, effective date, ASC 606
 flags), `setProjectBudget` for N, and for a fixed fee the PSA milestones the change order added,
 linked to the ERP plan's; on a cost-to-cost contract, a change taking effect after the 1st of a month
 also posts the project's cost to the day before it (`cost_actuals.post_cost_through`). A change
@@ -127,7 +128,7 @@ def apply_contract_version(deal: Deal, terms: ContractTerms, change: ChangeOrder
     separate_contracts.ensure_separate_contracts(deal, terms, changes, contract_id, project_id, message, ports)
     if not change.separate_contract:
         own_terms = separate_contracts.main_terms(deal, terms, changes)
-        if not post_contract_version(deal, own_terms, change, contract_id, message, ports):
+        if not post_contract_version(deal, own_terms, change, (contract_id, project_id), message, ports):
             return  # a newer version reached the ERP first; its own message brings the PSA along
         link_erp_milestones(ports, deal.opportunity_id, contract_id, own_terms)
     psa = ports.client(PSA)
@@ -152,13 +153,23 @@ def post_cost_to_eve(change: ChangeOrder, contract_id: str, project_id: str, mes
         cost_actuals.post_cost_through(message, ports, PSA, project_id, contract_id, eve)
 
 
-def post_contract_version(deal: Deal, terms: ContractTerms, change: ChangeOrder, contract_id: str,
+def post_contract_version(deal: Deal, terms: ContractTerms, change: ChangeOrder, links: tuple[str, str],
                           message: SourceEvent, ports: Ports) -> bool:
-    """Post the deal's contract at the terms' version; False when the ERP already stands at a newer one."""
+    """Post the deal's contract at the terms' version; False when the ERP already stands at a newer one.
+
+    The estimate at completion is the project manager's once the PSA has given one (the cost-actuals
+    flow posts it): the version then keeps the contract's, and the PM's next estimate revises it. A
+    planning figure from the terms (hours x standard cost) would replace the PM's from the change's
+    date on - for the rest of the month, or longer if the PM does not estimate again.
+    """
+    contract_id, project_id = links
     tables = default_tables()
     body = erp_deals.contract_version_body(deal, terms, change, billing=tables.billing(deal.billing_model),
                                            tables=tables)
     erp = ports.client(ERP)
+    if "eac" in body["billing_plan"] and ports.ledger.applied_version(
+            cost_actuals.estimate_key(PSA, project_id)) is not None:
+        body["billing_plan"]["eac"] = erp.get(f"/contracts/{contract_id}").body["billing_plan"]["eac"]
     try:
         post_keyed(erp, f"/contracts/{contract_id}/versions", body, message, ports, "erp-contract-version")
     except ConflictFailure as error:

@@ -171,7 +171,7 @@ def handle_estimate_changed(message: SourceEvent, ports: Ports) -> None:
     contract_id = contract_of_project(ports, message.system, estimate.project_id)
     if contract_id is None or not contract_fact(ports, contract_id, "cost-to-cost"):
         return
-    applied_key = f"estimate:{message.system}:{estimate.project_id}"
+    applied_key = estimate_key(message.system, estimate.project_id)
     if (ports.ledger.applied_version(applied_key) or 0) >= estimate.version:
         return
     if estimate.eac_cost <= 0:
@@ -182,6 +182,11 @@ def handle_estimate_changed(message: SourceEvent, ports: Ports) -> None:
     ports.client(ERP).post(f"/contracts/{contract_id}/estimates", body,
                            idempotency_key=ports.idempotency_key(message, "estimate"))
     ports.ledger.set_applied_version(applied_key, estimate.version)
+
+
+def estimate_key(system: str, project_id: str) -> str:
+    """Return the ledger key of the version of a project's estimate posted to the ERP (set once one is)."""
+    return f"estimate:{system}:{project_id}"
 
 
 class _Rates:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -45,11 +46,11 @@ def deal(world: World) -> Deal:
     return deal
 
 
-def approve_change_order(world: World, deal: Deal, effective_date: str) -> None:
+def approve_change_order(world: World, deal: Deal, effective_date: str, hours_change: str = "0") -> None:
     """A change adding distinct services below their standalone price: +20,000, accounted prospectively."""
     amendment = call(world, "crm", "POST", "/amendments", {
         "opportunity_id": deal.opportunity_id, "description": "Second site", "amount_change": "20000.00",
-        "hours_change": "0", "distinct": True, "priced_at_standalone": False, "effective_date": effective_date,
+        "hours_change": hours_change, "distinct": True, "priced_at_standalone": False, "effective_date": effective_date,
         "billing_milestones": [{"name": "Second site", "amount": "20000.00", "due_date": "2026-06-30",
                                 "requires_acceptance": False}]})
     for step in ("submit", "approve"):
@@ -84,10 +85,9 @@ def test_mid_month_prospective_change_closes_the_old_terms_on_the_cost_to_its_ev
     assert cost_actuals(world) == [("2026-03-15", "15000.00", 2), ("2026-03-31", "25000.00", 2)]
     march = march_revenue(world)
     # To 15 March: 100,000 x 15,000 / 50,000 = 30,000. Pool: 70,000 unrecognized + 20,000 = 90,000 over
-    # the cost left under the change's estimate (95,000 from 16 March, the contract version's) - 15,000
-    # = 80,000; by 31 March 10,000 of it is spent: 30,000 + 90,000 x 10/80 = 41,250.00. (On the cost to
-    # the month before, 0: 120,000 x 25,000 / 95,000 = 31,578.95.)
-    assert (march["cumulative_revenue"], march["estimate_at_completion"]) == ("41250.00", "95000.00")
+    # the 35,000 of cost left; by 31 March 10,000 of it is spent: 30,000 + 90,000 x 10/35 = 55,714.29.
+    # (On the cost to the month before, 0: 120,000 x 25,000 / 50,000 = 60,000.00.)
+    assert (march["cumulative_revenue"], march["estimate_at_completion"]) == ("55714.29", "50000.00")
     assert [(a["effective_date"], a["kind"]) for a in march["adjustments"]] == [("2026-03-16", "PROSPECTIVE")]
     assert engine_of(world).ports.ledger.exceptions() == []
     assert engine_of(world).ports.ledger.dead_letters() == []
@@ -113,3 +113,27 @@ def test_change_before_any_cost_posts_a_zero_to_its_eve_that_later_approvals_fil
     # The zero marks the day, so the approval dated before it reaches that figure as well as March's.
     assert at_the_change == [("2026-03-15", "0.00", 1)]
     assert cost_actuals(world) == [("2026-03-15", "2000.00", 2), ("2026-03-31", "2000.00", 1)]
+
+
+def test_change_order_keeps_the_project_managers_estimate_at_completion(world: World, deal: Deal) -> None:
+    settle(world)
+    approve_change_order(world, deal, "2026-03-16", hours_change="200")
+    settle(world)
+
+    contract = call(world, "erp", "GET", f"/contracts/{deal.contract_id}")
+    estimates = [(e["effective_date"], e["eac"], e["source_system"]) for e in records(world, "erp", "estimates")]
+    # the planning figure of the deal's terms at signing, then the PM's; the change order adds none
+    assert estimates[1:] == [("2026-03-02", "50000.00", "psa")]
+    assert (contract["source_version"], contract["billing_plan"]["eac"]) == (2, "50000.00")
+
+
+def test_change_order_before_any_estimate_of_the_project_manager_carries_the_planning_one(world: World) -> None:
+    deal = open_deal(world, billing_model="FIXED_FEE", amount="100000.00",
+                     milestones=[("Delivery", "100000.00", False)])
+    planning = call(world, "erp", "GET", f"/contracts/{deal.contract_id}")["billing_plan"]["eac"]
+    approve_change_order(world, deal, "2026-03-16", hours_change="200")
+    settle(world)
+
+    contract = call(world, "erp", "GET", f"/contracts/{deal.contract_id}")
+    assert contract["source_version"] == 2
+    assert Decimal(contract["billing_plan"]["eac"]) > Decimal(planning)  # 200 more planned hours
