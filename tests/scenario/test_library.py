@@ -213,12 +213,13 @@ def test_library_scenario_passes_every_invariant(name: str) -> None:
     assert failed_invariants(run_of(name)) == {}
 
 
-OTHER_SEEDS = {"baseline": 2, "change-orders": 13, "invoice-reversals": 4}
-"""A second seed for a few of the quicker scenarios: the library holds for seeds the suite did not tune."""
+OTHER_SEEDS = (("baseline", 2), ("change-orders", 11), ("change-orders", 13), ("invoice-reversals", 4))
+"""Other seeds for a few of the quicker scenarios: the library holds for seeds the suite did not tune.
+Change orders with seed 11 take effect mid-month on cost-to-cost contracts (cost to the eve, R5)."""
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "seed"), sorted(OTHER_SEEDS.items()))
+@pytest.mark.parametrize(("name", "seed"), OTHER_SEEDS)
 def test_library_scenario_passes_every_invariant_with_another_seed(name: str, seed: int) -> None:
     scenario = shrunk(name, 0.25, date(2026, 3, 31) if name == "change-orders" else END)
     assert seed != scenario.seed
