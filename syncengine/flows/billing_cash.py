@@ -152,16 +152,25 @@ def _write_billing_status(ports: Ports, deal: str, status: BillingStatus) -> Non
 
 def _write_ar_status(ports: Ports, customer_id: str, crm_account_id: str | None, status: ArStatus) -> None:
     """Write the AR status to every CRM account billed as the customer: the CRM's own ERP links (several
-    accounts may share one ERP customer), the ledger's, and the account the customer was made from."""
+    accounts may share one ERP customer), the ledger's, and the account the customer was made from.
+
+    An account holds one ERP customer number and shows that customer's AR: an account of a company
+    billed by two legal entities (two ERP customers), linked in the CRM to the other one, is left alone.
+    """
     crm = ports.client(CRM)
     accounts = {str(account["id"]) for account in crm.pages("/accounts", {"erp_customer_number": customer_id,
                                                                          "limit": PAGE_LIMIT})}
+    others: set[str] = set()
     customer_key = ports.ledger.canonical_key("customer", ERP, customer_id)
     if customer_key is not None:
-        accounts.update(entry.external_id for entry in ports.ledger.links(customer_key)
-                        if entry.kind == "account" and entry.system == CRM)
+        others.update(entry.external_id for entry in ports.ledger.links(customer_key)
+                      if entry.kind == "account" and entry.system == CRM)
     if crm_account_id:
-        accounts.add(crm_account_id)
+        others.add(crm_account_id)
+    for account_id in sorted(others - accounts):
+        linked = crm.get(f"/accounts/{account_id}").body.get("erp_customer_number")
+        if linked in (None, "", customer_id):
+            accounts.add(account_id)
     body = erp_billing.crm_ar_status_body(status)
     for account_id in sorted(accounts):
         crm.put(f"/accounts/{account_id}/ar-status", body)

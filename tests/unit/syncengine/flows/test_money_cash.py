@@ -175,3 +175,49 @@ def test_a_separate_contract_booked_from_a_change_order_counts_in_its_deals_bill
     assert crm_status(world, deal)["invoiced_amount"] == psa_status(world, deal)["invoiced"] == total
     assert account(world, deal)["ar_status"]["balance"] == total
     assert_conformant(world)
+
+
+def _another_deal(world: World, first: Deal, entity: str) -> Deal:
+    """Win a second deal on the first deal's account, delivered by another legal entity, and activate it."""
+    currency = {"US01": "USD", "UK01": "GBP", "DE01": "EUR"}[entity]
+    opportunity = call(world, "crm", "POST", "/opportunities", {
+        "account_id": first.account_id, "name": f"{first.name} rollout", "stage": "PROPOSAL",
+        "amount": "50000.00", "currency": currency, "close_date": "2026-03-02", "billing_model": "TIME_AND_MATERIALS",
+        "legal_entity": entity, "practice": "TECHNOLOGY", "service_start": "2026-03-02", "service_end": "2026-12-31",
+        "estimated_hours": "300", "rate_card": [{"role": "CONSULTANT", "hourly_rate": "150.00"}]})
+    for action in ("submit-sow", "approve-sow", "close-won"):
+        call(world, "crm", "POST", f"/opportunities/{opportunity['id']}/{action}", {})
+    settle(world)
+    assert world.engine is not None
+    ledger = world.engine.ports.ledger
+    key = f"deal:{opportunity['id']}"
+    contract_id, project_id = ledger.external_id("contract", "erp", key), ledger.external_id("project", "psa", key)
+    assert contract_id is not None and project_id is not None
+    call(world, "psa", "POST", f"/projects/{project_id}/activate", {"effective_date": "2026-03-02"})
+    contract = call(world, "erp", "GET", f"/contracts/{contract_id}")
+    return Deal(str(opportunity["id"]), first.account_id, contract["customer_id"], contract_id, project_id, entity,
+                currency, "TIME_AND_MATERIALS", first.name)
+
+
+def test_an_account_billed_by_two_entities_shows_the_ar_of_the_erp_customer_it_is_linked_to(world: World) -> None:
+    # invoice-reversals seed 202: a division of a German company billed by DE01 and by US01 showed the US01
+    # customer's USD balance while linked to the DE01 customer (the ledger had linked it to the US01 one).
+    parent = call(world, "crm", "POST", "/accounts", {"name": "Contoso Ltd", "country": "GB", "currency": "GBP",
+                                                      "tax_id": "GB123456789"})
+    home = open_deal(world, name="Contoso Retail", entity="UK01", account={"parent_account_id": parent["id"]})
+    abroad = _another_deal(world, home, "US01")
+    assert home.customer_id != abroad.customer_id  # the company's customer in each entity
+    for deal, worker in ((home, "WRK-000001"), (abroad, "WRK-000002")):
+        staff(world, deal, worker=worker)
+    invoice_and_settle(world, home)
+    log_time(world, abroad, date(2026, 3, 4), "5.00")
+    settle(world)
+    billing_run(world, abroad, "2026-03-31")
+    settle(world)
+
+    shown = account(world, home)
+    home_invoices = call(world, "erp", "GET", "/invoices", params={"customer_id": home.customer_id})["items"]
+    owed = f"{sum(Decimal(invoice['total']) for invoice in home_invoices):.2f}"
+    assert (shown["erp_customer_number"], shown["ar_status"]["balance"], shown["ar_status"]["currency"]) == \
+        (home.customer_id, owed, "GBP")
+    assert_conformant(world)
