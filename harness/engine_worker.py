@@ -19,6 +19,7 @@ import click
 
 if TYPE_CHECKING:
     from syncengine.adapters.bus.port import Publisher
+    from syncengine.ports import Clock
     from syncengine.runtime.metrics import MetricsSnapshot
     from syncengine.runtime.worker import DistributedWorker
 
@@ -76,6 +77,23 @@ def _time_publishing(running: DistributedWorker) -> None:
     bus.publisher = lambda: _TimedPublisher(open_publisher(), spend)  # type: ignore[method-assign]
 
 
+def _clock(epoch_text: str | None, origin: float | None, speed: float, path: Path | None) -> Clock:
+    """Return the worker's clock: the wall, the wall scaled from an epoch, or a live run's clock file."""
+    from harness.runner.live_clock import FollowedClock
+    from syncengine.adapters.clock import ScaledClock, SystemClock
+
+    if epoch_text is None and origin is None and speed == 1.0 and path is None:
+        return SystemClock()
+    try:
+        epoch = datetime.fromisoformat(epoch_text) if epoch_text else None
+    except ValueError:
+        raise click.BadParameter(f"expected an ISO 8601 instant, got {epoch_text!r}",
+                                 param_hint="--clock-epoch") from None
+    if epoch is None or epoch.tzinfo is None:
+        raise click.BadParameter("give an aware ISO 8601 instant (with its offset)", param_hint="--clock-epoch")
+    return FollowedClock(epoch, path) if path is not None else ScaledClock(epoch, speed, origin)
+
+
 def _fail(code: int, message: str) -> None:
     click.echo(f"firmsim engine worker: {message}", err=True)
     sys.exit(code)
@@ -97,31 +115,23 @@ def _fail(code: int, message: str) -> None:
 @click.option("--poll-interval", default=0.5, show_default=True, type=click.FloatRange(min=0.01),
               help="Seconds between reads of a quiet feed.")
 @click.option("--metrics-port", default=None, type=click.IntRange(0, 65535), help="Serve /metrics on this port.")
+@click.option("--clock-file", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Follow the clock a live run publishes here (with --clock-epoch) instead of scaling the wall.")
 @click.option("--metrics-file", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="On stopping, write this worker's metrics (sync lag samples, counters) here as JSON.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the retry jitter stream.")
 def worker(bus_url: str, store_url: str, systems: tuple[str, ...], token: str, clock_epoch: str | None,
            clock_origin: float | None, speed: float, partitions: int, threads: int, poll_interval: float,
-           metrics_port: int | None, metrics_file: Path | None, seed: int) -> None:
+           clock_file: Path | None, metrics_port: int | None, metrics_file: Path | None, seed: int) -> None:
     """Run one worker of the distributed engine until SIGTERM or Ctrl-C; any number share the work."""
     from harness.runner.flows import builtin_flows
     from syncengine.adapters.bus.port import BusError
-    from syncengine.adapters.clock import ScaledClock, SystemClock
     from syncengine.ledger.records import LedgerError
     from syncengine.runtime.coordination import CoordinationError
     from syncengine.runtime.distributed import build_worker
 
     urls = _systems(systems)
-    clock: ScaledClock | SystemClock = SystemClock()
-    if clock_epoch is not None or clock_origin is not None or speed != 1.0:
-        try:
-            epoch = datetime.fromisoformat(clock_epoch) if clock_epoch else None
-        except ValueError:
-            raise click.BadParameter(f"expected an ISO 8601 instant, got {clock_epoch!r}",
-                                     param_hint="--clock-epoch") from None
-        if epoch is None or epoch.tzinfo is None:
-            raise click.BadParameter("give an aware ISO 8601 instant (with its offset)", param_hint="--clock-epoch")
-        clock = ScaledClock(epoch, speed, clock_origin)
+    clock = _clock(clock_epoch, clock_origin, speed, clock_file)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("pika").setLevel(logging.CRITICAL)  # its connection failures are reported once, below
     try:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from harness.runner.live_clock import ClockFile, PacedClock
 from harness.runner.live_engines import (
     ENGINE_TOKEN,
     EngineContext,
@@ -65,6 +66,12 @@ class DistributedEngine:
                    "--store", self.store, "--token", ENGINE_TOKEN,
                    "--clock-epoch", context.scaled.epoch.isoformat(), "--clock-origin", repr(context.scaled.origin),
                    "--speed", repr(context.scaled.speed)]
+        # the workers read the run's clock, held back with a late firm as the systems' is, so their sync lag
+        # and timestamps agree with the systems' (a scaled wall of their own would run ahead of both)
+        self._clock_file = ClockFile(context.clock, context.run_dir / "clock.bin") \
+            if isinstance(context.clock, PacedClock) else None
+        if self._clock_file is not None:
+            command += ["--clock-file", str(self._clock_file.path)]
         for kind, url in context.urls.items():
             command += ["--system", f"{kind}={url}"]
         self.speed = context.scaled.speed
@@ -138,6 +145,8 @@ class DistributedEngine:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if self._clock_file is not None:
+            self._clock_file.close()
         self._clean_up()
 
     def _clean_up(self) -> None:

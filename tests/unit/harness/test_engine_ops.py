@@ -195,3 +195,15 @@ def test_a_re_drive_that_names_one_bad_id_re_drives_none(tmp_path: Path) -> None
         2, "firmsim engine redrive: exception EXC-000002 is RESOLVED, only an OPEN one can be re-driven")
     statuses = json.loads(engine_cli("exceptions", "--store", store, "--json").stdout)
     assert [item["status"] for item in statuses] == ["OPEN", "RESOLVED"]
+
+
+def test_a_worker_following_a_clock_file_needs_the_clocks_epoch(tmp_path: Path) -> None:
+    clock_file = tmp_path / "clock.bin"
+    clock_file.write_bytes(bytes(16))
+
+    result = engine_cli("worker", "--bus", "amqp://guest:guest@127.0.0.1:1/", "--store",
+                        "postgresql://nobody@127.0.0.1:1/none", "--system", "crm=http://127.0.0.1:9",
+                        "--clock-file", str(clock_file))
+
+    assert result.exit_code == 2
+    assert "--clock-epoch" in result.output and "aware ISO 8601 instant" in result.output
