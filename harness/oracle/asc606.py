@@ -195,6 +195,8 @@ def straight_line(retainer: Retainer, as_of: date, modifications: Sequence[Modif
             served = (min(first.replace(day=length), through) - max(first, retainer.start)).days + 1
             revenue += cents(retainer.monthly_fee * served / length)
     for modification in _in_force(modifications, as_of):
+        if modification.kind is ModificationKind.SEPARATE_CONTRACT:
+            continue  # a contract of its own: this one is untouched
         if retainer.end is None:
             raise CalculationGap(f"change order {modification.reference} on an open-ended retainer has no term "
                                  "to spread over")

@@ -24,7 +24,8 @@ Scope and tolerance:
 - Not checked (reported as notes): contracts truth cannot measure soundly - no estimate at
   completion yet, labour or expenses in another currency (truth has no FX rates), a change order
   accounted for as a separate contract on a cost-to-cost contract (truth does not say which
-  hours belong to it), a cancellation effective by the period end.
+  hours belong to it), a cancellation effective by the period end. A change order that is a separate
+  contract leaves the deal's contract untouched; the separate contract's own revenue is not checked.
 """
 
 from __future__ import annotations

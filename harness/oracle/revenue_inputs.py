@@ -91,13 +91,17 @@ def retainer_terms(truth: TruthView, deal: Deal, before: int) -> tuple[Retainer,
     A change order that extends the service at the monthly fee (its new service end, or else an amount
     that is a whole number of monthly fees: so many more months) moves the end of the service: each
     month still earns the fee, whatever its R5 branch, since every branch spreads the same price per
-    month. Any other amount is a lump sum spread by `asc606.straight_line`.
+    month. Any other amount is a lump sum spread by `asc606.straight_line`. A change order that is a
+    separate contract (distinct, at standalone price) is booked as a contract of its own and leaves
+    the deal's contract untouched.
     """
     if deal.monthly_fee is None:
         raise CalculationGap("retainer without a monthly fee in truth")
     end = deal.service_end
     lump_sums = []
     for amendment in truth.amendments_of(deal.opportunity_id, before):
+        if amendment.distinct and amendment.priced_at_standalone:
+            continue
         months = amendment.amount_change / deal.monthly_fee if deal.monthly_fee else Decimal(0)
         if amendment.new_service_end is not None and months > 0 and months == months.to_integral_value():
             end = amendment.new_service_end

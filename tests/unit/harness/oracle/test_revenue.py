@@ -161,12 +161,12 @@ def test_a_figure_matching_neither_view_of_the_settling_work_names_both(world: W
     assert "(or 3226.44 without the facts still settling)" in result.violations[0].message
 
 
-def _amend_retainer(world: World, amount_change: str) -> None:
+def _amend_retainer(world: World, amount_change: str, *, separate: bool = False) -> None:
     run = next(index for index, (kind, _) in enumerate(world.facts) if kind == "revenue_run")
     world.facts.insert(run, ("contract_amended", {
         "opportunity_id": "OPP-000003", "amendment_id": "AMD-000002", "contract_version": 2,
         "contract_amount": f"{30000 + Decimal(amount_change):f}", "amount_change": amount_change,
-        "effective_date": "2026-02-16", "distinct": False, "priced_at_standalone": False}))
+        "effective_date": "2026-02-16", "distinct": separate, "priced_at_standalone": separate}))
     for name in ("contract_asset", "contract_liability"):
         figure(world, "CON-000003").pop(name)
 
@@ -184,6 +184,15 @@ def test_a_retainer_lump_sum_is_caught_up_over_the_whole_service(world: World) -
 
     assert violations(result) == ["RVR-000003"]
     assert result.violations[0].expected == "10833.33"
+
+
+def test_a_retainer_change_order_that_is_a_separate_contract_leaves_the_deals_contract_untouched(
+        world: World) -> None:
+    # change-orders seed 505: a one-month retainer extended by a month at standalone price (its own ERP
+    # contract, R5 branch 1); the oracle expected the deal's contract to earn the second month too.
+    _amend_retainer(world, "2500.00", separate=True)
+
+    assert world.check()["revenue-matches-policy"].violations == []
 
 
 def test_a_deal_that_never_got_a_contract_still_owes_its_revenue(world: World) -> None:
