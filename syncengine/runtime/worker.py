@@ -1,24 +1,20 @@
-"""A distributed worker: feed intake onto the bus for the systems it owns, and the partitions it owns
-consumed through a per-key worker pool.
+"""A distributed worker: feed intake onto the bus for the systems it owns (worker_intake.py), and the
+partitions it owns consumed through a per-key worker pool.
 
-Intake: a poller per system runs only while this worker holds that system's intake lock; what a read
-takes in is published to the partition queues as one confirmed batch inside the ledger unit of work that
-records the event ids and advances the cursor, so a crash between publishing and saving the cursor
-publishes again, and tracking skips what was already done. Consumption: each message is queued locally
-under its key; a key's messages run in order through the engine's dispatcher, what is queued of a key
-(up to BATCH_MAX first attempts) in one unit of work (effects and tracking, one commit), and are acked
-only after that commits; when one of them fails the batch rolls back and the ones before it go again.
-A transient failure holds the key (not its partition: other keys go on) for the retry policy's backoff;
-held past a limit (under the broker's consumer timeout) the message is deferred to the ledger and acked,
-and the workers retry it from there within its retry budget. A business exception, or a spent budget,
-parks its key: later messages of the key are recorded behind it and acked (parking.py), until it is
-re-driven; then they run in order.
+Consumption: each message is queued locally under its key; a key's messages run in order through
+the engine's dispatcher, what is queued of a key (up to BATCH_MAX first attempts) in one unit of work
+(effects and tracking, one commit), and are acked only after that commits; when one of them fails the
+batch rolls back and the ones before it go again. A transient failure holds the key (not its
+partition: other keys go on) for the retry policy's backoff; held past a limit (under the broker's
+consumer timeout) the message is deferred to the ledger and acked, and the workers retry it from
+there within its retry budget. A business exception, or a spent budget, parks its key: later
+messages of the key are recorded behind it and acked (parking.py), until it is re-driven; then they
+run in order.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import math
 import threading
@@ -27,19 +23,21 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field, replace
 
-from syncengine.adapters.bus.port import AbstractBus, Ack, Consumer, Publisher, partition_of
+from syncengine.adapters.bus.port import AbstractBus, Ack, Consumer, partition_of
 from syncengine.domain.errors import EngineError
-from syncengine.domain.messages import SourceEvent
+from syncengine.runtime.bus_codec import decode, encode
 from syncengine.runtime.coordination import CoordinationError, Coordinator, WorkerStatus
 from syncengine.runtime.dispatch import AttemptOutcome
 from syncengine.runtime.engine import Engine
 from syncengine.runtime.keyed_pool import KeyedWorkers
 from syncengine.runtime.parking import KeyParking
 from syncengine.runtime.registry import Delivery
+from syncengine.runtime.worker_intake import REBALANCE_S, FeedIntake
+
+__all__ = ["BATCH_MAX", "DistributedWorker", "decode", "encode"]
 
 log = logging.getLogger(__name__)
 
-REBALANCE_S = 1.0
 BUS_RETRY_S = 1.0
 BUS_RETRY_MAX_S = 8.0
 """A lost broker link is retried after 1 s, doubling up to this, for as long as the worker runs."""
@@ -61,23 +59,6 @@ def _from_ledger() -> None:
     """Ack a message re-run from the ledger: nothing to tell the bus (its item is resolved or reopened)."""
 
 
-def encode(delivery: Delivery) -> bytes:
-    """Return the bus body of a delivery (an operator's re-drive names the exception it resolves)."""
-    body = delivery.payload()
-    if delivery.exception_id is not None:
-        body["exception_id"] = delivery.exception_id
-    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
-
-
-def decode(engine: Engine, body: bytes) -> Delivery:
-    """Rebuild a delivery from its bus body (raise on a malformed one)."""
-    payload = json.loads(body)
-    event = SourceEvent.from_cloudevent(str(payload["system"]), payload["event"])
-    exception_id = payload.get("exception_id")
-    return Delivery(event, engine.registry.route(str(payload["handler"])), str(payload["key"]),
-                    exception_id=None if exception_id is None else str(exception_id))
-
-
 class DistributedWorker:
     """One worker process's share of the distributed engine."""
 
@@ -88,11 +69,10 @@ class DistributedWorker:
         self.batch_max = batch_max
         self.bus = bus
         self.coordinator = coordinator
-        self.poll_interval_s = poll_interval_s
         self.backoff_scale = backoff_scale
         self.worker_id = worker_id or uuid.uuid4().hex[:12]
-        self.published = 0
-        self.poll_failures: dict[str, int] = {}
+        self._stop = threading.Event()
+        self.intake = FeedIntake(engine, bus, coordinator, self._stop, poll_interval_s=poll_interval_s)
         self._pool = KeyedWorkers(self._step, workers=workers, name="worker-key")
         self.parking = KeyParking(engine)
         self._lock = threading.Lock()
@@ -100,13 +80,8 @@ class DistributedWorker:
         self._in_flight: dict[int, int] = {}
         self._owned: set[int] = set()
         self._draining: set[int] = set()
-        self._unread: set[str] = set()
-        self._intake_owned: set[str] = set()
         self._generation = 0
-        self._local = threading.local()
-        self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        engine.outlet = self._publish
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -114,7 +89,7 @@ class DistributedWorker:
         """Start intake pollers, the bus consumer and the worker pool."""
         self._pool.start()
         for system in self.engine.pollers:
-            self._spawn(f"intake-{system}", self._intake, system)
+            self._spawn(f"intake-{system}", self.intake.run, system)
         self._spawn("bus", self._consume)
         self._spawn("heartbeat", self._heartbeat)
         self._spawn("deferred", self._sweep)
@@ -139,9 +114,10 @@ class DistributedWorker:
 
     def status(self) -> WorkerStatus:
         """Return what this worker has in hand."""
+        intake, unread = self.intake.counts()
         with self._lock:
             in_flight = sum(len(queue) for queue in self._keys.values())
-            owned, unread, intake = len(self._owned), len(self._unread), len(self._intake_owned)
+            owned = len(self._owned)
         return WorkerStatus(self.worker_id, self.bus.partitions, owned, in_flight, self._pool.waiting, unread,
                             len(self.engine.pollers), intake)
 
@@ -150,74 +126,23 @@ class DistributedWorker:
         status = self.status()
         return {"worker_partitions_owned": status.owned, "worker_in_flight": status.in_flight,
                 "worker_keys_backing_off": status.backing_off, "worker_feeds_unread": status.unread,
-                "worker_published_messages": self.published}
+                "worker_published_messages": self.intake.published}
+
+    @property
+    def published(self) -> int:
+        """Return how many messages this worker's intake published."""
+        return self.intake.published
+
+    @property
+    def poll_failures(self) -> dict[str, int]:
+        """Return how many reads of each system's feed failed."""
+        return self.intake.poll_failures
 
     @property
     def owned_partitions(self) -> set[int]:
         """Return the partitions this worker consumes."""
         with self._lock:
             return set(self._owned)
-
-    # -- intake ----------------------------------------------------------------------------------
-
-    def _publish(self, delivery: Delivery) -> None:
-        message = (partition_of(delivery.key, self.bus.partitions), encode(delivery), delivery.id)
-        outbox: list[tuple[int, bytes, str]] | None = getattr(self._local, "outbox", None)
-        if outbox is not None:
-            outbox.append(message)  # a feed read publishes its whole batch before its cursor commits
-            return
-        self._publisher().publish_batch([message])
-        self.published += 1
-
-    def _publisher(self) -> Publisher:
-        publisher: Publisher | None = getattr(self._local, "publisher", None)
-        if publisher is None:
-            publisher = self._local.publisher = self.bus.publisher()
-        return publisher
-
-    def _read_feed(self, system: str) -> int:
-        """Read a feed once, publishing what it read before the cursor and event ids commit."""
-        publisher = self._publisher()
-        self._local.outbox = []
-        try:
-            with self.engine.ports.ledger.unit_of_work():
-                result = self.engine.poll(system)
-                publisher.publish_batch(self._local.outbox)
-                self.published += len(self._local.outbox)
-        finally:
-            self._local.outbox = None
-        return result.events
-
-    def _intake(self, system: str) -> None:
-        resource, failures = f"intake:{system}", 0
-        while not self._stop.is_set():
-            try:
-                if not self.coordinator.try_own(resource):
-                    with self._lock:
-                        self._intake_owned.discard(system)
-                        self._unread.discard(system)
-                    self._stop.wait(REBALANCE_S)
-                    continue
-                with self._lock:
-                    if system not in self._intake_owned:
-                        # Taken over: unread until a first read succeeds (the last owner may have died mid-read).
-                        self._intake_owned.add(system)
-                        self._unread.add(system)
-                events = self._read_feed(system)
-            except Exception as error:  # noqa: BLE001 - unreachable system, broker or store: read again later
-                failures += 1
-                self.poll_failures[system] = self.poll_failures.get(system, 0) + 1
-                with self._lock:
-                    self._unread.add(system)
-                log.warning("intake of %s failed: %s", system, error)
-                self._stop.wait(min(self.poll_interval_s * 2 ** min(failures, 6), 10.0))
-                continue
-            failures = 0
-            with self._lock:
-                self._unread.discard(system)
-            if not events:
-                self._stop.wait(self.poll_interval_s)
-        self.coordinator.release(resource)
 
     # -- consumption -----------------------------------------------------------------------------
 

@@ -2,14 +2,18 @@
 `x-single-active-consumer`; publisher confirms; manual acks carried to the connection's own thread.
 
 pika connections are not thread-safe: each publisher and each consumer owns its connection, used by
-one thread; an ack from a worker thread is handed to the consumer's thread with
-`add_callback_threadsafe`. A message whose ack is lost with its connection is delivered again.
+one thread; acks from worker threads are collected and handed to the consumer's thread with one
+`add_callback_threadsafe` for all that came in meanwhile (a batch's hundred acks: one wake-up), which
+acks the longest run of finished messages from the oldest unacked one with one `basic_ack(multiple=True)`
+and any finished after a gap (a message still running, or backing off) one by one, so that no message
+is acked before it is finished. A message whose ack is lost with its connection is delivered again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -209,10 +213,16 @@ class RabbitConsumer(Consumer):
         self._channel = self._connection.channel()
         self._channel.basic_qos(prefetch_count=bus.prefetch)
         self._tags: dict[int, str] = {}
+        self._unacked: set[int] = set()
+        """Delivery tags given to the worker and not acked yet (consumer thread only)."""
+        self._finished: list[int] = []
+        """Delivery tags the worker finished, waiting for the consumer thread to ack them."""
+        self._finished_lock = threading.Lock()
 
     def subscribe(self, partition: int, on_message: OnMessage) -> None:
         """Start consuming a partition's queue (active once it is first in line)."""
         def deliver(channel: BlockingChannel, method: Any, _properties: Any, body: bytes) -> None:
+            self._unacked.add(method.delivery_tag)
             on_message(partition, body, functools.partial(self._ack, method.delivery_tag))
 
         try:
@@ -244,10 +254,26 @@ class RabbitConsumer(Consumer):
                 self._connection.close()
 
     def _ack(self, delivery_tag: int) -> None:
-        def ack() -> None:
-            if self._channel.is_open:
-                self._channel.basic_ack(delivery_tag)
-
+        with self._finished_lock:
+            self._finished.append(delivery_tag)
+            if len(self._finished) > 1:
+                return  # the consumer thread is already asked to ack what has finished
         # When the link is gone the broker delivers the message again, and tracking skips it.
         with contextlib.suppress(*LINK_ERRORS):
-            self._connection.add_callback_threadsafe(ack)
+            self._connection.add_callback_threadsafe(self._ack_finished)
+
+    def _ack_finished(self) -> None:
+        """Ack what has finished (on the consumer thread): the oldest run at once, the rest one by one."""
+        with self._finished_lock:
+            finished, self._finished = set(self._finished), []
+        finished &= self._unacked
+        if not finished or not self._channel.is_open:
+            return
+        running = self._unacked - finished
+        oldest_running = min(running) if running else None
+        run = [tag for tag in finished if oldest_running is None or tag < oldest_running]
+        if run:
+            self._channel.basic_ack(max(run), multiple=True)
+        for tag in finished.difference(run):
+            self._channel.basic_ack(tag)
+        self._unacked -= finished

@@ -94,3 +94,29 @@ class BusContract:
         consumer.run(0.2)
         consumer.close()
         assert self.bus.depth() == 0
+
+    def test_acks_out_of_order_ack_only_the_finished_messages(self) -> None:
+        publisher = self.bus.publisher()
+        for partition in (0, 1):
+            for number in range(5):
+                publisher.publish(partition, f"p{partition}m{number}".encode(), f"id-{partition}-{number}")
+        publisher.close()
+        held: dict[bytes, Ack] = {}
+        first = self.bus.consumer()
+        for partition in (0, 1):
+            first.subscribe(partition, lambda _p, body, ack: held.__setitem__(body, ack))
+        drain(first, lambda: len(held) == 10)
+        finished = [b"p1m0", b"p0m2", b"p1m1", b"p1m2", b"p0m3", b"p1m3", b"p1m4"]  # p0's m0, m1, m4 still running
+        worker = threading.Thread(target=lambda: [held[body]() for body in finished])
+        worker.start()
+        worker.join()
+        first.run(0.3)
+        first.close()
+        again: list[bytes] = []
+        second = self.bus.consumer()
+        for partition in (0, 1):
+            second.subscribe(partition, keep_and_ack(again))
+        drain(second, lambda: len(again) >= 3)
+        second.run(0.3)
+        second.close()
+        assert sorted(again) == [b"p0m0", b"p0m1", b"p0m4"]

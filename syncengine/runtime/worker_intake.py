@@ -1,0 +1,107 @@
+"""A distributed worker's feed intake: a poller per system, running only while the worker holds that
+system's intake lock.
+
+What a read takes in is published to the partition queues as one confirmed batch inside the ledger
+unit of work that records the event ids and advances the cursor, so a crash between publishing and
+saving the cursor publishes again, and tracking skips what was already done.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from syncengine.adapters.bus.port import AbstractBus, Publisher, partition_of
+from syncengine.runtime.bus_codec import encode
+from syncengine.runtime.coordination import Coordinator
+from syncengine.runtime.engine import Engine
+from syncengine.runtime.registry import Delivery
+
+log = logging.getLogger(__name__)
+
+REBALANCE_S = 1.0
+
+
+class FeedIntake:
+    """Read the feeds of the systems whose intake lock this worker holds, publishing what they carry."""
+
+    def __init__(self, engine: Engine, bus: AbstractBus, coordinator: Coordinator, stop: threading.Event, *,
+                 poll_interval_s: float = 0.5) -> None:
+        self.engine = engine
+        self.bus = bus
+        self.coordinator = coordinator
+        self.poll_interval_s = poll_interval_s
+        self.published = 0
+        self.poll_failures: dict[str, int] = {}
+        self._stop = stop
+        self._lock = threading.Lock()
+        self._owned: set[str] = set()
+        self._unread: set[str] = set()
+        self._local = threading.local()
+        engine.outlet = self.publish
+
+    def counts(self) -> tuple[int, int]:
+        """Return how many systems' intake this worker owns, and how many of them it has not read yet."""
+        with self._lock:
+            return len(self._owned), len(self._unread)
+
+    def publish(self, delivery: Delivery) -> None:
+        """Put a delivery on the bus (within a feed read: with the read's batch, before its cursor commits)."""
+        message = (partition_of(delivery.key, self.bus.partitions), encode(delivery), delivery.id)
+        outbox: list[tuple[int, bytes, str]] | None = getattr(self._local, "outbox", None)
+        if outbox is not None:
+            outbox.append(message)
+            return
+        self._publisher().publish_batch([message])
+        self.published += 1
+
+    def _publisher(self) -> Publisher:
+        publisher: Publisher | None = getattr(self._local, "publisher", None)
+        if publisher is None:
+            publisher = self._local.publisher = self.bus.publisher()
+        return publisher
+
+    def read_feed(self, system: str) -> int:
+        """Read a feed once, publishing what it read before the cursor and event ids commit."""
+        publisher = self._publisher()
+        self._local.outbox = []
+        try:
+            with self.engine.ports.ledger.unit_of_work():
+                result = self.engine.poll(system)
+                publisher.publish_batch(self._local.outbox)
+                self.published += len(self._local.outbox)
+        finally:
+            self._local.outbox = None
+        return result.events
+
+    def run(self, system: str) -> None:
+        """Poll one system's feed while this worker holds its intake lock, until the worker stops."""
+        resource, failures = f"intake:{system}", 0
+        while not self._stop.is_set():
+            try:
+                if not self.coordinator.try_own(resource):
+                    with self._lock:
+                        self._owned.discard(system)
+                        self._unread.discard(system)
+                    self._stop.wait(REBALANCE_S)
+                    continue
+                with self._lock:
+                    if system not in self._owned:
+                        # Taken over: unread until a first read succeeds (the last owner may have died mid-read).
+                        self._owned.add(system)
+                        self._unread.add(system)
+                events = self.read_feed(system)
+            except Exception as error:  # noqa: BLE001 - unreachable system, broker or store: read again later
+                failures += 1
+                self.poll_failures[system] = self.poll_failures.get(system, 0) + 1
+                with self._lock:
+                    self._unread.add(system)
+                log.warning("intake of %s failed: %s", system, error)
+                self._stop.wait(min(self.poll_interval_s * 2 ** min(failures, 6), 10.0))
+                continue
+            failures = 0
+            with self._lock:
+                self._unread.discard(system)
+            if not events:
+                self._stop.wait(self.poll_interval_s)
+        self.coordinator.release(resource)
