@@ -7,6 +7,7 @@ never passes an event that was not handed over; a crash or failure mid-page read
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -16,9 +17,13 @@ from syncengine.ledger.port import AbstractLedger
 
 
 class EventSink(Protocol):
-    """Take one raw inbound event of a system; return how many deliveries it became."""
+    """Take raw inbound events of a system; return how many deliveries they became."""
 
     def submit(self, system: str, raw: Any, *, replay: bool = False) -> int: ...
+
+    def submit_page(self, system: str, raws: Sequence[Any], *, replay: bool = False) -> int:
+        """Take a page of raw events as `submit` takes each (the ledger may record their ids at once)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +70,7 @@ class FeedPoller:
             latency_ms += result.latency_ms
             items, next_cursor = _page(self.system, result.body)
             with self.ledger.unit_of_work():
-                for raw in items:
-                    self.sink.submit(self.system, raw, replay=replay)
+                self.sink.submit_page(self.system, items, replay=replay)
                 if not replay or _after(next_cursor, stored):
                     self.ledger.set_cursor(self.system, next_cursor)
             events += len(items)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import random
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -49,6 +49,8 @@ class Engine:
         self.webhooks: WebhookReceiver | None = None
         self._listeners: list[Callable[[str], None]] = []
         self._core = threading.RLock()
+        self._page = threading.local()
+        """The event ids of the page `submit_page` is taking in on this thread, and which of them were new."""
         self.outlet: Callable[[Delivery], None] | None = None
         """Where deliveries go instead of the local queues (a broker, in the distributed runtime)."""
 
@@ -106,6 +108,16 @@ class Engine:
             self._enqueue(Delivery(event, route, key))
             queued += 1
         return queued
+
+    def submit_page(self, system: str, raws: Sequence[Any], *, replay: bool = False) -> int:
+        """Take a page of raw events of a system as `submit` takes each, their ids recorded in one ledger write."""
+        wanted = [raw["id"] for raw in raws if self._receipt_needed(system, raw)]
+        self._page.wanted = set(wanted)
+        self._page.fresh = self.ports.ledger.record_received_many(system, wanted, self.ports.clock.now())
+        try:
+            return sum(self.submit(system, raw, replay=replay) for raw in raws)
+        finally:
+            self._page.wanted = self._page.fresh = None
 
     def poll(self, system: str) -> PollResult:
         """Read a system's feed once (raises the client's failure when the system is unreachable)."""
@@ -240,11 +252,27 @@ class Engine:
 
     def _duplicate(self, system: str, event_id: Any, now: datetime, replay: bool) -> bool:
         """Record an event id; tell whether it was taken in before (a replay takes it again)."""
-        if isinstance(event_id, str) and event_id and not self.ports.ledger.record_received(system, event_id, now) \
-                and not replay:
+        if not isinstance(event_id, str) or not event_id:
+            return False
+        wanted: set[str] | None = getattr(self._page, "wanted", None)
+        if wanted is not None and event_id in wanted:  # recorded with its page (`submit_page`)
+            new = event_id in self._page.fresh
+            self._page.fresh.discard(event_id)  # the same id again in the page is a duplicate
+        else:
+            new = self.ports.ledger.record_received(system, event_id, now)
+        if not new and not replay:
             self.metrics.duplicate_events += 1
             return True
         return False
+
+    def _receipt_needed(self, system: str, raw: Any) -> bool:
+        """Tell whether `submit` records this event's id: one it cannot read, or one a flow handles."""
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("id"), str) or not raw["id"]:
+            return False
+        try:
+            return bool(self.registry.routes(SourceEvent.from_cloudevent(system, raw).type))
+        except MalformedEvent:
+            return True
 
     def _intake_dead_letter(self, system: str, raw: Any, error: EngineError) -> None:
         event_id = raw.get("id") if isinstance(raw, Mapping) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -64,7 +65,11 @@ def test_the_cursor_does_not_move_when_hand_over_fails(engine: Engine, toy: Flas
         handed.append(raw["id"])
         return 1
 
-    monkeypatch.setattr(engine.pollers["toy"], "sink", type("Sink", (), {"submit": staticmethod(submit)})())
+    def submit_page(system: str, raws: list[Any], *, replay: bool = False) -> int:
+        return sum(submit(system, raw, replay=replay) for raw in raws)
+
+    sink = type("Sink", (), {"submit": staticmethod(submit), "submit_page": staticmethod(submit_page)})()
+    monkeypatch.setattr(engine.pollers["toy"], "sink", sink)
     with pytest.raises(RuntimeError):
         engine.poll("toy")
     assert handed == ["toy-000001", "toy-000002"]
@@ -99,3 +104,29 @@ def test_forged_webhooks_are_refused_and_counted(engine: Engine, toy: Flask) -> 
     admin.post("/admin/webhooks/deliver")
     assert engine.queues.depth() == 0
     assert engine.snapshot().rejected_signatures == 1
+
+
+def test_a_page_records_its_event_ids_at_once_and_drops_what_was_taken_in_before(engine: Engine, toy: Flask) -> None:
+    create_widgets(toy, 3)
+    feed = toy.test_client().get("/events", query_string={"limit": 10}, headers=AUTH).get_json()["items"]
+    engine.submit("toy", feed[0])  # taken in before, by a webhook
+    unrouted = {**feed[1], "id": "toy-other-1", "type": "toy.gadget.created"}
+    malformed = {"id": "toy-bad-1", "type": "toy.widget.created"}
+    single_writes: list[str] = []
+    record_received = engine.ports.ledger.record_received
+
+    def counted(system: str, event_id: str, now: datetime) -> bool:
+        single_writes.append(event_id)
+        return record_received(system, event_id, now)
+
+    engine.ports.ledger.record_received = counted  # type: ignore[method-assign]
+
+    queued = engine.submit_page("toy", [*feed, feed[2], unrouted, malformed])
+
+    assert queued == 2, "the second and third widget, once each"
+    assert single_writes == []
+    snapshot = engine.snapshot()
+    assert (snapshot.duplicate_events, snapshot.malformed_events, snapshot.ignored_events) == (2, 1, 1)
+    assert not engine.ports.ledger.record_received("toy", "toy-bad-1", engine.ports.clock.now())
+    assert engine.ports.ledger.record_received("toy", "toy-other-1", engine.ports.clock.now()), \
+        "an event no flow handles is not recorded"
