@@ -125,16 +125,18 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
 
 
-def start_engine(mode: str, urls: dict[str, str], scratch: Path, stack: ExitStack) -> list[subprocess.Popen[bytes]]:
-    """Start the engine process(es) of a mode."""
+def start_engine(mode: str, urls: dict[str, str], scratch: Path, stack: ExitStack, *,
+                 synchronous_commit: str = "on") -> list[subprocess.Popen[bytes]]:
+    """Start the engine process(es) of a mode (`synchronous_commit`: the distributed ledger's)."""
     systems = [arg for name, url in urls.items() for arg in ("--system", f"{name}={url}")]
     if mode == "embedded":
         command = [sys.executable, __file__, "--embedded-child", json.dumps(urls), str(scratch / "ledger.db")]
         workers = 1
     else:
         name = f"bench{uuid.uuid4().hex[:8]}"
+        commit = "" if synchronous_commit == "on" else f"&synchronous_commit={synchronous_commit}"
         command = [FIRMSIM, "engine", "worker", "--bus", f"{RABBITMQ}?prefix=firmsim.{name}",
-                   "--store", f"{POSTGRES}?schema={name}", *systems, "--partitions", "8", "--workers", "16"]
+                   "--store", f"{POSTGRES}?schema={name}{commit}", *systems, "--partitions", "8", "--workers", "16"]
         workers = int(mode)
         stack.callback(_drop_namespace, command[4], command[6])
     processes = []
@@ -171,7 +173,8 @@ def _terminate(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
-def run_mode(mode: str, events: int, load: float, duration_s: float, projects: int) -> dict[str, Any]:
+def run_mode(mode: str, events: int, load: float, duration_s: float, projects: int, *,
+             synchronous_commit: str = "on") -> dict[str, Any]:
     """Measure one engine mode on fresh systems."""
     scratch = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-engine-{uuid.uuid4().hex[:6]}"
     scratch.mkdir(parents=True)
@@ -185,7 +188,7 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
                 {"crm": 1, "psa": 2, "hcm": 3, "erp": 4}.items()}
         for url in urls.values():
             _wait_up(url)
-        engines = start_engine(mode, urls, scratch, stack)
+        engines = start_engine(mode, urls, scratch, stack, synchronous_commit=synchronous_commit)
         firm = Firm(urls)
         opportunities = [firm.win_deal(f"Bench Corp {number}") for number in range(projects)]
         staffed = []
@@ -300,6 +303,8 @@ def main() -> None:
     parser.add_argument("--load", type=float, default=0.5, help="Sustained load as a fraction of saturation.")
     parser.add_argument("--duration", type=float, default=15.0, help="Seconds of sustained load.")
     parser.add_argument("--projects", type=int, default=8, help="Projects the time is spread over (ordering keys).")
+    parser.add_argument("--synchronous-commit", choices=("on", "off"), default="on",
+                        help="The distributed ledger's synchronous_commit (off: commits do not wait for the disk).")
     parser.add_argument("--record", action="store_true", help="Append the figures to benchmarks/RESULTS.md.")
     parser.add_argument("--embedded-child", nargs=2, metavar=("URLS", "LEDGER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -309,7 +314,8 @@ def main() -> None:
     load_before = os.getloadavg()
     results = []
     for mode in args.modes.split(","):
-        result = run_mode(mode.strip(), args.events, args.load, args.duration, args.projects)
+        result = run_mode(mode.strip(), args.events, args.load, args.duration, args.projects,
+                          synchronous_commit=args.synchronous_commit)
         print(json.dumps(result), flush=True)
         results.append(result)
     if args.record:

@@ -6,6 +6,20 @@ read-modify-writes (exception queue, applied versions, counters) lock their row 
 rest of their transaction.
 
 How a lost connection is recovered without applying anything twice: `postgres_session`.
+
+`?synchronous_commit=off` on the store URL has the ledger's sessions commit without waiting for the
+WAL to reach disk (PostgreSQL's `synchronous_commit`): a commit costs no disk flush wait, and a
+worker or connection that dies loses nothing. What a crash of the PostgreSQL server itself (or its
+machine) can lose is the last commits before it, up to three `wal_writer_delay`s (0.6 s by
+default), while the workers already acked their bus messages. The ERP's dedupe still holds: an
+item posted again is answered 409 with the transaction that holds its `external_id`, and a retried
+call is replayed by its Idempotency-Key, so nothing is posted twice when those messages come again
+(from a feed whose cursor went back with them). But where the feed's cursor survived and a handler's
+commit did not, its messages do not come again and the ledger forgets what it did: a posting's
+cross-reference (a later correction of that entry then does not reverse it, billing it twice), an
+exception or a dead letter. Replaying the feeds from before the crash (`firmsim engine replay`) links
+again what it posts again (409 names the existing transaction), unless a correction of that entry
+ran in between. Off by default.
 """
 
 from __future__ import annotations
@@ -16,7 +30,7 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -87,12 +101,22 @@ def _number(record_id: str) -> int:
 
 
 def split_store_url(store_url: str) -> tuple[str, str]:
-    """Split `postgresql://…[?schema=name]` into the connection URL and the schema (default firmsim)."""
+    """Split `postgresql://…[?schema=name][&synchronous_commit=off]` into the connection URL and the
+    schema (default firmsim); `synchronous_commit` becomes the connection option that sets it."""
     parts = urlsplit(store_url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     schema = next((value for name, value in query if name == "schema"), "firmsim")
-    rest = urlencode([(name, value) for name, value in query if name != "schema"])
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment)), schema
+    rest = [(name, value) for name, value in query if name not in ("schema", "synchronous_commit")]
+    for name, value in query:
+        if name != "synchronous_commit":
+            continue
+        if value.lower() not in ("on", "off"):
+            raise ValueError(f"synchronous_commit: expected on or off, got {value!r}")
+        options = [option for key, option in rest if key == "options"]
+        rest = [(key, option) for key, option in rest if key != "options"]
+        rest.append(("options", " ".join([*options, f"-c synchronous_commit={value.lower()}"])))
+    query_text = urlencode(rest, quote_via=quote)  # libpq reads %20 as a space, but not "+"
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query_text, parts.fragment)), schema
 
 
 class PostgresLedger(PostgresSession, PostgresBatches, AbstractLedger):

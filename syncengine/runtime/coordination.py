@@ -18,10 +18,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg import sql
+
+from syncengine.ledger.postgres import split_store_url
 
 HEARTBEAT_FRESH_S = 5.0
 
@@ -45,14 +47,14 @@ class WorkerStatus:
 
 
 def store_location(store_url: str) -> tuple[str, str]:
-    """Split `postgresql://…[?schema=name]` into the connection URL and the schema (default firmsim)."""
-    parts = urlsplit(store_url)
-    if parts.scheme not in ("postgresql", "postgres"):
+    """Split `postgresql://…[?schema=name][&synchronous_commit=off]` into the connection URL and the schema
+    (default firmsim), as the ledger does (`ledger.postgres.split_store_url`)."""
+    if urlsplit(store_url).scheme not in ("postgresql", "postgres"):
         raise CoordinationError(f"--store {store_url!r}: expected a postgresql:// URL")
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    schema = next((value for name, value in query if name == "schema"), "firmsim")
-    rest = urlencode([(name, value) for name, value in query if name != "schema"])
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment)), schema
+    try:
+        return split_store_url(store_url)
+    except ValueError as error:
+        raise CoordinationError(f"--store {store_url!r}: {error}") from error
 
 
 def _key(text: str) -> int:

@@ -8,6 +8,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 import pytest
@@ -16,8 +17,9 @@ from click.testing import CliRunner
 from harness.cli import main
 from syncengine.bootstrap import ConfigError, bootstrap
 from syncengine.ledger import AbstractLedger, DuplicateTracking, Tracking, idempotency_key
-from syncengine.ledger.postgres import PostgresLedger
+from syncengine.ledger.postgres import PostgresLedger, split_store_url
 from syncengine.ledger.records import LedgerUnavailable
+from syncengine.runtime.coordination import CoordinationError, store_location
 from tests.unit.syncengine.ledger_contract import T0, DurableLedgerContract, tracking
 
 pytestmark = pytest.mark.services
@@ -269,3 +271,30 @@ def test_operators_list_a_postgresql_store_by_url(postgres_url: str, schema: str
     result = CliRunner().invoke(main, ["engine", "exceptions", "--store", f"{postgres_url}?schema={schema}", "--json"])
     assert result.exit_code == 0, result.output
     assert [(item["id"], item["reason"]) for item in json.loads(result.stdout)] == [("EXC-000001", "invalid-dimension")]
+
+
+def test_a_store_url_may_turn_synchronous_commit_off_for_the_ledger_sessions(postgres_url: str, schema: str) -> None:
+    url, named = split_store_url(f"{postgres_url}?schema={schema}&synchronous_commit=off")
+    ledger = PostgresLedger(url, schema=named)
+    try:
+        ledger.record_processed(tracking())
+        assert ledger._execute("SHOW synchronous_commit").fetchone() == ("off",)
+        assert ledger.already_processed("psa", "TE-000001", 1, "billing.handle_approved")
+    finally:
+        ledger.close()
+    default = PostgresLedger(postgres_url, schema=schema)
+    try:
+        assert default._execute("SHOW synchronous_commit").fetchone() == ("on",)
+    finally:
+        default.close()
+
+
+def test_a_store_url_with_a_bad_synchronous_commit_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="synchronous_commit: expected on or off, got 'sometimes'"):
+        split_store_url("postgresql://postgres@127.0.0.1/test?synchronous_commit=sometimes")
+    with pytest.raises(CoordinationError, match=r"--store .*synchronous_commit: expected on or off"):
+        store_location("postgresql://postgres@127.0.0.1/test?synchronous_commit=sometimes")
+    url, schema = store_location("postgresql://postgres@127.0.0.1/test?schema=s1&options=-c%20work_mem%3D8MB"
+                                 "&synchronous_commit=OFF")
+    assert schema == "s1"
+    assert parse_qs(urlsplit(url).query) == {"options": ["-c work_mem=8MB -c synchronous_commit=off"]}
