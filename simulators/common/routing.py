@@ -37,3 +37,57 @@ def refuse_shadowed_methods(app: Flask, spec: ApiSpec) -> None:
         if request.method == "OPTIONS":
             return Response(status=200, headers={"Allow": ", ".join(allowed)})
         raise MethodNotAllowed(valid_methods=allowed)
+
+
+class OperationRouter:
+    """Find the operation a business request is for, without Flask's URL map, when that is unambiguous.
+
+    `match` answers only where Werkzeug's routing would certainly pick the same operation: an ASCII
+    path without empty segments that fits exactly one template of the method, and is not a literal
+    path of the spec called with another method. Anything else (None) goes through Flask, which
+    answers it exactly as before (405, 404, OPTIONS, HEAD, redirects).
+    """
+
+    def __init__(self, spec: ApiSpec) -> None:
+        self._literal: dict[tuple[str, str], str] = {}
+        self._literal_paths: set[str] = set()
+        # (method, segment count, first segment or None for a parameter) -> [(slots, operationId)];
+        # a slot is "=word" for a literal segment, the parameter's name otherwise
+        self._templates: dict[tuple[str, int, str | None], list[tuple[tuple[str, ...], str]]] = {}
+        for operation in spec.operations.values():
+            if "{" not in operation.path:
+                self._literal[(operation.method, operation.path)] = operation.operation_id
+                self._literal_paths.add(operation.path)
+                continue
+            parts = operation.path.split("/")[1:]
+            slots = tuple(part[1:-1] if part.startswith("{") else f"={part}" for part in parts)
+            first = None if parts[0].startswith("{") else parts[0]
+            self._templates.setdefault((operation.method, len(parts), first), []).append(
+                (slots, operation.operation_id))
+
+    def match(self, method: str, path: str) -> tuple[str, dict[str, str]] | None:
+        """Return the operationId and path parameters of a request, or None to leave it to Flask."""
+        if path in self._literal_paths:
+            found = self._literal.get((method, path))
+            return (found, {}) if found else None
+        if not path.isascii() or not path.startswith("/"):
+            return None
+        parts = path.split("/")[1:]
+        if "" in parts:
+            return None
+        candidates = [*self._templates.get((method, len(parts), parts[0]), ()),
+                      *self._templates.get((method, len(parts), None), ())]
+        found_id: str | None = None
+        view_args: dict[str, str] = {}
+        for slots, operation_id in candidates:
+            args = {}
+            for slot, word in zip(slots, parts, strict=True):
+                if slot[0] != "=":
+                    args[slot] = word
+                elif slot[1:] != word:
+                    break
+            else:
+                if found_id is not None:
+                    return None  # two templates fit: Werkzeug's rule weights decide, so Flask routes it
+                found_id, view_args = operation_id, args
+        return (found_id, view_args) if found_id else None

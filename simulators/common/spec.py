@@ -102,6 +102,7 @@ class Operation:
     responses: dict[str, Any] = field(default_factory=dict)
     response_schemas: dict[str, Any] = field(default_factory=dict)
     response_validators: dict[str, Any] = field(default_factory=dict)
+    query_names: frozenset[str] = frozenset()
 
 
 class ApiSpec:
@@ -185,6 +186,7 @@ class ApiSpec:
             sync_endpoint=bool(spec.get("x-sync-endpoint", False)),
             responses=responses,
             response_schemas=schemas,
+            query_names=frozenset(param.name for param in parameters if param.location == "query"),
         )
 
     def response_errors(self, operation: Operation, status: int, content_type: str, body: Any) -> list[str]:
