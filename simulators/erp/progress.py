@@ -29,7 +29,7 @@ def estimates_of(request: Request, contract_id: str) -> list[Record]:
 def list_cost_actuals(request: Request) -> Reply:
     """List a contract's cost actuals."""
     contract = request.store.get("contracts", request.path["contract_id"])
-    return request.page(request.store.where("cost_actuals", lambda actual: actual["contract_id"] == contract["id"]))
+    return request.page(request.store.where_equal("cost_actuals", "contract_id", contract["id"]))
 
 
 @operations("postCostActual")
@@ -38,8 +38,8 @@ def post_cost_actual(request: Request) -> Reply:
     body = request.body
     contract = request.store.get("contracts", request.path["contract_id"])
     as_of = _as_of(body)
-    existing = request.store.first("cost_actuals", lambda actual: actual["contract_id"] == contract["id"]
-                                   and actual["as_of"] == as_of)
+    existing = next((actual for actual in request.store.where_equal("cost_actuals", "contract_id", contract["id"])
+                     if actual["as_of"] == as_of), None)
     fields = {"cumulative_cost": money_str(body["cumulative_cost"]), **source_ref(body)}
     if existing is None:
         actual = request.store.insert("cost_actuals", {"contract_id": contract["id"], "period": body["period"],

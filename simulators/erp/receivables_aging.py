@@ -97,8 +97,12 @@ def aging_by_customer(open_items: Sequence[OpenInvoice], as_of: date,
     `unapplied_cash` maps (customer_id, currency) to the customer's unapplied cash.
     """
     cash = unapplied_cash or {}
-    keys = sorted({(item.customer_id, item.currency) for item in open_items} | set(cash))
-    return tuple(aging_report(customer, currency, open_items, as_of, cash.get((customer, currency), ZERO))
+    by_key: dict[tuple[str, str], list[OpenInvoice]] = {}
+    for item in open_items:  # one pass, not one per customer: the report was quadratic in customers
+        by_key.setdefault((item.customer_id, item.currency), []).append(item)
+    keys = sorted(set(by_key) | set(cash))
+    return tuple(aging_report(customer, currency, by_key.get((customer, currency), []), as_of,
+                              cash.get((customer, currency), ZERO))
                  for customer, currency in keys)
 
 
