@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 EXIT_BAD_INPUT = 2
 EXIT_COULD_NOT_RUN = 3
 BROKER_PUBLISH = "broker_publish"
+METRICS_FILE_EVERY_S = 1.0
 
 
 def _systems(values: tuple[str, ...]) -> dict[str, str]:
@@ -118,7 +119,8 @@ def _fail(code: int, message: str) -> None:
 @click.option("--clock-file", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Follow the clock a live run publishes here (with --clock-epoch) instead of scaling the wall.")
 @click.option("--metrics-file", default=None, type=click.Path(dir_okay=False, path_type=Path),
-              help="On stopping, write this worker's metrics (sync lag samples, counters) here as JSON.")
+              help="Write this worker's metrics (sync lag samples, counters) here as JSON every second and on "
+                   "stopping.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the retry jitter stream.")
 def worker(bus_url: str, store_url: str, systems: tuple[str, ...], token: str, clock_epoch: str | None,
            clock_origin: float | None, speed: float, partitions: int, threads: int, poll_interval: float,
@@ -163,20 +165,33 @@ def worker(bus_url: str, store_url: str, systems: tuple[str, ...], token: str, c
     running.start()
     click.echo(f"firmsim engine worker {running.worker_id}: {len(urls)} systems, {partitions} partitions"
                + (f", metrics on {metrics.url}" if metrics else ""), err=True)
-    while not stop.wait(0.5):
-        pass
+    written = _MetricsFile(metrics_file) if metrics_file is not None else None
+    while not stop.wait(METRICS_FILE_EVERY_S):
+        if written is not None:
+            written.write(running.engine.snapshot(), final=False)
     running.stop(10.0)
     if metrics is not None:
         metrics.stop()
-    if metrics_file is not None:
-        _write_metrics(metrics_file, running.engine.snapshot())
+    if written is not None:
+        written.write(running.engine.snapshot(), final=True)
 
 
-def _write_metrics(path: Path, snapshot: MetricsSnapshot) -> None:
-    """Write a snapshot as JSON (via a temporary file, so a reader never sees half of it)."""
-    partial = path.with_name(f"{path.name}.partial")
-    try:
-        partial.write_text(json.dumps(dataclasses.asdict(snapshot)), encoding="utf-8")
-        partial.replace(path)
-    except OSError as error:
-        click.echo(f"firmsim engine worker: --metrics-file {path}: {error.strerror or error}", err=True)
+class _MetricsFile:
+    """This worker's metrics as JSON, `{"final": bool, "metrics": snapshot}`, replaced whole each time (a
+    reader never sees half of it); `final` once the worker has stopped."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._failed = False
+
+    def write(self, snapshot: MetricsSnapshot, *, final: bool) -> None:
+        """Write the snapshot; say once if the file cannot be written."""
+        partial = self.path.with_name(f"{self.path.name}.partial")
+        try:
+            partial.write_text(json.dumps({"final": final, "metrics": dataclasses.asdict(snapshot)}),
+                               encoding="utf-8")
+            partial.replace(self.path)
+        except OSError as error:
+            if not self._failed:
+                click.echo(f"firmsim engine worker: --metrics-file {self.path}: {error.strerror or error}", err=True)
+            self._failed = True

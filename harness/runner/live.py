@@ -53,8 +53,8 @@ LIVE_NOTES = (
     "bound of the real lag: while the firm runs late the clock waits for it and runs slower than the speed.",
 )
 DISTRIBUTED_LAG_NOTE = ("The engine ran in worker processes: its technical metrics are theirs, summed from what each "
-                        "wrote as it stopped (worker-N.metrics.json; workers_reporting says how many did); the "
-                        "daily sync-lag series is empty (while running, the workers serve it on /metrics).")
+                        "wrote to worker-N.metrics.json (every second, and as it stopped: workers_reporting says "
+                        "how many did; a killed worker counts with what it wrote last).")
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,8 +29,18 @@ from harness.runner.live_engines import (
     free_port,
     snapshot_technical,
 )
+from harness.runner.sim import percentile
 
 WORKER_STOP_TIMEOUT_S = 15.0
+
+
+def _read_metrics(path: Path) -> dict[str, Any] | None:
+    """Return what a worker last wrote to its --metrics-file (None: nothing yet)."""
+    try:
+        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return document
 
 
 def with_parameter(url: str, name: str, value: str) -> tuple[str, bool]:
@@ -86,6 +96,7 @@ class DistributedEngine:
                     [*command, "--metrics-port", str(port), "--metrics-file", str(metrics_file)], stdout=log,
                     stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}))
         self._last: Any = None
+        self._lag_seen: dict[tuple[int, str], int] = {}
 
     def _status(self) -> Any:
         if all(process.poll() is not None for process in self.processes):
@@ -113,21 +124,29 @@ class DistributedEngine:
         return [f"http://127.0.0.1:{port}/metrics" for port in self.metrics_ports]
 
     def technical(self) -> dict[str, Any]:
-        """Return the workers' metrics as they wrote them on stopping (after `stop`), exceptions and dead
-        letters as the store holds them."""
+        """Return the workers' metrics as they wrote them on stopping (after `stop`; a worker that was killed
+        counts with what it wrote last, up to a second before), exceptions and dead letters as the store
+        holds them."""
         from syncengine.runtime.metrics import merge_snapshots, snapshot_from_dict
 
         status = self._last or self._status()
-        snapshots = [snapshot_from_dict(json.loads(path.read_text(encoding="utf-8")))
-                     for path in self.metrics_files if path.is_file()]
+        written = [document for document in map(_read_metrics, self.metrics_files) if document is not None]
+        snapshots = [snapshot_from_dict(document["metrics"]) for document in written]
         technical = snapshot_technical(merge_snapshots(snapshots), self.speed) if snapshots else empty_technical()
         return {**technical, "exceptions": len(status.exceptions), "dead_letters": len(status.dead_letters),
-                "workers": len(self.processes), "workers_reporting": len(snapshots)}
+                "workers": len(self.processes), "workers_reporting": sum(bool(item["final"]) for item in written)}
 
     def sample(self) -> tuple[float | None, int]:
-        """Return the queue depth (sync lag is on the workers' /metrics)."""
+        """Return the p95 sync lag of what the workers synced since the last sample (from the metrics they
+        write every second) and the queue depth."""
         status = self._status()
-        return None, int(status.queue_depth) + int(status.in_flight)
+        new_lags: list[float] = []
+        for index, document in enumerate(map(_read_metrics, self.metrics_files)):
+            for flow, counts in (document or {}).get("metrics", {}).get("flows", {}).items():
+                lags = counts["sync_lag_s"]
+                new_lags.extend(lags[self._lag_seen.get((index, flow), 0):])
+                self._lag_seen[(index, flow)] = len(lags)
+        return (percentile(new_lags, 95) if new_lags else None), int(status.queue_depth) + int(status.in_flight)
 
     def backlog(self) -> int:
         """Return the messages on the bus and in flight."""

@@ -116,6 +116,7 @@ def test_a_tiny_firm_run_live_with_two_distributed_workers_passes_every_invarian
     technical = data["metrics"]["technical"]
     assert data["timing"]["engine_mode"] == "distributed (2 workers)" and technical["workers"] == 2
     assert technical["workers_reporting"] == 2, "each worker writes its metrics as it stops"
+    assert data["series"]["sync_lag"], "the daily sync-lag series comes from what the workers write every second"
     lag = technical["sync_lag_s"]
     assert 0 < lag["p50"] <= lag["p95"] <= lag["p99"] <= lag["max"]
     assert technical["business_events"] > 0 and technical["api_calls_per_business_event"] > 0
