@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_systems.py                  # 5 s per operation, 4 client threads
     .venv/bin/python benchmarks/bench_systems.py --seconds 10 --clients 8
 
-The four systems are served as `firmsim serve` does (threaded werkzeug, one process); a few won deals
+The four systems are served as `firmsim serve` does (waitress, 32 threads each, one process); a few won deals
 are set up by the built-in engine first (then stopped, so it does not compete). Hottest = the read and
 the write the firm and the engine make most: opportunities and accounts (CRM), projects and time
 entries (PSA), workers (HCM), contracts and billable transactions (ERP). Prints requests/s and
