@@ -1,17 +1,12 @@
-"""Build a system's Flask app from its spec and handlers: the request pipeline every mock shares.
+"""Build a system's Flask app from its spec and handlers, with the request pipeline every mock shares.
 
-Pipeline of a business request: fault plane (outage 503, latency) -> bearer auth (401) -> rate
-limit and throttling (429) -> spec validation of path, query, headers and body (400) -> ownership
-of attributes (403) -> Idempotency-Key replay (POST) -> the handler in one store transaction ->
-events appended to the feed -> the response, unless the fault plane loses it.
+The pipeline itself (faults, auth, rate limits, validation, idempotency, handler, feed) is in
+`simulators.common.pipeline`; this module wires it to Flask routes and to a direct route that skips
+Flask's request context for business requests whose operation is unambiguous.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import socket
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,19 +17,21 @@ from flask import Request as HttpRequest
 
 from simulators.common.api import Operations, Reply, Request
 from simulators.common.clock import Clock, SystemClock
-from simulators.common.errors import ApiProblem, problem_response, register_error_handlers, validation_error
+from simulators.common.errors import register_error_handlers
 from simulators.common.faults import FaultPlane
-from simulators.common.feed import EventFeed, valid_traceparent
-from simulators.common.idempotency import REPLAYED_HEADER, IdempotencyStore, StoredResponse, fingerprint
+from simulators.common.feed import EventFeed
+from simulators.common.idempotency import IdempotencyStore
 from simulators.common.metrics import SystemMetrics
+from simulators.common.pipeline import LATENCY_HEADER, LOST_RESPONSE_HEADER, answer
 from simulators.common.routing import OperationRouter, refuse_shadowed_methods
 from simulators.common.security import RateLimiter, TokenRegistry
-from simulators.common.spec import ApiSpec, Operation, Parameter, load_spec
+from simulators.common.spec import ApiSpec, Operation, load_spec
 from simulators.common.store import Store
 from simulators.common.webhooks import WebhookDispatcher
 
-LOST_RESPONSE_HEADER = "Firmsim-Lost-Response"
-LATENCY_HEADER = "Firmsim-Latency-Ms"
+__all__ = ["DEFAULTS", "DEFAULT_TOKEN", "LATENCY_HEADER", "LOST_RESPONSE_HEADER", "Seeder", "SystemContext",
+           "build_app", "context_of"]
+
 DEFAULT_TOKEN = "firmsim-dev-token"
 
 DEFAULTS: dict[str, Any] = {
@@ -99,211 +96,10 @@ class SystemContext:
         return self.webhooks.deliver_due(self.clock.now(), sender)
 
 
-def _coerce(param: Parameter, raw: str) -> Any:
-    kind = param.json_type
-    if kind == "integer":
-        if not raw.lstrip("-").isdigit() or len(raw) > 18:
-            raise validation_error(param.name, f"expected an integer, got {raw!r}")
-        return int(raw)
-    if kind == "number":
-        try:
-            return float(raw)
-        except ValueError as error:
-            raise validation_error(param.name, f"expected a number, got {raw!r}") from error
-    if kind == "boolean":
-        if raw not in ("true", "false"):
-            raise validation_error(param.name, f"expected true or false, got {raw!r}")
-        return raw == "true"
-    return raw
-
-
-def _check(validator: Any, value: Any, where: str) -> None:
-    if validator.is_valid(value):  # the common case: no error objects to build
-        return
-    errors = list(validator.iter_errors(value))
-    if errors:
-        detailed = [
-            {"field": where + "".join(f"/{part}" for part in error.instance_path), "message": error.message}
-            for error in errors[:10]
-        ]
-        first = detailed[0]
-        raise ApiProblem(400, "validation-error", "Invalid request", f"{first['field']}: {first['message']}",
-                         field=first["field"], errors=detailed)
-
-
-def _parameters(
-    operation: Operation, view_args: dict[str, Any], request: HttpRequest
-) -> tuple[dict[str, str], dict[str, Any], dict[str, str]]:
-    path: dict[str, str] = {}
-    query: dict[str, Any] = {}
-    headers: dict[str, str] = {}
-    declared = operation.query_names
-    for name in request.args:
-        if name not in declared:
-            expected = ", ".join(sorted(declared)) or "none"
-            raise validation_error(name, f"unknown query parameter (this operation takes: {expected})")
-    for param in operation.parameters:
-        if param.location == "path":
-            raw = view_args.get(param.name)
-        elif param.location == "query":
-            raw = request.args.get(param.name)
-        elif param.location == "header":
-            raw = request.headers.get(param.name)
-        else:
-            continue
-        if raw is None:
-            if param.required:
-                raise validation_error(param.name, f"required {param.location} parameter is missing")
-            if param.location == "query" and "default" in param.schema:
-                query[param.name] = param.schema["default"]
-            continue
-        value = _coerce(param, raw) if param.location == "query" else raw
-        if param.location == "path":
-            if not param.validator.is_valid(value):
-                # an id that cannot exist names no record: 404, as for any unknown id
-                raise ApiProblem(404, "not-found", "Not found",
-                                 f"{param.name} {raw!r} is not an id this API issues", field=param.name)
-            path[param.name] = value
-            continue
-        _check(param.validator, value, param.name)
-        (query if param.location == "query" else headers)[param.name] = value
-    for name in ("If-Match", "traceparent"):
-        if name in request.headers and name not in headers:
-            headers[name] = request.headers[name]
-    return path, query, headers
-
-
-def _body(operation: Operation, request: HttpRequest) -> Any:
-    if operation.body_validator is None:
-        return None
-    raw = request.get_data(cache=True)
-    if not raw:
-        if operation.body_required:
-            raise validation_error("body", "a JSON request body is required")
-        return None
-    if request.mimetype != "application/json":
-        raise ApiProblem(400, "unsupported-media-type", "Unsupported media type",
-                         f"Send the body as application/json, not {request.mimetype or 'nothing'}",
-                         field="Content-Type")
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise validation_error("body", f"not valid JSON ({error})") from error
-    _check(operation.body_validator, body, "body")
-    if isinstance(body, dict) and not operation.sync_endpoint:
-        for name, owner in operation.owned_elsewhere.items():
-            if name in body:
-                raise ApiProblem(403, "attribute-owned-elsewhere", "Attribute owned by another system",
-                                 f"{name} is owned by {owner.upper()} and is written only through its sync endpoint",
-                                 field=f"body/{name}", owner=owner)
-    return body
-
-
-def _json_response(reply: Reply) -> Response:
-    if reply.status == 204 or reply.body is None:
-        response = Response(status=reply.status)
-    else:
-        response = Response(json.dumps(reply.body, separators=(",", ":")), status=reply.status,
-                            mimetype="application/json")
-    for name, value in reply.headers.items():
-        response.headers[name] = value
-    return response
-
-
-def _lose(context: SystemContext, response: Response, request: HttpRequest) -> Response:
-    context.faults.count_lost_response()
-    if context.config["LOST_RESPONSE_MODE"] == "drop":
-        connection = request.environ.get("werkzeug.socket")
-        if isinstance(connection, socket.socket):
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-    response.headers[LOST_RESPONSE_HEADER] = "true"
-    return response
-
-
-def _dispatch(context: SystemContext, operation: Operation, handler: Callable[[Request], Reply],
-              view_args: dict[str, Any], request: HttpRequest) -> Response:
-    now = context.clock.now()
-    decision = context.faults.on_request(now, operation.operation_id)
-    extra_headers: dict[str, str] = {}
-    if decision.latency_s:
-        extra_headers[LATENCY_HEADER] = str(int(decision.latency_s * 1000))
-        if context.config["SLEEP_LATENCY"]:
-            time.sleep(decision.latency_s)
-    if decision.outage_retry_after is not None:
-        raise ApiProblem(503, "service-unavailable", "Service unavailable",
-                         f"{context.name.upper()} is down (scheduled outage)",
-                         headers={"Retry-After": str(decision.outage_retry_after), **extra_headers})
-    caller = "anonymous"
-    if operation.operation_id != "issueToken":
-        try:
-            caller = context.tokens.check(request.headers.get("Authorization"), now, decision.token_expired_before)
-        except ApiProblem as refusal:
-            if refusal.slug == "token-expired" and decision.token_expired_before is not None:
-                context.faults.count_token_expiry()
-            raise
-    retry_after = decision.throttle_retry_after or context.limiter.take(caller, now)
-    if retry_after is not None:
-        raise ApiProblem(429, "rate-limited", "Too many requests", f"Retry after {retry_after} s",
-                         headers={"Retry-After": str(retry_after), **extra_headers})
-    path, query, headers = _parameters(operation, view_args, request)
-    body = _body(operation, request)
-    key = request.headers.get("Idempotency-Key") if operation.method == "POST" else None
-    request_fingerprint = fingerprint(operation.method, request.path, request.get_data(cache=True)) if key else ""
-    with context.store.lock:
-        if key:
-            stored = context.idempotency.lookup(request.path, key, request_fingerprint)
-            if stored is not None:
-                response = Response(stored.body, status=stored.status, headers=list(stored.headers))
-                response.headers[REPLAYED_HEADER] = "true"
-                return response
-        handler_request = Request(context, operation.operation_id, path, query, body, headers, now,
-                                  valid_traceparent(headers.get("traceparent")))
-        with context.store.transaction():
-            reply = handler(handler_request)
-            response = _json_response(reply)
-        if reply.status < 400:
-            for event_type, subject, data in handler_request.events:
-                context.feed.append(event_type, subject, data, now, handler_request.traceparent)
-        if key and reply.status < 500:
-            context.idempotency.save(request.path, key, StoredResponse(
-                request_fingerprint, response.status_code,
-                tuple((k, v) for k, v in response.headers.items() if k.lower() != "content-length"),
-                response.get_data()))
-    for name, value in extra_headers.items():
-        response.headers[name] = value
-    if decision.lose_response:
-        return _lose(context, response, request)
-    return response
-
-
-def _answer(context: SystemContext, operation: Operation, handler: Callable[[Request], Reply],
-            view_args: dict[str, Any], request: HttpRequest, logger: Any) -> Response:
-    """Answer one business request: the pipeline, then counting, metrics and response checks."""
-    started = time.perf_counter()
-    try:
-        response = _dispatch(context, operation, handler, view_args, request)
-    except ApiProblem as problem:
-        response = problem_response(problem, request.path)
-    except Exception as crash:  # a bug in a handler: still problem+json, still counted and checked
-        logger.exception("unexpected error in %s", operation.operation_id)
-        response = problem_response(
-            ApiProblem(500, "internal-error", "Internal error", f"{type(crash).__name__}: {crash}"), request.path)
-    context.calls[(operation.operation_id, response.status_code)] += 1
-    if context.metrics is not None:
-        context.metrics.observe(operation.operation_id, response.status_code, time.perf_counter() - started)
-    if context.config["VALIDATE_RESPONSES"]:
-        body = json.loads(response.get_data()) if response.get_data() else None
-        for violation in context.spec.response_errors(operation, response.status_code, response.mimetype or "",
-                                                      body):
-            context.response_violations.append(f"{request.method} {request.path} -> {violation}")
-    return response
-
-
 def _view(app: Flask, context: SystemContext, operation: Operation,
           handler: Callable[[Request], Reply]) -> Callable[..., Response]:
     def view(**view_args: Any) -> Response:
-        return _answer(context, operation, handler, view_args, request._get_current_object(),  # type: ignore[attr-defined]
+        return answer(context, operation, handler, view_args, request._get_current_object(),  # type: ignore[attr-defined]
                        app.logger)
 
     view.__name__ = operation.operation_id
@@ -330,7 +126,7 @@ def _direct(app: Flask, context: SystemContext, handlers: dict[str, Callable[[Re
         if found is None:
             return flask_app(environ, start_response)
         operation_id, view_args = found
-        response = _answer(context, operations[operation_id], handlers[operation_id], view_args,
+        response = answer(context, operations[operation_id], handlers[operation_id], view_args,
                            HttpRequest(environ), app.logger)
         return response(environ, start_response)
 
