@@ -12,6 +12,14 @@ from simulators.common.clock import Clock, isoformat
 from simulators.common.errors import not_found
 
 Record = dict[str, Any]
+Fields = str | tuple[str, ...]
+"""What an index is keyed by: one field, or several (the key is then the tuple of their values)."""
+
+
+def _key(record: Record, fields: Fields) -> Any:
+    if isinstance(fields, str):
+        return record.get(fields)
+    return tuple(record.get(name) for name in fields)
 
 
 class Store:
@@ -30,7 +38,7 @@ class Store:
         self._undo: list[tuple[str, str, Record | None]] | None = None
         self._last_id: dict[str, str] = {name: "" for name in prefixes}
         self._unsorted: set[str] = set()
-        self._indexes: dict[str, dict[str, dict[Any, set[str]]]] = {}
+        self._indexes: dict[str, dict[Fields, dict[Any, set[str]]]] = {}
         self.state: dict[str, Any] = {}
 
     def clear(self) -> None:
@@ -92,8 +100,8 @@ class Store:
 
     def _reindex(self, collection: str, record_id: str, old: Record | None, new: Record | None) -> None:
         for name, index in self._indexes.get(collection, {}).items():
-            old_value = None if old is None else old.get(name)
-            new_value = None if new is None else new.get(name)
+            old_value = None if old is None else _key(old, name)
+            new_value = None if new is None else _key(new, name)
             if old is not None and (new is None or old_value != new_value):
                 ids = index.get(old_value)
                 if ids is not None:
@@ -158,23 +166,32 @@ class Store:
         """Return the records that satisfy a predicate, in id order."""
         return [record for record in self.all(collection) if predicate(record)]
 
-    def where_equal(self, collection: str, name: str, value: Any) -> list[Record]:
+    def where_equal(self, collection: str, name: Fields, value: Any) -> list[Record]:
         """Return the records whose scalar field `name` equals `value`, in id order, through an index.
 
         The index is built on the first lookup of that field and kept up to date by every write,
-        rollback and reset, so a lookup costs the matching records rather than a scan.
+        rollback and reset, so a lookup costs the matching records rather than a scan. `name` may
+        be a tuple of fields, `value` then the tuple of their values.
         """
+        return self.where_equal_any(collection, name, (value,))
+
+    def where_equal_any(self, collection: str, name: Fields, values: Iterable[Any]) -> list[Record]:
+        """Return the records whose field `name` (or tuple of fields) equals one of `values`, in id order."""
+        index = self._index(collection, name)
+        ids: set[str] = set()
+        for value in values:
+            ids.update(index.get(value, ()))
+        records = self._collections[collection]
+        return [records[record_id] for record_id in sorted(ids)]
+
+    def _index(self, collection: str, name: Fields) -> dict[Any, set[str]]:
         indexes = self._indexes.setdefault(collection, {})
         index = indexes.get(name)
         if index is None:
             index = indexes[name] = {}
             for record_id, record in self._collections[collection].items():
-                index.setdefault(record.get(name), set()).add(record_id)
-        ids = index.get(value)
-        if not ids:
-            return []
-        records = self._collections[collection]
-        return [records[record_id] for record_id in sorted(ids)]
+                index.setdefault(_key(record, name), set()).add(record_id)
+        return index
 
     def first(self, collection: str, predicate: Callable[[Record], bool]) -> Record | None:
         """Return the first record (in id order) that satisfies a predicate."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -165,6 +166,19 @@ def get_handler(kind: EntryKind) -> Handler:
     return handle
 
 
+def _days(date_from: str | None, date_to: str | None, most: int = 62) -> list[str] | None:
+    """Return the ISO days from `date_from` to `date_to`, None unless both are ISO dates at most `most` days apart."""
+    if date_from is None or date_to is None:
+        return None
+    try:
+        first, last = date.fromisoformat(date_from), date.fromisoformat(date_to)
+    except ValueError:
+        return None
+    if first.isoformat() != date_from or last.isoformat() != date_to or (last - first).days > most:
+        return None
+    return [(first + timedelta(days=offset)).isoformat() for offset in range((last - first).days + 1)]
+
+
 def list_handler(kind: EntryKind) -> Handler:
     """Return the handler listing entries with the project, resource, status and date filters."""
 
@@ -180,7 +194,12 @@ def list_handler(kind: EntryKind) -> Handler:
 
         for indexed in ("project_id", "resource_id"):
             if indexed in query:
-                candidates = request.store.where_equal(kind.collection, indexed, query[indexed])
+                days = _days(query.get("date_from"), query.get("date_to"))
+                if days is None:
+                    candidates = request.store.where_equal(kind.collection, indexed, query[indexed])
+                else:  # a week of a long project: its days, not every entry the project ever had
+                    candidates = request.store.where_equal_any(kind.collection, (indexed, "date"),
+                                                               [(query[indexed], on) for on in days])
                 return request.page([entry for entry in candidates if wanted(entry)])
         return request.page(request.store.where(kind.collection, wanted))
 

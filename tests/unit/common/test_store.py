@@ -82,6 +82,21 @@ def test_where_equal_follows_inserts_updates_rollbacks_and_clear(store: Store) -
     assert len(store.where_equal("widgets", "owner", "ann")) == 1
 
 
+def test_index_on_several_fields_follows_updates_and_rollbacks(store: Store) -> None:
+    monday = store.insert("widgets", {"owner": "ann", "day": "2026-03-02"})
+    store.insert("widgets", {"owner": "bob", "day": "2026-03-02"})
+    tuesday = store.insert("widgets", {"owner": "ann", "day": "2026-03-03"})
+    week = [("ann", "2026-03-02"), ("ann", "2026-03-03"), ("ann", "2026-03-04")]
+    assert store.where_equal_any("widgets", ("owner", "day"), week) == [monday, tuesday]
+    moved = store.update("widgets", monday["id"], {"day": "2026-03-09"})
+    assert store.where_equal_any("widgets", ("owner", "day"), week) == [tuesday]
+    with pytest.raises(RuntimeError), store.transaction():
+        store.update("widgets", tuesday["id"], {"owner": "bob"})
+        raise RuntimeError("refused")
+    assert store.where_equal("widgets", ("owner", "day"), ("ann", "2026-03-09")) == [moved]
+    assert store.where_equal_any("widgets", ("owner", "day"), week) == [tuesday]
+
+
 def test_missing_record_is_a_404_problem(store: Store) -> None:
     from simulators.common.errors import ApiProblem
 

@@ -294,3 +294,17 @@ def test_listing_by_project_or_resource_finds_the_same_entries_as_a_full_filter(
     assert [e["id"] for e in by_resource] == [e["id"] for e in everything]
     assert len(everything) == 3
     assert api.get(f"{PATH}?project_id=PRJ-999999").json["items"] == []
+
+
+def test_listing_a_project_week_finds_the_same_entries_as_a_full_filter(api: Api, staffing: dict[str, Any]) -> None:
+    for day in ("2026-03-02", "2026-03-03", "2026-03-05", "2026-03-09", "2026-03-10"):
+        assert api.post(PATH, entry_body(staffing, date=day)).status_code == 201
+    project_id = staffing["project"]["id"]
+    everything = api.get(PATH).json["items"]
+
+    week = api.get(f"{PATH}?project_id={project_id}&date_from=2026-03-03&date_to=2026-03-09").json["items"]
+    backwards = api.get(f"{PATH}?project_id={project_id}&date_from=2026-03-09&date_to=2026-03-03").json["items"]
+
+    assert [e["id"] for e in week] == [e["id"] for e in everything if "2026-03-03" <= e["date"] <= "2026-03-09"]
+    assert len(week) == 3
+    assert backwards == []
