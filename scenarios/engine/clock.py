@@ -18,10 +18,17 @@ class SimClock:
     def __init__(self, env: Any, start: datetime) -> None:
         self.env = env
         self.start = start
+        self._read: tuple[float, datetime] = (0.0, start)
 
     def now(self) -> datetime:
         """Return the virtual instant."""
-        return self.start + timedelta(seconds=float(self.env.now))
+        seconds = float(self.env.now)
+        read = self._read  # one tuple: a thread reading while another writes sees a matching pair
+        if read[0] == seconds:  # read many times per virtual instant (every request, record and event)
+            return read[1]
+        instant = self.start + timedelta(seconds=seconds)
+        self._read = (seconds, instant)
+        return instant
 
     def today(self) -> date:
         """Return the virtual business date."""

@@ -68,6 +68,14 @@ class ScaledClock:
         return self.epoch + timedelta(seconds=(time.time() - self.origin) * self.speed)
 
 
+_last_formatted: list[tuple[datetime, str]] = [(datetime(1970, 1, 1, tzinfo=UTC), "1970-01-01T00:00:00Z")]
+
+
 def isoformat(instant: datetime) -> str:
     """Format an instant as RFC 3339 with a `Z` suffix and no sub-second digits."""
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    last = _last_formatted[0]  # one tuple: a thread reading while another writes sees a matching pair
+    if last[0] == instant and instant.tzinfo is not None:  # a request stamps many records with one instant
+        return last[1]
+    text = instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    _last_formatted[0] = (instant, text)
+    return text

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from simulators.common.clock import ScaledClock
+from simulators.common.clock import ScaledClock, isoformat
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -36,3 +36,13 @@ def test_a_scaled_clock_moves_forward_and_stays_aware() -> None:
 def test_a_naive_epoch_or_a_speed_not_above_zero_is_refused(epoch: datetime, speed: float) -> None:
     with pytest.raises(ValueError, match="ScaledClock"):
         ScaledClock(epoch, speed, time.time())
+
+
+def test_instants_are_formatted_in_utc_whatever_was_formatted_before() -> None:
+    noon = datetime(2026, 3, 4, 12, 0, 5, 999_999, tzinfo=UTC)
+    berlin = timezone(timedelta(hours=1))
+
+    assert [isoformat(noon), isoformat(noon), isoformat(noon.astimezone(berlin)),
+            isoformat(datetime(2026, 3, 4, 12, 0, 5, tzinfo=berlin)), isoformat(noon)] == [
+        "2026-03-04T12:00:05Z", "2026-03-04T12:00:05Z", "2026-03-04T12:00:05Z", "2026-03-04T11:00:05Z",
+        "2026-03-04T12:00:05Z"]
