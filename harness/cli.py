@@ -57,18 +57,18 @@ def serve(host: str, port_base: int, systems: str, token: str | None, admin_toke
     kinds = _systems(systems)
     token = token or f"fs_{secrets.token_urlsafe(18)}"
     config = {"API_TOKENS": [token], "ADMIN_TOKEN": admin_token, "RATE_LIMIT": rate_limit, "SEED": seed}
-    try:
-        servers = serve_systems(host, port_base, kinds, config, log_requests=not quiet)
-    except PortInUseError as error:
-        click.echo(f"firmsim serve: {error} (choose another --port-base)", err=True)
-        sys.exit(EXIT_COULD_NOT_RUN)
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGTERM, _stop)  # before serving: a client may stop us as soon as a port answers
     signal.signal(signal.SIGINT, _stop)
+    try:
+        servers = serve_systems(host, port_base, kinds, config, log_requests=not quiet)
+    except PortInUseError as error:
+        click.echo(f"firmsim serve: {error} (choose another --port-base)", err=True)
+        sys.exit(EXIT_COULD_NOT_RUN)
     click.echo(f"firmsim serving {len(servers.systems)} systems (bearer token: {token})")
     for system in servers.systems:
         click.echo(f"  {system.kind:<4} {system.base_url}  spec {system.spec_url}  admin {system.base_url}/admin/state")

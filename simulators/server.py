@@ -93,7 +93,13 @@ class WsgiServer:
         wasyncore.loop(timeout=self._server.adj.asyncore_loop_timeout, map=self._map, use_poll=True)
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
-        """Close the listening socket and connections, wait for the loop and the pool's running requests."""
+        """Close the listening socket and connections, wait (at most `timeout_s`) for running requests."""
+        deadline = time.monotonic() + timeout_s
+        self.close(timeout_s)
+        self.finish(deadline - time.monotonic())
+
+    def close(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
+        """Close the listening socket and connections and end the loop; requests running go on."""
         trigger: Any = self._server.trigger  # typed int by types-waitress, a trigger dispatcher in fact
         try:
             if self._map:
@@ -104,7 +110,10 @@ class WsgiServer:
             self._thread.join(timeout_s)
         if self._thread is None or not self._thread.is_alive():
             wasyncore.close_all(self._map, ignore_all=True)  # never started, or stopped: nothing races us
-        self._server.task_dispatcher.shutdown(timeout=math.ceil(timeout_s))
+
+    def finish(self, timeout_s: float) -> None:
+        """Wait at most `timeout_s` for the requests still running (a latency fault may be sleeping in one)."""
+        self._server.task_dispatcher.shutdown(timeout=max(0, math.ceil(timeout_s)))
 
     def _serve(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if self._access_log is None:
@@ -185,10 +194,14 @@ class SystemServers:
         self._webhook_thread.start()
 
     def stop(self) -> None:
-        """Stop every server and the webhook thread."""
+        """Stop every server (waiting at most STOP_TIMEOUT_S in all for running requests) and the webhook
+        thread."""
         self._stop.set()
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for system in self.systems:  # all stop taking requests first, then all wait out the running ones
+            system.server.close()
         for system in self.systems:
-            system.server.stop()
+            system.server.finish(deadline - time.monotonic())
         if self._webhook_thread:
             self._webhook_thread.join(timeout=STOP_TIMEOUT_S)
         if self._http:

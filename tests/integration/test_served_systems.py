@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from simulators.common.app import context_of
-from simulators.server import SYSTEM_THREADS, SystemServers, serve_systems
+from simulators.server import STOP_TIMEOUT_S, SYSTEM_THREADS, SystemServers, serve_systems
 from tests.integration.live_firm import ACTOR_TOKEN
 
 AUTH = {"Authorization": f"Bearer {ACTOR_TOKEN}"}
@@ -87,3 +87,25 @@ def test_stopping_frees_the_port_and_the_server_threads() -> None:
         assert httpx.get(f"{again.systems[0].base_url}/openapi.json").status_code == 200
     finally:
         again.stop()
+
+
+def test_stopping_waits_for_requests_still_running_once_for_all_systems_not_once_each() -> None:
+    servers = serve_systems("127.0.0.1", None, ["crm", "psa", "hcm"], {"API_TOKENS": [ACTOR_TOKEN]})
+    for system in servers.systems:
+        httpx.post(f"{system.base_url}/admin/faults", json={"kind": "latency", "params": {"ms": 30000}})
+
+    def read(url: str) -> None:
+        with contextlib.suppress(httpx.HTTPError):  # the server goes away mid-request
+            httpx.get(f"{url}/events", headers=AUTH, timeout=60)
+
+    for system in servers.systems:
+        threading.Thread(target=read, args=(system.base_url,), daemon=True).start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not all(context_of(system.app).faults.injected.get("latency")
+                                                  for system in servers.systems):
+        time.sleep(0.05)
+    started = time.monotonic()
+
+    servers.stop()
+
+    assert time.monotonic() - started < STOP_TIMEOUT_S + 2.5, "three systems each waited out their own request"
