@@ -137,3 +137,18 @@ def test_change_order_before_any_estimate_of_the_project_manager_carries_the_pla
     contract = call(world, "erp", "GET", f"/contracts/{deal.contract_id}")
     assert contract["source_version"] == 2
     assert Decimal(contract["billing_plan"]["eac"]) > Decimal(planning)  # 200 more planned hours
+
+
+def test_a_retroactive_rate_correction_restates_the_cost_to_the_eve_as_well(world: World, deal: Deal) -> None:
+    for day in (3, 17):
+        log_time(world, deal, date(2026, 3, day), "10.00")
+    approve_change_order(world, deal, "2026-03-16")
+    settle(world)
+    before = cost_actuals(world)
+
+    call(world, "psa", "PUT", f"/resources/{deal.resources[0]}/cost-rates", {"cost_rates": [
+        {"effective_from": "2026-01-01", "hourly_cost": "450.00", "currency": "USD", "source_version": 2}]})
+    settle(world)
+
+    assert before == [("2026-03-15", "5000.00", 1), ("2026-03-31", "10000.00", 1)]
+    assert cost_actuals(world) == [("2026-03-15", "4500.00", 2), ("2026-03-31", "9000.00", 2)]
