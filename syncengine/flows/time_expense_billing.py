@@ -44,24 +44,26 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from syncengine.domain import BusinessException, ConflictFailure, EngineError, PoisonMessage
+from syncengine.domain import ConflictFailure, EngineError, PoisonMessage
 from syncengine.domain.messages import SourceEvent
 from syncengine.domain.ordering import by_field
 from syncengine.domain.work import (
     BillableTransaction,
-    BillingTerms,
     EntryKind,
     EntryStatus,
     TimeEntry,
     Valuation,
     WorkEntry,
 )
+from syncengine.flows.contract_lookup import ERP, billing_terms, contract_fact, contract_of_project, require_contract
 from syncengine.ledger.view import LedgerView
 from syncengine.mapping import erp_billing, psa_work
 from syncengine.ports import Ports
 from syncengine.runtime.registry import Flow, Handler
 
-ERP = "erp"
+__all__ = ["ERP", "FLOW", "HANDLERS", "billing_terms", "contract_fact", "contract_of_project",
+           "handle_entries_changed", "handle_entry_changed", "require_contract"]
+
 TRANSACTION = "billable_transaction"
 REVERSAL = "reversal"
 BATCH_PATH = "/billable-transactions/batch"
@@ -74,45 +76,6 @@ NOT_BILLABLE = ("contract-terminated", "not-billable")
 _Item = tuple[WorkEntry, BillableTransaction, int]
 """An entry to post, its transaction, and the highest revision of it the ledger held when it was read
 (under the unit of work's lock on that key, so linking it need not read it again)."""
-
-
-# -- shared with the other money flows: the deal's contract and its billing terms -----------------
-
-
-def contract_of_project(ports: Ports, system: str, project_id: str) -> str | None:
-    """Return the ERP contract of the deal a PSA project delivers (None when it is linked to none)."""
-    deal = ports.ledger.canonical_key("project", system, project_id)
-    return None if deal is None else ports.ledger.external_id("contract", ERP, deal)
-
-
-def require_contract(ports: Ports, system: str, project_id: str) -> str:
-    """Return the ERP contract of a PSA project; a project linked to none is a business exception."""
-    contract_id = contract_of_project(ports, system, project_id)
-    if contract_id is None:
-        raise BusinessException("unknown-contract", f"{system} project {project_id} is linked to no ERP contract "
-                                                    f"(no deal xref holds it)")
-    return contract_id
-
-
-def billing_terms(ports: Ports, contract_id: str) -> BillingTerms:
-    """Read an ERP contract's billing terms."""
-    return erp_billing.billing_terms(ports.client(ERP).get(f"/contracts/{contract_id}").body)
-
-
-def contract_fact(ports: Ports, contract_id: str, fact: str) -> bool:
-    """Tell a fact of a contract that never changes (`bills-transactions`, `cost-to-cost`), read once and kept.
-
-    The billing model and revenue policy are fixed when the contract is created (a change order
-    cannot change them), so the answers are kept in the ledger's applied versions (1 yes, 0 no).
-    """
-    known = ports.ledger.applied_version(f"contract-{fact}:{contract_id}")
-    if known is None:
-        terms = billing_terms(ports, contract_id)
-        facts = {"bills-transactions": terms.bills_transactions, "cost-to-cost": terms.measures_cost}
-        for name, value in facts.items():
-            ports.ledger.set_applied_version(f"contract-{name}:{contract_id}", int(value))
-        known = int(facts[fact])
-    return known == 1
 
 
 # -- the handler -----------------------------------------------------------------------------------

@@ -65,11 +65,36 @@ class UnitsOfWork(abc.ABC):
             except BaseException:
                 self._depth -= 1
                 if outer:
+                    self._local.after_commit = None
                     self._rollback()
                 raise
             self._depth -= 1
             if outer:
-                self._commit()
+                try:
+                    self._commit()
+                except BaseException:
+                    self._local.after_commit = None
+                    raise
+                self._run_after_commit()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the open unit of work has committed (never if it rolls back); at once outside one.
+
+        For what may be kept in memory only once it is surely in the ledger (see `flows.time_expense_billing`'s
+        contract lookups)."""
+        if not self.in_unit_of_work:
+            callback()
+            return
+        pending: list[Callable[[], None]] | None = getattr(self._local, "after_commit", None)
+        if pending is None:
+            pending = self._local.after_commit = []
+        pending.append(callback)
+
+    def _run_after_commit(self) -> None:
+        pending: list[Callable[[], None]] | None = getattr(self._local, "after_commit", None)
+        self._local.after_commit = None
+        for callback in pending or ():
+            callback()
 
     @property
     def in_unit_of_work(self) -> bool:

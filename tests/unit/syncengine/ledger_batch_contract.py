@@ -104,3 +104,20 @@ class LedgerBatchContract:
         versions = {f"time-revision:TE-{n}": n for n in range(450)}
         ledger.set_applied_versions(versions)
         assert ledger.applied_versions(list(versions)) == versions
+
+    def test_after_commit_runs_once_the_unit_of_work_committed_and_never_after_a_rollback(
+            self, ledger: AbstractLedger) -> None:
+        ran: list[str] = []
+        ledger.after_commit(lambda: ran.append("outside"))
+        assert ran == ["outside"]
+        with ledger.unit_of_work():
+            ledger.after_commit(lambda: ran.append("committed"))
+            with ledger.unit_of_work():
+                ledger.after_commit(lambda: ran.append("nested"))
+            assert ran == ["outside"], "not before the outer unit of work commits"
+        with pytest.raises(Boom), ledger.unit_of_work():
+            ledger.after_commit(lambda: ran.append("rolled back"))
+            raise Boom
+        with ledger.unit_of_work():
+            pass
+        assert ran == ["outside", "committed", "nested"]
