@@ -111,7 +111,7 @@ class Engine:
 
     def submit_page(self, system: str, raws: Sequence[Any], *, replay: bool = False) -> int:
         """Take a page of raw events of a system as `submit` takes each, their ids recorded in one ledger write."""
-        wanted = [raw["id"] for raw in raws if self._receipt_needed(system, raw)]
+        wanted = [raw["id"] for raw in raws if self._receipt_needed(raw)]
         self._page.wanted = set(wanted)
         self._page.fresh = self.ports.ledger.record_received_many(system, wanted, self.ports.clock.now())
         try:
@@ -265,14 +265,13 @@ class Engine:
             return True
         return False
 
-    def _receipt_needed(self, system: str, raw: Any) -> bool:
-        """Tell whether `submit` records this event's id: one it cannot read, or one a flow handles."""
+    def _receipt_needed(self, raw: Any) -> bool:
+        """Tell whether `submit` records this event's id: one of a type a flow handles (it records an event
+        it cannot read on its own)."""
         if not isinstance(raw, Mapping) or not isinstance(raw.get("id"), str) or not raw["id"]:
             return False
-        try:
-            return bool(self.registry.routes(SourceEvent.from_cloudevent(system, raw).type))
-        except MalformedEvent:
-            return True
+        event_type = raw.get("type")
+        return isinstance(event_type, str) and bool(self.registry.routes(event_type))
 
     def _intake_dead_letter(self, system: str, raw: Any, error: EngineError) -> None:
         event_id = raw.get("id") if isinstance(raw, Mapping) else None

@@ -112,6 +112,7 @@ def test_a_page_records_its_event_ids_at_once_and_drops_what_was_taken_in_before
     engine.submit("toy", feed[0])  # taken in before, by a webhook
     unrouted = {**feed[1], "id": "toy-other-1", "type": "toy.gadget.created"}
     malformed = {"id": "toy-bad-1", "type": "toy.widget.created"}
+    malformed_unhandled = {"id": "toy-bad-2", "type": "toy.gadget.created"}
     single_writes: list[str] = []
     record_received = engine.ports.ledger.record_received
 
@@ -121,12 +122,12 @@ def test_a_page_records_its_event_ids_at_once_and_drops_what_was_taken_in_before
 
     engine.ports.ledger.record_received = counted  # type: ignore[method-assign]
 
-    queued = engine.submit_page("toy", [*feed, feed[2], unrouted, malformed])
+    queued = engine.submit_page("toy", [*feed, feed[2], unrouted, malformed, malformed_unhandled])
 
     assert queued == 2, "the second and third widget, once each"
-    assert single_writes == []
+    assert single_writes == ["toy-bad-2"], "only an event of no handled type that is malformed is recorded alone"
     snapshot = engine.snapshot()
-    assert (snapshot.duplicate_events, snapshot.malformed_events, snapshot.ignored_events) == (2, 1, 1)
+    assert (snapshot.duplicate_events, snapshot.malformed_events, snapshot.ignored_events) == (2, 2, 1)
     assert not engine.ports.ledger.record_received("toy", "toy-bad-1", engine.ports.clock.now())
     assert engine.ports.ledger.record_received("toy", "toy-other-1", engine.ports.clock.now()), \
         "an event no flow handles is not recorded"
