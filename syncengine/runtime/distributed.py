@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,12 +28,16 @@ from syncengine.ledger.postgres import PostgresLedger
 from syncengine.ledger.records import DeadLetter, ExceptionItem, ExceptionStatus, LedgerError
 from syncengine.ports import Clock
 from syncengine.runtime.coordination import CoordinationError, PgCoordinator, live_workers, store_location
+from syncengine.runtime.engine import Engine
 from syncengine.runtime.registry import Flow
 from syncengine.runtime.worker import DistributedWorker
 
 DEFAULT_PREFIX = "firmsim.engine"
 DEFAULT_PARTITIONS = 8
 MAX_INSPECTORS = 4
+STARTUP_ATTEMPTS = 5
+STARTUP_RETRY_S = 0.5
+"""A worker whose coordination session is cut while it starts tries again, 0.5 s, 1 s, ... later."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,20 +168,34 @@ def build_worker(bus_url: str, store_url: str, systems: Mapping[str, str], *, to
     LedgerError or CoordinationError naming what cannot be reached)."""
     bus = open_bus(bus_url, partitions)
     worker_id = worker_id or uuid.uuid4().hex[:12]
-    coordinator = PgCoordinator(store_url, namespace(bus_url), worker_id)
     url, schema = store_location(store_url)
-    try:
-        with coordinator.exclusive("create-ledger"):  # workers starting together would race on its DDL
-            engine = bootstrap(EngineConfig(
-                systems=tuple(SystemConfig(name, base_url=system_url, token=token)
-                              for name, system_url in systems.items()),
-                ledger="postgresql", store_url=url, ledger_schema=schema, clock=clock, seed=seed, flows=flows,
-                park_on_exception=False, virtual_latency=False))
-    except ConfigError as error:
-        coordinator.close()
-        raise LedgerError(str(error)) from error
-    return DistributedWorker(engine, bus, coordinator, workers=threads, poll_interval_s=poll_interval_s,
-                             worker_id=worker_id)
+    config = EngineConfig(
+        systems=tuple(SystemConfig(name, base_url=system_url, token=token) for name, system_url in systems.items()),
+        ledger="postgresql", store_url=url, ledger_schema=schema, clock=clock, seed=seed, flows=flows,
+        park_on_exception=False, virtual_latency=False)
+    for attempt in range(1, STARTUP_ATTEMPTS + 1):
+        coordinator: PgCoordinator | None = None
+        engine: Engine | None = None
+        try:
+            coordinator = PgCoordinator(store_url, namespace(bus_url), worker_id)
+            with coordinator.exclusive("create-ledger"):  # workers starting together would race on its DDL
+                engine = bootstrap(config)
+            return DistributedWorker(engine, bus, coordinator, workers=threads, poll_interval_s=poll_interval_s,
+                                     worker_id=worker_id)
+        except ConfigError as error:
+            if coordinator is not None:
+                coordinator.close()
+            raise LedgerError(str(error)) from error
+        except CoordinationError:
+            # A session cut while starting (a failover, an operator's pg_terminate_backend): start again.
+            if coordinator is not None:
+                coordinator.close()
+            if engine is not None:
+                engine.ports.ledger.close()
+            if attempt == STARTUP_ATTEMPTS:
+                raise
+            time.sleep(STARTUP_RETRY_S * attempt)
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 __all__ = ["CoordinationError", "EngineStatus", "LedgerError", "bus_location", "inspect", "namespace", "open_bus",
