@@ -204,7 +204,7 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
             # (BENCH_PROFILE_GIL=1: only samples holding the GIL, i.e. where its CPU goes)
             gil = ["--gil"] if os.environ.get("BENCH_PROFILE_GIL") else []
             profiler = subprocess.Popen(
-                [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(engines[0].pid), "--nonblocking",
+                [os.environ.get("BENCH_PYSPY", str(Path(sys.executable).with_name("py-spy"))), "record", "--pid", str(engines[0].pid), "--nonblocking",
                  "--duration", os.environ["BENCH_PROFILE"], "--format", "raw", "--rate", "200",
                  "--output", str(scratch / "engine-0.spy"), *gil],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
