@@ -85,10 +85,25 @@ def create_account(firm: Firm, name: str, country: str, tax_id: str | None, cust
     return account
 
 
+def company_name(firm: Firm, country: str) -> str:
+    """Return the name of a new company: one no other company of the country bears (a country's register
+    holds a name once; `Davis Inc` and `DAVIS, INC.` are one name, `Davis PLC` another)."""
+    taken = {_name_key(account.name) for account in firm.book.accounts if account.country == country}
+    faker = firm.faker_for_country(country)
+    name = str(faker.company())
+    while _name_key(name) in taken:
+        name = str(faker.company())
+    return name
+
+
+def _name_key(name: str) -> str:
+    return "".join(char for char in name.replace("&", "and").casefold() if char.isalnum())
+
+
 def new_company(firm: Firm, country: str, *, with_tax_id: bool = True) -> Process:
     """Create the account of a company the firm has never sold to."""
     firm.companies += 1
-    name = str(firm.faker_for_country(country).company())
+    name = company_name(firm, country)
     tax_id = tax_id_for(firm, country) if with_tax_id else None
     account = yield from create_account(firm, name, country, tax_id, f"company-{firm.companies:05d}")
     return account
