@@ -4,7 +4,8 @@ Every function returns the cumulative revenue of one contract on a date; period 
 difference of two cumulative figures, so periods always add up.
 
 - Right to invoice (R3, T&M and capped T&M): the approved billable value dated up to the date,
-  capped for capped T&M at the cap plus every change order effective by then.
+  capped for capped T&M at the cap plus every change order effective by then except a separate
+  contract (R5 branch 1), which has a cap of its own and leaves this one untouched.
 - Cost to cost (R2, fixed fee over time): transaction price x cumulative cost / estimate at
   completion in force on the date, progress kept within [0, 1]. Change orders (R5): a cumulative
   catch-up adds its price to the contract, so the next measure carries the catch-up; a prospective
@@ -133,10 +134,13 @@ def estimate_on(estimates: Sequence[Dated], as_of: date) -> Decimal:
 
 def right_to_invoice(values: Sequence[Dated], as_of: date, cap: Decimal | None = None,
                      modifications: Sequence[Modification] = ()) -> Decimal:
-    """Return approved value to date; with a cap, no more than the cap plus the change orders in force."""
+    """Return approved value to date; with a cap, no more than the cap plus the change orders in force
+    (a separate contract's price is its own cap, not this contract's)."""
     value = total_to(values, as_of)
     if cap is not None:
-        value = min(value, cap + sum((m.added_price for m in _in_force(modifications, as_of)), ZERO))
+        raised = sum((m.added_price for m in _in_force(modifications, as_of)
+                      if m.kind is not ModificationKind.SEPARATE_CONTRACT), ZERO)
+        value = min(value, cap + raised)
     return cents(value)
 
 

@@ -131,6 +131,19 @@ def test_capped_time_and_materials_stops_at_the_cap_plus_change_orders() -> None
     assert right_to_invoice(values, date(2026, 2, 28), Decimal("100000.00"), [raise_cap]) == Decimal("105000.00")
 
 
+def test_a_separate_contract_does_not_raise_the_cap_of_the_deals_capped_contract() -> None:
+    # change-orders seed 18: CON-000010 capped at 34,000 and a distinct change at standalone price of
+    # 3,900 booked as a contract of its own; the oracle expected 37,900 on the deal's contract.
+    values = [Dated(date(2026, 1, 10), Decimal("60000.00")), Dated(date(2026, 2, 10), Decimal("50000.00"))]
+    raise_cap = Modification("CO-1", date(2026, 2, 1), ModificationKind.CUMULATIVE_CATCH_UP, Decimal("5000.00"))
+    own_contract = Modification("CO-2", date(2026, 2, 1), ModificationKind.SEPARATE_CONTRACT, Decimal("8000.00"))
+
+    # 110,000 approved; the cap is 100,000 + 5,000, not + 8,000 more.
+    assert right_to_invoice(values, date(2026, 2, 28), Decimal("100000.00"),
+                            [raise_cap, own_contract]) == Decimal("105000.00")
+    assert right_to_invoice(values, date(2026, 2, 28), Decimal("100000.00"), [own_contract]) == Decimal("100000.00")
+
+
 def test_retainer_earns_whole_months_and_partial_months_by_day() -> None:
     retainer = Retainer(date(2026, 1, 16), date(2026, 6, 30), Decimal("3100.00"))
 
