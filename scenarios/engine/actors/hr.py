@@ -1,4 +1,7 @@
-"""HR: the opening headcount, monthly hires, leavers, the annual raise and retroactive rate corrections.
+"""HR: the opening headcount, monthly hires, leavers, contractors, the annual raise and rate corrections.
+
+A contractor brought in for a seat nobody could fill stays as long as there is work booked for
+them and leaves at the end of it.
 
 Loaded hourly cost = salary x burden / annual capacity hours (the scenario's cost model), posted to
 HCM with its basis so HCM computes the same figure; contractors are paid by the hour.
@@ -117,11 +120,31 @@ def hire(firm: Firm, entity: str, role: str, practice: str, hire_date: date, wor
 
 
 def backfill(env: simpy.Environment, firm: Firm, entity: str, role: str, practice: str) -> Process:
-    """Bring in a contractor for a seat nobody could fill, starting the Monday after next."""
+    """Bring in a contractor for a seat nobody could fill, from the Monday after next, for as long as needed."""
     start = next_monday(firm.today + timedelta(days=8))
     worker = yield from hire(firm, entity, role, practice, start, "CONTRACTOR")
     if worker is not None:
         firm.note("hr", f"contractor {worker.name} ({role}, {entity}) engaged from {start} to fill an open seat")
+        env.process(contract(env, firm, worker))
+
+
+def contract(env: simpy.Environment, firm: Firm, worker: Worker) -> Process:
+    """End a backfill contractor's engagement on the Friday their last booking is over.
+
+    Checked each Friday from their second week on: with nothing booked from the next Monday, the
+    contract ends that day (a contractor is engaged for work, not kept on the bench).
+    """
+    friday = worker.hire_date + timedelta(days=(4 - worker.hire_date.weekday()) % 7 + 7)
+    while friday <= firm.period_end and worker.termination_date is None:
+        yield firm.until(friday, 12)
+        following = friday + timedelta(days=3)
+        if worker.termination_date is None and not any(
+                a.hours_per_week > 0 and a.end >= following for a in worker.assignments):
+            worker.termination_date = friday
+            firm.note("hr", f"contract of {worker.name} ({worker.role}, {worker.legal_entity}) ends on {friday}")
+            env.process(_terminate(env, firm, worker, friday, "END_OF_CONTRACT"))
+            return
+        friday += timedelta(days=7)
 
 
 def _opening_headcount(env: simpy.Environment, firm: Firm) -> Process:
@@ -219,10 +242,11 @@ def _leavers(env: simpy.Environment, firm: Firm, month: date) -> Process:
     yield env.timeout(0)
 
 
-def _terminate(env: simpy.Environment, firm: Firm, worker: Worker, last_day: date) -> Process:
+def _terminate(env: simpy.Environment, firm: Firm, worker: Worker, last_day: date,
+               reason: str = "RESIGNATION") -> Process:
     yield firm.until(last_day, 20)
     result = yield from firm.call("hcm", "POST", f"/workers/{worker.worker_id}/terminate",
-                                  body={"termination_date": last_day.isoformat(), "reason": "RESIGNATION"},
+                                  body={"termination_date": last_day.isoformat(), "reason": reason},
                                   purpose="terminate")
     if result.ok:
         firm.record("worker_terminated", worker_id=worker.worker_id, termination_date=last_day.isoformat())
