@@ -31,7 +31,7 @@ from scenarios.engine.ports import ApiResult, SystemPort, new_traceparent, persi
 from scenarios.engine.state import Book, Roster
 from scenarios.engine.streams import Streams
 from scenarios.engine.truth import Fact, Truth
-from scenarios.engine.values import ENTITY_CURRENCY, ENTITY_LOCALE
+from scenarios.engine.values import ENTITY_CURRENCY, ENTITY_LOCALE, workday_on_or_after
 
 LEAD_IN_DAYS = 21
 LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "nl_NL")
@@ -127,6 +127,10 @@ class Firm:
     def until(self, day: date, hour: float = 0.0) -> simpy.Event:
         """Return an event that fires at an hour on a date (now, if that is past)."""
         return self.env.timeout(max(0.0, self.at(day, hour) - float(self.env.now)))
+
+    def in_office_hours(self, days: float, rng: Any) -> simpy.Event:
+        """Return an event about `days` from now, moved into office hours (09:00-17:00) on a working day."""
+        return self.until(workday_on_or_after(self.today + timedelta(days=round(days))), 9 + 8 * rng.random())
 
     def stamp(self) -> str:
         """Return the virtual instant as an ISO string (the `at` of facts)."""

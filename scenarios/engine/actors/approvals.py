@@ -23,7 +23,6 @@ from scenarios.engine.values import (
     next_monday,
     pick,
     text,
-    workday_on_or_after,
 )
 
 if TYPE_CHECKING:
@@ -172,15 +171,9 @@ def _correct(env: simpy.Environment, firm: Firm, entry: TimeEntry, correct_hours
     yield from resubmit(firm, entry, correct_hours)
 
 
-def _later_in_office_hours(firm: Firm, rng: Any, days: float) -> simpy.Event:
-    """Return an event `days` from now, moved to office hours on a working day."""
-    day = firm.today + timedelta(days=round(days))
-    return firm.until(workday_on_or_after(day), 9 + 8 * rng.random())
-
-
 def _reopen(env: simpy.Environment, firm: Firm, entry: TimeEntry) -> Process:
     rng = firm.rng("approvals")
-    yield _later_in_office_hours(firm, rng, rng.uniform(3, 40))
+    yield firm.in_office_hours(rng.uniform(3, 40), rng)
     project = entry.assignment.project
     if not _correctable(firm, project, entry):
         return
@@ -199,7 +192,7 @@ def _reopen(env: simpy.Environment, firm: Firm, entry: TimeEntry) -> Process:
 
 def _reopen_expense(env: simpy.Environment, firm: Firm, expense: Expense) -> Process:
     rng = firm.rng("approvals")
-    yield _later_in_office_hours(firm, rng, rng.uniform(3, 40))
+    yield firm.in_office_hours(rng.uniform(3, 40), rng)
     project = expense.assignment.project
     if not _correctable(firm, project, expense):
         return

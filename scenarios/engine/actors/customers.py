@@ -1,7 +1,7 @@
 """Customers: accept milestones, dispute a few invoices, and pay the rest after the payment behaviour.
 
-Each customer has its own habit of days to pay (some pay early, some always late), drawn once
-from the scenario's distribution; an invoice is paid on a working day near that habit; some
+Each customer has its own habit of days to pay (a few pay on receipt, most around the scenario's
+distribution, some always late), drawn once; an invoice is paid on a working day near that habit; some
 customers pay part first and the rest a few weeks later; a disputed invoice is not paid (finance
 reverses it and the work is billed again).
 """
@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from scenarios.engine.clock import DAY
 from scenarios.engine.state import Project
 from scenarios.engine.values import (
     bounded_gauss,
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from scenarios.engine.firm import Firm
 
 Process = Generator[simpy.Event, Any, Any]
+PROMPT_PAYERS = 0.1  # of customers, who pay within three weeks of the invoice date whatever the terms
 HABIT_SHARE = 0.8  # of the variance of days to pay that is between customers (the rest: invoice to invoice)
 DISPUTE_REASONS = ("Rates differ from the SOW", "Hours not agreed with our project lead", "Duplicate charge",
                    "Work not accepted yet")
@@ -41,7 +41,7 @@ def accept_milestone(env: simpy.Environment, firm: Firm, project: Project, miles
     """Accept a completed milestone after the customer's review."""
     rng = firm.rng("customers")
     days = bounded_gauss(rng, float(firm.params["delivery"]["milestone_acceptance_days"]), 2.0, 1.0, 30.0)
-    yield env.timeout(days * DAY)
+    yield firm.in_office_hours(days, rng)
     accepted_on = workday_on_or_before(firm.today)
     result = yield from firm.call("psa", "POST", f"/milestones/{milestone_id}/accept", purpose="milestone-accept",
                                   body={"accepted_on": accepted_on.isoformat(),
@@ -69,9 +69,12 @@ def payment_habit(firm: Firm, customer_id: str) -> float:
     """Return a customer's usual days to pay: its accounts-payable habit, drawn once from the scenario's spread."""
     habit = firm.payment_habits.get(customer_id)
     if habit is None:
+        rng = firm.rng("customers")
         days = firm.params["finance"]["payment_days"]
-        spread = float(days["sd"]) * math.sqrt(HABIT_SHARE)
-        habit = bounded_gauss(firm.rng("customers"), float(days["mean"]), spread, 10, 150)
+        if chance(rng, PROMPT_PAYERS):
+            habit = rng.uniform(7, 20)  # pays as soon as the invoice is approved
+        else:
+            habit = bounded_gauss(rng, float(days["mean"]), float(days["sd"]) * math.sqrt(HABIT_SHARE), 10, 150)
         firm.payment_habits[customer_id] = habit
     return habit
 
@@ -107,7 +110,7 @@ def _dispute(env: simpy.Environment, firm: Firm, invoice: dict[str, Any]) -> Pro
     from scenarios.engine.actors.finance import reverse_disputed
 
     rng = firm.rng("customers")
-    yield env.timeout(rng.uniform(3, 12) * DAY)
+    yield firm.in_office_hours(rng.uniform(3, 12), rng)
     reason = pick(rng, DISPUTE_REASONS)
     firm.disputed.add(invoice["id"])
     firm.record("invoice_disputed", invoice_id=invoice["id"], customer_id=invoice["customer_id"],

@@ -188,6 +188,7 @@ def _complete(env: simpy.Environment, firm: Firm, project: Project) -> Process:
         while (project.open_corrections or project.time_inbox) and waited < 30:
             yield env.timeout(DAY)
             waited += 1
+        yield firm.until(workday_on_or_after(firm.today), 11)  # the project office works on working days
         break
     result = yield from firm.call("psa", "POST", f"/projects/{project.project_id}/complete",
                                   body={"effective_date": project.end.isoformat()}, expect=(409,))

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from scenarios.engine.actors import customers
-from scenarios.engine.clock import DAY
 from scenarios.engine.values import add_months, business_day, month_end, period_of
 
 if TYPE_CHECKING:
@@ -102,7 +101,8 @@ def month_end_close(env: simpy.Environment, firm: Firm, month: date) -> Process:
 
 def reverse_disputed(env: simpy.Environment, firm: Firm, invoice: dict[str, Any], reason: str) -> Process:
     """Review a disputed invoice and reverse it; the work is billed again in the next run."""
-    yield env.timeout(firm.rng("finance").uniform(2, 6) * DAY)
+    rng = firm.rng("finance")
+    yield firm.in_office_hours(rng.uniform(2, 6), rng)
     result = yield from firm.call("erp", "POST", f"/invoices/{invoice['id']}/reverse",
                                   body={"reason": f"Customer dispute: {reason}", "date": firm.today.isoformat()},
                                   purpose="invoice-reverse", expect=(409,))
