@@ -209,8 +209,9 @@ def business_kpis(truth: Truth, erp_state: dict[str, Any] | None, *, start: date
     contracts = truth.of("deal_won")
     models = Counter(f.data["billing_model"] for f in contracts)
     mix = {model: models[model] / len(contracts) for model in sorted(models)} if contracts else {}
+    # sold lengths: the deals won in the period (the opening book is the rest of engagements under way)
     months = [((date.fromisoformat(f.data["service_end"]) - date.fromisoformat(f.data["service_start"])).days + 1)
-              / 30.44 for f in contracts]
+              / 30.44 for f in won]
     setup = _setup_days(truth)
     return Kpis(
         utilization=utilization, utilization_by_entity=by_entity, dso_days=_dso(erp_state, start, end),

@@ -1,8 +1,9 @@
 """Deal planning: the team, weeks and price a sales rep and a partner put into a statement of work.
 
 A deal's price follows from its planned effort at the rate card, as in real proposals: the rep
-aims at a deal size from the scenario's distribution for the billing model, scopes a team and a
-duration from the delivery parameters that can deliver that much work, and prices the plan:
+aims at a deal size from the scenario's distribution for the billing model, scopes a team (its
+grades in the proportions the entity employs them) and a duration from the delivery parameters
+that can deliver that much work, and prices the plan:
 time and materials at the (possibly discounted) rate card, fixed fee with a risk premium and
 milestones, a retainer as a monthly fee, capped T&M with a cap near the estimate.
 """
@@ -22,7 +23,6 @@ from scenarios.engine.values import (
     money,
     month_end,
     next_monday,
-    pick,
     triangular,
     weighted,
     whole,
@@ -111,8 +111,15 @@ def _weeks(rng: random.Random, months: dict[str, float]) -> int:
     return max(2, round(triangular(rng, low, mode, high) * WEEKS_PER_MONTH))
 
 
+def _grade_mix(params: dict[str, Any], legal_entity: str) -> dict[str, float]:
+    """Return how often each team grade is scoped: as often as the entity has people of that grade."""
+    headcount = (params["firm"]["legal_entities"].get(legal_entity) or {}).get("headcount") or {}
+    mix = {role: float(headcount.get(role, 0)) for role in TEAM_ROLES}
+    return mix if any(mix.values()) else dict.fromkeys(TEAM_ROLES, 1.0)
+
+
 def _team(rng: random.Random, params: dict[str, Any], rates: dict[str, Decimal], week_hours: Decimal,
-          weekly_value: Decimal) -> list[Slot]:
+          weekly_value: Decimal, grades: dict[str, float]) -> list[Slot]:
     """Scope a team whose weekly value at the rate card comes close to `weekly_value`."""
     sizes = params["delivery"]["team_size"]
     low, high = max(1, int(sizes["min"])), max(1, int(sizes["max"]))
@@ -123,11 +130,12 @@ def _team(rng: random.Random, params: dict[str, Any], rates: dict[str, Decimal],
     lead_hours = week_hours if remaining > rates[lead] * week_hours * 5 else week_hours / 2
     slots.append(Slot(lead, money(lead_hours)))
     remaining -= rates[lead] * lead_hours
-    member_rate = sum((rates[role] for role in TEAM_ROLES), Decimal(0)) / len(TEAM_ROLES)
+    shares = {role: Decimal(str(share / sum(grades.values()))) for role, share in grades.items()}
+    member_rate = sum((rates[role] * shares[role] for role in TEAM_ROLES), Decimal(0))
     members = int((remaining / (member_rate * week_hours)).to_integral_value())
     members = min(max(members, low - 1), high - 1)
     for index in range(members):
-        role = pick(rng, TEAM_ROLES)
+        role = weighted(rng, grades)
         share = remaining / (members - index) if members - index else Decimal(0)
         hours = min(week_hours, max(MIN_SLOT_HOURS, share / rates[role]))
         hours = money(whole(hours * 2) / 2)
@@ -152,14 +160,21 @@ def _milestones(rng: random.Random, amount: Decimal, start: date, end: date) -> 
 
 
 def plan_deal(rng: random.Random, params: dict[str, Any], *, billing_model: str, practice: str,
-              legal_entity: str, currency: str, earliest_start: date, week_hours: Decimal) -> DealPlan:
-    """Scope and price one deal of a billing model starting on or after `earliest_start`."""
+              legal_entity: str, currency: str, earliest_start: date, week_hours: Decimal,
+              share_left: float = 1.0) -> DealPlan:
+    """Scope and price one deal of a billing model starting on or after `earliest_start`.
+
+    `share_left` < 1 plans only the rest of an engagement already under way (the opening book): the
+    same team, for that share of the weeks.
+    """
     rates = list_rates(params, currency)
     discount = weighted(rng, {Decimal("0"): 0.6, Decimal("0.05"): 0.3, Decimal("0.10"): 0.1})
     sold_rates = tuple((role, whole(rate * (1 - discount))) for role, rate in rates)
     rate_of = dict(sold_rates)
     target = Decimal(str(_amount_target(rng, params["sales"]["deal_size"][billing_model])))
     weeks = _weeks(rng, params["delivery"]["project_months"])
+    if share_left < 1:
+        weeks = max(2, round(weeks * share_left))
     if billing_model == "RETAINER":
         start = add_months(earliest_start, 1) if earliest_start.day > 1 else earliest_start
         months = max(1, round(weeks / WEEKS_PER_MONTH))
@@ -169,7 +184,8 @@ def plan_deal(rng: random.Random, params: dict[str, Any], *, billing_model: str,
         start = next_monday(earliest_start)
         end = start + timedelta(days=weeks * 7 - 3)
         months = 0
-    slots = _team(rng, params, rate_of, week_hours, target / weeks)
+    weekly_target = target * Decimal(str(share_left)) / weeks  # the whole engagement's weekly value
+    slots = _team(rng, params, rate_of, week_hours, weekly_target, _grade_mix(params, legal_entity))
     weekly_hours = sum((slot.hours_per_week for slot in slots), Decimal(0))
     hours = money(weekly_hours * weeks)
     value = money(sum((rate_of[s.role] * s.hours_per_week for s in slots), Decimal(0)) * weeks)

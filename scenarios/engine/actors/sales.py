@@ -44,6 +44,13 @@ LOSS_STAGES = {"PROSPECTING": 0.2, "QUALIFICATION": 0.35, "PROPOSAL": 0.3, "NEGO
 LOSS_REASONS = {"COMPETITOR": 0.3, "PRICE": 0.25, "NO_DECISION": 0.25, "TIMING": 0.1, "SCOPE": 0.07, "OTHER": 0.03}
 HOME_ENTITY = {"US": "US01", "GB": "UK01", "DE": "DE01"}
 LEAD_IN_BOOKING_DAYS = 12
+# The opening book is the rest of engagements under way (a steady-state book ends throughout the
+# year), not all of them starting afresh: with whole engagements nothing would end in the first
+# months and every deal won in the period would need new people.
+OPENING_SHARE_LEFT = (0.15, 1.0)
+# The opening book fits the people the firm has, grade group by grade group (leads, teams).
+OPENING_GRADES = (("MANAGER", "SENIOR_MANAGER"), ("ANALYST", "CONSULTANT", "SENIOR_CONSULTANT"))
+OPENING_TRIES = 400
 ENGAGEMENTS = {
     "STRATEGY": ("Growth strategy", "Operating model review", "Market entry study", "Cost transformation"),
     "TECHNOLOGY": ("ERP implementation", "Cloud migration", "CRM rollout", "Integration platform build"),
@@ -96,13 +103,13 @@ def _terms(plan: DealPlan) -> dict[str, Any]:
 
 
 def make_plan(firm: Firm, entity: str, start: date, *, model: str | None = None, practice: str | None = None,
-              currency: str | None = None) -> DealPlan:
-    """Scope and price a deal for an entity from a start date."""
+              currency: str | None = None, share_left: float = 1.0) -> DealPlan:
+    """Scope and price a deal for an entity from a start date (`share_left`: the rest of one under way)."""
     rng = firm.rng("sales-plans")
     model = model or weighted(rng, firm.params["sales"]["pricing_mix"])
     plan = plan_deal(rng, firm.params, billing_model=model, practice=practice or pick(
         rng, firm.params["firm"]["practices"]), legal_entity=entity, currency=ENTITY_CURRENCY[entity],
-        earliest_start=start, week_hours=firm.week_hours(entity))
+        earliest_start=start, week_hours=firm.week_hours(entity), share_left=share_left)
     if currency is not None and currency != plan.currency:
         plan = replace(plan, currency=currency)
     return plan
@@ -240,7 +247,7 @@ def _opening_deal(env: simpy.Environment, firm: Firm, entity: str, country: str,
 
 
 def _opening_book(env: simpy.Environment, firm: Firm) -> None:
-    """Book deals won just before the period, enough to staff most of the firm from its first weeks.
+    """Book the work under way when the period opens, enough to staff most of the firm from its first weeks.
 
     They close during the first working days of the lead-in, so they are history when the period opens.
     """
@@ -249,11 +256,22 @@ def _opening_book(env: simpy.Environment, firm: Firm) -> None:
     days = [day for day in (firm.today + timedelta(days=offset) for offset in range(1, LEAD_IN_BOOKING_DAYS))
             if is_workday(day) and day < firm.period_start - timedelta(days=3)] or [firm.today]
     for entity, shape in firm.params["firm"]["legal_entities"].items():
-        capacity = firm.week_hours(entity) * Decimal(sum(shape["headcount"].values()))
-        booked = Decimal(0)
-        while booked < capacity * share:
+        week = firm.week_hours(entity)
+        capacity = week * Decimal(sum(shape["headcount"].values()))
+        room = {grades: week * Decimal(sum(shape["headcount"].get(role, 0) for role in grades)) * share
+                for grades in OPENING_GRADES}
+        booked, tries = Decimal(0), 0
+        while booked < capacity * share and tries < OPENING_TRIES:
+            tries += 1
             country = pick(rng, [c for c, e in HOME_ENTITY.items() if e == entity] or ["GB"])
-            plan = make_plan(firm, entity, firm.period_start + timedelta(days=int(rng.uniform(-3, 12))))
+            plan = make_plan(firm, entity, firm.period_start + timedelta(days=int(rng.uniform(-3, 12))),
+                             share_left=rng.uniform(*OPENING_SHARE_LEFT))
+            need = {grades: sum((s.hours_per_week for s in plan.slots if s.role in grades), Decimal(0))
+                    for grades in OPENING_GRADES}
+            if any(need[grades] > room[grades] for grades in OPENING_GRADES):
+                continue  # the firm would not have sold work its people of those grades cannot do
+            for grades in OPENING_GRADES:
+                room[grades] -= need[grades]
             booked += sum((slot.hours_per_week for slot in plan.slots), Decimal(0))
             moment = firm.at(pick(rng, days), 9 + 8 * rng.random())
             env.process(_opening_deal(env, firm, entity, country, plan, moment))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 
@@ -84,3 +85,26 @@ def test_random_helpers_are_deterministic_and_sane() -> None:
     assert set(draws) == {"b"}
     assert quarter_hours(7.62) == Decimal("7.50")
     assert business_day(2026, 2, 2) == date(2026, 2, 3)
+
+
+def test_teams_are_scoped_with_the_grades_the_entity_employs() -> None:
+    params = load("baseline").params
+    params["firm"]["legal_entities"]["UK01"]["headcount"].update(ANALYST=0, CONSULTANT=30, SENIOR_CONSULTANT=10)
+    rng = random.Random(5)
+    roles = Counter(slot.role for _ in range(60) for slot in plan_deal(
+        rng, params, billing_model="TIME_AND_MATERIALS", practice="DATA_AI", legal_entity="UK01", currency="GBP",
+        earliest_start=date(2026, 2, 4), week_hours=Decimal("37.5")).slots)
+    assert roles["ANALYST"] == 0 and roles["CONSULTANT"] > 2 * roles["SENIOR_CONSULTANT"] > 0
+
+
+def test_the_rest_of_an_engagement_under_way_keeps_about_its_team_for_a_share_of_its_weeks() -> None:
+    params = load("baseline").params
+    whole_plans, rests = (
+        [plan_deal(random.Random(seed), params, billing_model="FIXED_FEE", practice="DATA_AI", legal_entity="UK01",
+                   currency="GBP", earliest_start=date(2026, 2, 4), week_hours=Decimal("37.5"), share_left=share)
+         for seed in range(30)] for share in (1.0, 0.3))
+    for whole, rest in zip(whole_plans, rests, strict=True):
+        hours = [sum(slot.hours_per_week for slot in plan.slots) for plan in (whole, rest)]
+        assert abs(hours[1] - hours[0]) <= hours[0] * Decimal("0.3")  # the same size of team (weeks are rounded)
+        assert rest.weeks == max(2, round(whole.weeks * 0.3))
+        assert rest.amount < whole.amount
