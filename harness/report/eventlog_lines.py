@@ -153,8 +153,10 @@ def fact_line(names: Names, kind: str, data: dict[str, Any]) -> list[str]:
     if kind == "expense_reopened":
         return [f"reopened expense {data['expense_id']} rev {data['revision']} on {names.project(data['project_id'])}"]
     if kind == "milestone_completed":
+        currency = names.record("psa", "projects", data["project_id"]).get("currency", "")
         return [f"milestone {data['milestone_id']} '{data['name']}' completed on {names.project(data['project_id'])}: "
-                f"{data['amount']}" + (" (awaits customer acceptance)" if data["requires_acceptance"] else "")]
+                f"{names.money(currency, data['amount'])}"
+                + (" (awaits customer acceptance)" if data["requires_acceptance"] else "")]
     if kind == "milestone_accepted":
         return [f"customer accepted milestone {data['milestone_id']} of {names.project(data['project_id'])} "
                 f"on {data['accepted_on']}"]
