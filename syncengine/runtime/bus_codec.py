@@ -1,16 +1,21 @@
-"""A delivery as a bus message body: compact JSON, its event without the CloudEvents constants.
+"""Deliveries as bus message bodies: compact JSON, each event without the CloudEvents constants.
 
-The body carries the system, the handler's tracking name, the ordering key and the event's own
+A delivery carries the system, the handler's tracking name, the ordering key and the event's own
 fields (id, type, subject, time, sequence, data, traceparent); `specversion`, `source` and
 `datacontenttype` are the same for every event and left out. An operator's re-drive also names the
-exception it resolves. Bodies of the earlier form (the whole CloudEvent) decode the same.
+exception it resolves. A body holds one delivery, or several of one key in their order
+(`{"deliveries": [...]}`: what a feed read took in of that key, one bus message for a bulk
+approval's hundred). Bodies of the earlier form (the whole CloudEvent) decode the same.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from syncengine.adapters.bus.port import Ack
 from syncengine.domain.messages import SourceEvent, format_instant
 from syncengine.runtime.registry import Delivery
 
@@ -20,6 +25,28 @@ if TYPE_CHECKING:
 
 def encode(delivery: Delivery) -> bytes:
     """Return the bus body of a delivery."""
+    return json.dumps(_fields(delivery), separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def encode_many(deliveries: Sequence[Delivery]) -> bytes:
+    """Return one bus body for several deliveries of one key, in their order."""
+    if len({delivery.key for delivery in deliveries}) != 1:
+        raise ValueError("one bus message holds deliveries of one key")
+    body = {"deliveries": [_fields(delivery) for delivery in deliveries]}
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode_many(engine: Engine, body: bytes) -> list[Delivery]:
+    """Rebuild the deliveries of a bus body, one or several (raise as `decode` does on a malformed one)."""
+    payload = json.loads(body)
+    if isinstance(payload, dict) and "deliveries" in payload:
+        if not isinstance(payload["deliveries"], list) or not payload["deliveries"]:
+            raise ValueError("deliveries: expected a non-empty list")
+        return [_delivery(engine, fields) for fields in payload["deliveries"]]
+    return [_delivery(engine, payload)]
+
+
+def _fields(delivery: Delivery) -> dict[str, Any]:
     event = delivery.event
     fields: dict[str, Any] = {"id": event.event_id, "type": event.type, "subject": event.subject,
                               "time": format_instant(event.time), "sequence": event.sequence, "data": dict(event.data)}
@@ -29,14 +56,33 @@ def encode(delivery: Delivery) -> bytes:
                             "event": fields}
     if delivery.exception_id is not None:
         body["exception_id"] = delivery.exception_id
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return body
 
 
 def decode(engine: Engine, body: bytes) -> Delivery:
     """Rebuild a delivery from its bus body (raise ValueError, KeyError, LookupError, TypeError or a
     MalformedEvent on a malformed one)."""
-    payload = json.loads(body)
+    return _delivery(engine, json.loads(body))
+
+
+def _delivery(engine: Engine, payload: Any) -> Delivery:
     event = SourceEvent.from_cloudevent(str(payload["system"]), payload["event"])
     exception_id = payload.get("exception_id")
     return Delivery(event, engine.registry.route(str(payload["handler"])), str(payload["key"]),
                     exception_id=None if exception_id is None else str(exception_id))
+
+
+class AckWhenAllDone:
+    """The ack of a bus message holding several deliveries: given once each of them is done."""
+
+    def __init__(self, ack: Ack, count: int) -> None:
+        self._ack = ack
+        self._left = count
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            self._left -= 1
+            done = self._left == 0
+        if done:
+            self._ack()

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 
 from syncengine.adapters.bus.port import AbstractBus, Ack, Consumer, partition_of
 from syncengine.domain.errors import EngineError
-from syncengine.runtime.bus_codec import decode, encode
+from syncengine.runtime.bus_codec import AckWhenAllDone, decode, decode_many, encode
 from syncengine.runtime.coordination import CoordinationError, Coordinator, WorkerStatus
 from syncengine.runtime.dispatch import AttemptOutcome
 from syncengine.runtime.engine import Engine
@@ -216,7 +216,7 @@ class DistributedWorker:
 
     def _on_message(self, partition: int, body: bytes, ack: Ack) -> None:
         try:
-            delivery = decode(self.engine, body)
+            deliveries = decode_many(self.engine, body)
         except (ValueError, KeyError, LookupError, TypeError, EngineError) as error:
             self.engine.ports.ledger.dead_letter(
                 flow="bus", key="", message_id=f"bus:{partition}:{time.time_ns()}", reason="malformed-bus-message",
@@ -224,10 +224,14 @@ class DistributedWorker:
                 now=self.engine.ports.clock.now())
             ack()
             return
+        done = ack if len(deliveries) == 1 else AckWhenAllDone(ack, len(deliveries))
         with self._lock:
-            self._keys.setdefault(delivery.key, deque()).append(_Entry(delivery, ack, partition, self._generation))
-            self._in_flight[partition] = self._in_flight.get(partition, 0) + 1
-        self._pool.wake(delivery.key)
+            for delivery in deliveries:
+                self._keys.setdefault(delivery.key, deque()).append(
+                    _Entry(delivery, done, partition, self._generation))
+            self._in_flight[partition] = self._in_flight.get(partition, 0) + len(deliveries)
+        for key in dict.fromkeys(delivery.key for delivery in deliveries):
+            self._pool.wake(key)
 
     def _forget_undelivered(self) -> None:
         # The broker gives the unacked messages back to whoever consumes next: drop our copies.

@@ -3,7 +3,8 @@ system's intake lock.
 
 What a read takes in is published to the partition queues as one confirmed batch inside the ledger
 unit of work that records the event ids and advances the cursor, so a crash between publishing and
-saving the cursor publishes again, and tracking skips what was already done.
+saving the cursor publishes again, and tracking skips what was already done. What a read took in
+of one key goes as one bus message (bus_codec.py), acked once all of it is done.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import threading
 
 from syncengine.adapters.bus.port import AbstractBus, Publisher, partition_of
-from syncengine.runtime.bus_codec import encode
+from syncengine.runtime.bus_codec import encode, encode_many
 from syncengine.runtime.coordination import Coordinator
 from syncengine.runtime.engine import Engine
 from syncengine.runtime.registry import Delivery
@@ -47,13 +48,18 @@ class FeedIntake:
 
     def publish(self, delivery: Delivery) -> None:
         """Put a delivery on the bus (within a feed read: with the read's batch, before its cursor commits)."""
-        message = (partition_of(delivery.key, self.bus.partitions), encode(delivery), delivery.id)
-        outbox: list[tuple[int, bytes, str]] | None = getattr(self._local, "outbox", None)
+        outbox: dict[str, list[Delivery]] | None = getattr(self._local, "outbox", None)
         if outbox is not None:
-            outbox.append(message)
+            outbox.setdefault(delivery.key, []).append(delivery)
             return
-        self._publisher().publish_batch([message])
+        self._publisher().publish_batch([(partition_of(delivery.key, self.bus.partitions), encode(delivery),
+                                          delivery.id)])
         self.published += 1
+
+    def _messages(self, outbox: dict[str, list[Delivery]]) -> list[tuple[int, bytes, str]]:
+        """Return one bus message per key of a feed read: its deliveries, in their order."""
+        return [(partition_of(key, self.bus.partitions), encode_many(deliveries),
+                 f"{deliveries[0].id}+{len(deliveries) - 1}") for key, deliveries in outbox.items()]
 
     def _publisher(self) -> Publisher:
         publisher: Publisher | None = getattr(self._local, "publisher", None)
@@ -64,12 +70,13 @@ class FeedIntake:
     def read_feed(self, system: str) -> int:
         """Read a feed once, publishing what it read before the cursor and event ids commit."""
         publisher = self._publisher()
-        self._local.outbox = []
+        outbox: dict[str, list[Delivery]] = {}
+        self._local.outbox = outbox
         try:
             with self.engine.ports.ledger.unit_of_work():
                 result = self.engine.poll(system)
-                publisher.publish_batch(self._local.outbox)
-                self.published += len(self._local.outbox)
+                publisher.publish_batch(self._messages(outbox))
+                self.published += sum(len(deliveries) for deliveries in outbox.values())
         finally:
             self._local.outbox = None
         return result.events

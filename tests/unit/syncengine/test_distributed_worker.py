@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
+
 from syncengine.adapters.bus.memory import InProcessBus
+from syncengine.adapters.bus.port import partition_of
 from syncengine.domain import TransientFailure
 from syncengine.retry import Action, Backoff, RetryPolicy
+from syncengine.runtime.bus_codec import AckWhenAllDone, decode_many, encode_many
+from syncengine.runtime.registry import Delivery
 from tests.unit.syncengine.distributed_support import settle, worker_on
 from tests.unit.syncengine.test_engine import Steps, down, raw_event
 
@@ -55,3 +62,45 @@ def test_a_message_that_keeps_failing_is_dead_lettered_and_acked_so_its_partitio
     assert [subject for _, subject in steps.handled] == ["A2"]
     [letter] = worker.engine.ports.ledger.dead_letters()
     assert "A1" in letter.message_id or "src-000001" in letter.message_id, letter
+
+
+def test_a_bus_message_of_several_deliveries_runs_them_in_order_and_is_acked_once_all_are_done() -> None:
+    steps, bus = Steps(), InProcessBus(partitions=2)
+    worker = worker_on(steps, bus, POLICY)
+    deliveries: list[Delivery] = []
+    worker.engine.outlet = deliveries.append
+    for sequence in range(1, 4):
+        worker.engine.submit("src", raw_event(sequence, "a", f"A{sequence}"))
+    worker.engine.submit("src", raw_event(4, "b", "B1"))
+    with pytest.raises(ValueError, match="one key"):
+        encode_many(deliveries)
+    assert decode_many(worker.engine, encode_many(deliveries[:3])) == deliveries[:3]
+    bus.put(partition_of("group:a", 2), encode_many(deliveries[:3]))
+    steps.failing["A2"] = _once(steps, "A2")
+    worker.start()
+    try:
+        settle(worker, bus)
+    finally:
+        worker.stop()
+    assert list(dict.fromkeys(subject for _, subject in steps.handled)) == ["A1", "A2", "A3"]
+    assert [worker.engine.ports.ledger.applied_version(f"step:A{n}") for n in range(1, 4)] == [1, 1, 1]
+    assert worker.engine.snapshot().flows["steps"].processed == 3
+    assert bus.depth() == 0
+
+
+def test_the_ack_of_a_message_of_several_deliveries_is_given_once_the_last_is_done() -> None:
+    acks: list[str] = []
+    ack = AckWhenAllDone(lambda: acks.append("acked"), 3)
+    ack()
+    ack()
+    assert acks == []
+    ack()
+    assert acks == ["acked"]
+
+
+def _once(steps: Steps, subject: str) -> Callable[[], Exception]:
+    def fail_once() -> Exception:
+        steps.failing.pop(subject)
+        return down()
+
+    return fail_once
