@@ -17,9 +17,9 @@ Fields = str | tuple[str, ...]
 
 
 def _key(record: Record, fields: Fields) -> Any:
-    if isinstance(fields, str):
+    if fields.__class__ is str:
         return record.get(fields)
-    return tuple(record.get(name) for name in fields)
+    return tuple(map(record.get, fields))
 
 
 class Store:
@@ -102,7 +102,9 @@ class Store:
         for name, index in self._indexes.get(collection, {}).items():
             old_value = None if old is None else _key(old, name)
             new_value = None if new is None else _key(new, name)
-            if old is not None and (new is None or old_value != new_value):
+            if old is not None and new is not None and old_value == new_value:
+                continue  # most writes change no indexed field: nothing to move
+            if old is not None:
                 ids = index.get(old_value)
                 if ids is not None:
                     ids.discard(record_id)
