@@ -133,6 +133,13 @@ class WsgiServer:
         return body
 
 
+def serve_app(app: WsgiApp, host: str, port: int, *, threads: int = 8, name: str = "wsgi") -> WsgiServer:
+    """Serve any WSGI app on waitress (port 0: a free one) and return the started server."""
+    server = WsgiServer(app, host, port, threads=threads, name=name)
+    server.start()
+    return server
+
+
 def _http_sender(client: httpx.Client) -> Any:
     def send(url: str, headers: dict[str, str], body: bytes) -> int:
         return client.post(url, headers=headers, content=body).status_code

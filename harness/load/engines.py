@@ -71,6 +71,7 @@ class EmbeddedEngine:
     def start(self) -> None:
         """Bootstrap the engine, start its runtime and subscribe it to every system's webhooks."""
         from harness.runner.flows import builtin_flows
+        from harness.runner.live_engines import serve_webhooks
         from syncengine.adapters.clock import SystemClock
         from syncengine.bootstrap import EngineConfig, SystemConfig, bootstrap
         from syncengine.runtime.live import LiveRuntime
@@ -80,7 +81,8 @@ class EmbeddedEngine:
                           for name, url in self.base_urls.items()),
             ledger="sqlite", ledger_path=self.ledger_path, clock=SystemClock(), flows=tuple(builtin_flows()),
             virtual_latency=False))
-        self.runtime = LiveRuntime(engine, poll_interval_s=1.0, workers=self.workers, webhook_port=0)
+        self.runtime = LiveRuntime(engine, poll_interval_s=1.0, workers=self.workers, webhook_port=0,
+                                   serve_webhooks=serve_webhooks)
         self.runtime.start()
         for name, url in self.base_urls.items():
             subscribe(url, self.runtime.webhook_url(name))

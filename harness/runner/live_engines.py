@@ -17,6 +17,7 @@ from harness.runner.flows import builtin_flows
 from harness.runner.live_systems import AdminClient
 from harness.runner.sim import percentile
 from simulators.common.clock import Clock, ScaledClock
+from simulators.server import WsgiServer, serve_app
 
 ENGINE_TOKEN = "firmsim-engine-token"
 CLIENT_ID, CLIENT_SECRET = "firmsim", "firmsim-secret"
@@ -105,6 +106,12 @@ class NoEngine:
         """Stop nothing."""
 
 
+def serve_webhooks(app: Any, host: str, port: int) -> WsgiServer:
+    """Serve the embedded engine's webhook receiver as the systems are served (waitress, connections kept
+    alive for the systems' delivery thread)."""
+    return serve_app(app, host, port, name="webhooks")
+
+
 class EmbeddedEngine:
     """The built-in engine in-process on the live runtime, a SQLite ledger in the run directory."""
 
@@ -132,7 +139,8 @@ class EmbeddedEngine:
             flows=tuple(builtin_flows()), virtual_latency=False, webhook_tolerance_s=webhook_tolerance_s))
         try:
             self.runtime = LiveRuntime(self.engine, workers=workers, webhook_port=0, metrics_port=metrics_port,
-                                       backoff_scale=1 / self.speed)  # retry delays are simulated seconds
+                                       backoff_scale=1 / self.speed,  # retry delays are simulated seconds
+                                       serve_webhooks=serve_webhooks)
             self.runtime.start()
         except OSError as error:
             self.runtime.stop(timeout_s=5)

@@ -4,10 +4,10 @@ A poller thread per system reads its feed (at once again while pages come full, 
 `poll_interval_s` when a read finds nothing, backing off while the system is unreachable); a bounded
 pool of worker threads runs the keys with work, one step of a key at a time (what is queued of it in
 one unit of work, see `Engine.dispatch_batch`), waiting out each retry's backoff in wall time
-without holding a thread; an optional threaded HTTP server takes signed webhooks, another serves the
-engine's metrics to Prometheus (`metrics_port`, GET /metrics). The ledger adapter
-decides how much of the handlers' work overlaps: SQLite serialises units of work behind its one
-connection, PostgreSQL gives each thread its own.
+without holding a thread; an optional HTTP server takes signed webhooks (werkzeug's threaded one
+unless `serve_webhooks` starts another), another serves the engine's metrics to Prometheus
+(`metrics_port`, GET /metrics). The ledger adapter decides how much of the handlers' work overlaps:
+SQLite serialises units of work behind its one connection, PostgreSQL gives each thread its own.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from syncengine.domain.errors import EngineError
 from syncengine.intake.app import create_webhook_app
@@ -34,6 +35,18 @@ BATCH_MAX = 100
 """At most this many of a key's queued messages run in one unit of work (one ledger commit)."""
 
 
+class WebhookServer(Protocol):
+    """The HTTP server the webhook receiver runs on: started serving, its port, stopped."""
+
+    port: int
+
+    def stop(self) -> None: ...
+
+
+ServeWebhooks = Callable[[Any, str, int], WebhookServer]
+"""Start serving a WSGI app on (host, port; 0: a free one) and return the server."""
+
+
 class _QuietHandler(WSGIRequestHandler):
     """Take webhooks without a log line each (a month-end burst is thousands; the metrics count them)."""
 
@@ -41,12 +54,29 @@ class _QuietHandler(WSGIRequestHandler):
         """Log nothing."""
 
 
+class _WerkzeugServer:
+    """The default webhook server: werkzeug's threaded one (a deployment may hand in its own)."""
+
+    def __init__(self, app: Any, host: str, port: int) -> None:
+        self._server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+        self.port = int(self._server.server_port)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="webhooks", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
 class LiveRuntime:
     """Run an engine's pollers, per-key workers and webhook receiver on threads."""
 
     def __init__(self, engine: Engine, *, poll_interval_s: float = 0.5, workers: int = 4,
                  webhook_port: int | None = None, webhook_host: str = "127.0.0.1",
-                 backoff_scale: float = 1.0, poll: bool = True, metrics_port: int | None = None) -> None:
+                 backoff_scale: float = 1.0, poll: bool = True, metrics_port: int | None = None,
+                 serve_webhooks: ServeWebhooks = _WerkzeugServer) -> None:
         if poll_interval_s <= 0:
             raise ValueError("poll_interval_s must be > 0")
         if backoff_scale < 0:
@@ -63,7 +93,8 @@ class LiveRuntime:
         self._threads: list[threading.Thread] = []
         self._webhook_host = webhook_host
         self._webhook_port = webhook_port
-        self._server: BaseWSGIServer | None = None
+        self._serve_webhooks = serve_webhooks
+        self._server: WebhookServer | None = None
         self._metrics_port = metrics_port
         self._metrics: MetricsServer | None = None
         self._activity = threading.Lock()
@@ -89,9 +120,7 @@ class LiveRuntime:
             if self.engine.webhooks is None:
                 raise RuntimeError("the engine has no webhook receiver")
             app = create_webhook_app(self.engine.webhooks)
-            self._server = make_server(self._webhook_host, self._webhook_port, app, threaded=True,
-                                       request_handler=_QuietHandler)
-            self._spawn("webhooks", self._server.serve_forever)
+            self._server = self._serve_webhooks(app, self._webhook_host, self._webhook_port)
         if self._metrics_port is not None:
             collector = EngineCollector(self.engine.snapshot, seconds=lambda: dict(self.engine.metrics.seconds),
                                         extra_gauges=self.gauges)
@@ -102,8 +131,7 @@ class LiveRuntime:
         the engine's connections to the systems (served with keep-alive, they stay open until closed)."""
         self._stop.set()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
         if self._metrics is not None:
             self._metrics.stop()
         deadline = time.monotonic() + timeout_s
@@ -126,7 +154,7 @@ class LiveRuntime:
         """Return the URL a system should deliver its webhooks to."""
         if self._server is None:
             raise RuntimeError("the webhook server is not running (give webhook_port and start)")
-        return f"http://{self._webhook_host}:{self._server.server_port}/webhooks/{system}"
+        return f"http://{self._webhook_host}:{self._server.port}/webhooks/{system}"
 
     @property
     def idle(self) -> bool:
