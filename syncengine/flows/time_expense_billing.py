@@ -56,6 +56,7 @@ from syncengine.domain.work import (
     WorkEntry,
 )
 from syncengine.flows.contract_lookup import ERP, billing_terms, contract_fact, contract_of_project, require_contract
+from syncengine.ledger.port import AbstractLedger
 from syncengine.ledger.view import LedgerView
 from syncengine.mapping import erp_billing, psa_work
 from syncengine.ports import Ports
@@ -73,6 +74,8 @@ BATCH_MAX = 500
 SETTLED = ("REVERSED", "WRITTEN_OFF")
 NOT_BILLABLE = ("contract-terminated", "not-billable")
 """Refusals that mean the work is not billable under the contract (dated after its termination)."""
+_Book = LedgerView | AbstractLedger
+"""Where handling reads and writes revisions and postings: a batch's view, or the ledger for one message."""
 _Item = tuple[WorkEntry, BillableTransaction, int]
 """An entry to post, its transaction, and the highest revision of it the ledger held when it was read
 (under the unit of work's lock on that key, so linking it need not read it again)."""
@@ -83,7 +86,7 @@ _Item = tuple[WorkEntry, BillableTransaction, int]
 
 def handle_entry_changed(message: SourceEvent, ports: Ports) -> None:
     """Reverse what an entry left behind and post its approved revision, once (see the module doc)."""
-    handle_entries_changed([message], ports)
+    _handle(ports, ports.ledger, message, _entry_of(message))  # one message: the ledger itself is the book
 
 
 def handle_entries_changed(messages: Sequence[SourceEvent], ports: Ports) -> None:
@@ -106,8 +109,10 @@ def _entry_of(message: SourceEvent) -> WorkEntry:
     return entry
 
 
-def _load(book: LedgerView, entries: Sequence[WorkEntry]) -> None:
+def _load(book: _Book, entries: Sequence[WorkEntry]) -> None:
     """Read what handling these entries reads of the ledger: their revisions seen, postings and reversals."""
+    if not isinstance(book, LedgerView):
+        return  # the ledger itself: read as they are needed
     book.load_applied(_revision_key(entry) for entry in entries)
     book.load_external_ids(TRANSACTION, ERP, [entry.posting_key(revision) for entry in entries
                                               for revision in range(1, entry.revision + 1)])
@@ -115,7 +120,7 @@ def _load(book: LedgerView, entries: Sequence[WorkEntry]) -> None:
                                            for revision in range(1, entry.revision)])
 
 
-def _handle(ports: Ports, book: LedgerView, message: SourceEvent, entry: WorkEntry) -> None:
+def _handle(ports: Ports, book: _Book, message: SourceEvent, entry: WorkEntry) -> None:
     highest = _observe(book, entry, entry.revision)
     for revision in range(1, highest):
         _reverse(ports, book, message, entry, revision)
@@ -135,7 +140,7 @@ def _revision_key(entry: WorkEntry) -> str:
     return f"{entry.KEY_PREFIX}-revision:{entry.entry_id}"
 
 
-def _observe(book: LedgerView, entry: WorkEntry, revision: int) -> int:
+def _observe(book: _Book, entry: WorkEntry, revision: int) -> int:
     """Record that the entry was seen at `revision`; return the highest revision seen."""
     seen = book.applied_version(_revision_key(entry)) or 0
     if revision > seen:
@@ -143,19 +148,19 @@ def _observe(book: LedgerView, entry: WorkEntry, revision: int) -> int:
     return max(seen, revision)
 
 
-def _posted(book: LedgerView, entry: WorkEntry, revision: int | None = None) -> str | None:
+def _posted(book: _Book, entry: WorkEntry, revision: int | None = None) -> str | None:
     key = entry.posting_key(entry.revision if revision is None else revision)
     return book.external_id(TRANSACTION, ERP, key)
 
 
-def _live_before(book: LedgerView, entry: WorkEntry) -> bool:
+def _live_before(book: _Book, entry: WorkEntry) -> bool:
     """Tell whether a revision before the entry's current one is posted and not yet reversed."""
     return any(_posted(book, entry, revision) is not None
                and book.external_id(REVERSAL, ERP, entry.posting_key(revision)) is None
                for revision in range(1, entry.revision))
 
 
-def _reverse(ports: Ports, book: LedgerView, message: SourceEvent, entry: WorkEntry, revision: int) -> None:
+def _reverse(ports: Ports, book: _Book, message: SourceEvent, entry: WorkEntry, revision: int) -> None:
     """Reverse one superseded revision's posting, if it has one that is not reversed yet."""
     key = entry.posting_key(revision)
     transaction_id = book.external_id(TRANSACTION, ERP, key)
@@ -175,7 +180,7 @@ def _reverse(ports: Ports, book: LedgerView, message: SourceEvent, entry: WorkEn
     book.link(REVERSAL, ERP, transaction_id, key)
 
 
-def _unposted_siblings(ports: Ports, book: LedgerView, entry: WorkEntry, contract_id: str,
+def _unposted_siblings(ports: Ports, book: _Book, entry: WorkEntry, contract_id: str,
                        source: str) -> list[_Item]:
     """Return the project's other approved entries of the same week (a timesheet) still to be posted."""
     valuation = entry.current_approval
@@ -215,7 +220,7 @@ def _event_prefix(entry: WorkEntry) -> str:
     return psa_work.TIME_EVENTS if entry.kind is EntryKind.TIME else psa_work.EXPENSE_EVENTS
 
 
-def _post(ports: Ports, book: LedgerView, message: SourceEvent, batch: list[_Item]) -> None:
+def _post(ports: Ports, book: _Book, message: SourceEvent, batch: list[_Item]) -> None:
     """Post a batch (the event's own entry first) and link every item the ERP holds."""
     body = erp_billing.batch_body([transaction for _, transaction, _ in batch])
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
@@ -254,7 +259,7 @@ def _existing(ports: Ports, external_id: str, error: EngineError) -> str:
     return str(found[0]["id"])
 
 
-def _record(book: LedgerView, entry: WorkEntry, transaction_id: str, seen: int) -> None:
+def _record(book: _Book, entry: WorkEntry, transaction_id: str, seen: int) -> None:
     """Link a posted transaction and note its revision as seen (`seen`: what the ledger held, read under lock)."""
     book.link(TRANSACTION, ERP, transaction_id, entry.posting_key(entry.revision))
     if entry.revision > seen:
