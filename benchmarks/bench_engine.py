@@ -203,8 +203,9 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
         if os.environ.get("BENCH_PROFILE"):  # sample the first engine process during the saturation phase
             # (BENCH_PROFILE_GIL=1: only samples holding the GIL, i.e. where its CPU goes)
             gil = ["--gil"] if os.environ.get("BENCH_PROFILE_GIL") else []
+            py_spy = os.environ.get("BENCH_PYSPY", str(Path(sys.executable).with_name("py-spy")))
             profiler = subprocess.Popen(
-                [os.environ.get("BENCH_PYSPY", str(Path(sys.executable).with_name("py-spy"))), "record", "--pid", str(engines[0].pid), "--nonblocking",
+                [py_spy, "record", "--pid", str(engines[0].pid), "--nonblocking",
                  "--duration", os.environ["BENCH_PROFILE"], "--format", "raw", "--rate", "200",
                  "--output", str(scratch / "engine-0.spy"), *gil],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
