@@ -23,6 +23,13 @@ from simulators.erp.records import customer_of
 operations = Operations()
 
 
+def _of_customers(store: Store, collection: str, customer_ids: set[str] | None) -> list[Record]:
+    """Return a collection's records (of some customers through the customer index), in id order."""
+    if customer_ids is None:
+        return store.all(collection)
+    return store.where_equal_any(collection, "customer_id", customer_ids)
+
+
 def _wanted(record: Record, customer_ids: set[str] | None, legal_entity: str | None) -> bool:
     return ((customer_ids is None or record["customer_id"] in customer_ids)
             and (legal_entity is None or record["legal_entity"] == legal_entity))
@@ -33,8 +40,8 @@ def open_invoices(store: Store, customer_ids: set[str] | None = None,
     """Return the invoices with something still open, in id order."""
     return [OpenInvoice(i["id"], i["customer_id"], i["currency"], date.fromisoformat(i["invoice_date"]),
                         date.fromisoformat(i["due_date"]), Decimal(i["open_amount"]))
-            for i in store.where("invoices", lambda i: _wanted(i, customer_ids, legal_entity)
-                                 and i["open_amount"] != "0.00")]
+            for i in _of_customers(store, "invoices", customer_ids)
+            if _wanted(i, customer_ids, legal_entity) and i["open_amount"] != "0.00"]
 
 
 def open_items(store: Store, legal_entity: str | None = None,
@@ -42,8 +49,8 @@ def open_items(store: Store, legal_entity: str | None = None,
     """Return open invoices and open credit memos (negative) for aging."""
     credits = [OpenInvoice(c["id"], c["customer_id"], c["currency"], date.fromisoformat(c["credit_date"]),
                            date.fromisoformat(c["credit_date"]), -Decimal(c["open_amount"]))
-               for c in store.where("credit_memos", lambda c: _wanted(c, customer_ids, legal_entity)
-                                    and c["open_amount"] != "0.00")]
+               for c in _of_customers(store, "credit_memos", customer_ids)
+               if _wanted(c, customer_ids, legal_entity) and c["open_amount"] != "0.00"]
     return open_invoices(store, customer_ids, legal_entity) + credits
 
 
@@ -51,8 +58,8 @@ def unapplied_cash(store: Store, legal_entity: str | None = None,
                    customer_ids: set[str] | None = None) -> dict[tuple[str, str], Decimal]:
     """Return unapplied cash per (customer, ledger currency)."""
     cash: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for payment in store.where("payments", lambda p: _wanted(p, customer_ids, legal_entity)
-                               and p["unapplied_amount"] != "0.00"):
+    for payment in (p for p in _of_customers(store, "payments", customer_ids)
+                    if _wanted(p, customer_ids, legal_entity) and p["unapplied_amount"] != "0.00"):
         cash[(payment["customer_id"], payment["ledger_currency"])] += Decimal(payment["unapplied_amount"])
     return dict(cash)
 
@@ -95,8 +102,10 @@ def get_aging_report(request: Request) -> Reply:
     query = request.query
     as_of = parse_date(query["as_of"], "as_of") if "as_of" in query else request.today
     entity = query.get("legal_entity")
-    reports = aging_by_customer(open_items(request.store, entity), as_of, unapplied_cash(request.store, entity))
     wanted = query.get("customer_id")
+    customers = None if wanted is None else {wanted}  # one customer's report needs only its own items
+    reports = aging_by_customer(open_items(request.store, entity, customers), as_of,
+                                unapplied_cash(request.store, entity, customers))
     items = [{"customer_id": report.customer_id, "currency": report.currency,
               "buckets": {bucket.value: money_str(amount) for bucket, amount in report.buckets},
               "total_open": money_str(report.total_open), "unapplied_cash": money_str(report.unapplied_cash),
