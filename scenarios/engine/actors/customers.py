@@ -20,6 +20,8 @@ from scenarios.engine.state import Project
 from scenarios.engine.values import (
     bounded_gauss,
     chance,
+    is_workday,
+    monday_of,
     money,
     pick,
     text,
@@ -79,9 +81,15 @@ def payment_habit(firm: Firm, customer_id: str) -> float:
     return habit
 
 
-def _payment_day(firm: Firm, rng: Any, earliest: date) -> Process:
-    """Wait for the customer's next payment run: a working day on or after `earliest`, in office hours."""
-    yield firm.until(workday_on_or_after(earliest), 8 + 8 * rng.random())
+def _payment_day(firm: Firm, rng: Any, day: date) -> Process:
+    """Wait for the customer's payment run of the week of `day`, in office hours.
+
+    A day that falls on a weekend becomes one of that week's working days (not always the Monday
+    after: a payments clerk spreads the runs over the week), never earlier than today.
+    """
+    if not is_workday(day):
+        day = monday_of(day) + timedelta(days=int(rng.random() * 5))
+    yield firm.until(workday_on_or_after(max(day, firm.today)), 8 + 8 * rng.random())
 
 
 def _settle(env: simpy.Environment, firm: Firm, invoice: dict[str, Any]) -> Process:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
+from datetime import date, datetime, timedelta
 from statistics import mean, pstdev
 from types import SimpleNamespace
 from typing import Any
 
-from scenarios.engine.actors.customers import payment_habit
+import simpy
+
+from scenarios.engine.actors.customers import _payment_day, payment_habit
 
 
 def _firm(mean_days: float = 42, sd: float = 14) -> Any:
@@ -30,3 +34,26 @@ def test_habits_differ_between_customers_around_the_scenarios_mean() -> None:
     assert 36 <= mean(habits) <= 43
     assert 11 <= pstdev(habits) <= 17  # most of the spread of days to pay is between customers
     assert min(habits) >= 7
+
+
+def test_payments_due_on_a_weekend_are_made_on_that_weeks_working_days_not_all_on_monday() -> None:
+    start = date(2026, 2, 2)
+    env = simpy.Environment()
+
+    def until(day: date, hour: float = 0.0) -> simpy.Event:
+        moment = (datetime.combine(day, datetime.min.time()) - datetime.combine(start, datetime.min.time()))
+        return env.timeout(max(0.0, moment.total_seconds() + hour * 3600 - env.now))
+
+    firm = SimpleNamespace(until=until, today=start)
+    rng = random.Random(9)
+    paid: Counter[str] = Counter()
+
+    def payer(day: date) -> Any:
+        yield from _payment_day(firm, rng, day)  # type: ignore[arg-type]
+        paid[(start + timedelta(seconds=env.now)).strftime("%a")] += 1
+
+    for offset in range(7, 7 + 7 * 60):  # every day of sixty weeks after the first
+        env.process(payer(start + timedelta(days=offset)))
+    env.run()
+    assert set(paid) == {"Mon", "Tue", "Wed", "Thu", "Fri"}
+    assert paid["Mon"] < 0.3 * sum(paid.values())
