@@ -104,7 +104,7 @@ def test_the_rest_of_an_engagement_under_way_keeps_about_its_team_for_a_share_of
                    currency="GBP", earliest_start=date(2026, 2, 4), week_hours=Decimal("37.5"), share_left=share)
          for seed in range(30)] for share in (1.0, 0.3))
     for whole, rest in zip(whole_plans, rests, strict=True):
-        hours = [sum(slot.hours_per_week for slot in plan.slots) for plan in (whole, rest)]
+        hours = [sum((slot.hours_per_week for slot in plan.slots), Decimal(0)) for plan in (whole, rest)]
         assert abs(hours[1] - hours[0]) <= hours[0] * Decimal("0.3")  # the same size of team (weeks are rounded)
         assert rest.weeks == max(2, round(whole.weeks * 0.3))
         assert rest.amount < whole.amount
