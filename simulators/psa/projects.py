@@ -57,8 +57,10 @@ def sorted_rates(rates: list[Record]) -> list[Record]:
 def list_projects(request: Request) -> Reply:
     """List projects, filtered."""
     filters = {name: request.query[name] for name in LIST_FILTERS if name in request.query}
-    return request.page(request.store.where(
-        "projects", lambda project: all(project[name] == value for name, value in filters.items())))
+    projects = (request.store.where_equal("projects", "crm_opportunity_id", filters["crm_opportunity_id"])
+                if "crm_opportunity_id" in filters else request.store.all("projects"))  # the engine's lookup
+    return request.page([project for project in projects
+                         if all(project[name] == value for name, value in filters.items())])
 
 
 @operations("createProject")
