@@ -64,6 +64,9 @@ class InMemoryLedger(AbstractLedger):
         self._received: _Table[tuple[str, str], datetime] = _Table()
         self._xref_by_id: _Table[tuple[str, str, str], XrefEntry] = _Table()
         self._xref_by_key: _Table[tuple[str, str, str], XrefEntry] = _Table()
+        # keys of _xref_by_key per canonical key, so links() reads a key's entries, not every entry;
+        # a key written in a unit of work that rolls back stays here and finds no entry
+        self._keys_by_canonical: dict[str, set[tuple[str, str, str]]] = {}
         self._counters: _Table[str, int] = _Table()
         self._exceptions: _Table[str, ExceptionItem] = _Table()
         self._exception_index: _Table[tuple[str, str], str] = _Table()
@@ -109,11 +112,14 @@ class InMemoryLedger(AbstractLedger):
         return entry.external_id if entry else None
 
     def _xref_entries(self, canonical_key: str) -> list[XrefEntry]:
-        return [entry for entry in self._xref_by_key.values() if entry.canonical_key == canonical_key]
+        found = (self._xref_by_key.get(key) for key in self._keys_by_canonical.get(canonical_key, ()))
+        return [entry for entry in found if entry is not None]
 
     def _insert_xref(self, entry: XrefEntry) -> None:
         self._xref_by_id.put((entry.kind, entry.system, entry.external_id), entry)
-        self._xref_by_key.put((entry.kind, entry.system, entry.canonical_key), entry)
+        key = (entry.kind, entry.system, entry.canonical_key)
+        self._xref_by_key.put(key, entry)
+        self._keys_by_canonical.setdefault(entry.canonical_key, set()).add(key)
 
     def _next_number(self, counter: str) -> int:
         number = (self._counters.get(counter) or 0) + 1
