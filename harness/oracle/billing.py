@@ -8,6 +8,9 @@ half up to the cent once per line; billable expenses on every billing model, at 
 dated after a cancellation's effective date is not billable. Written-off transactions are live:
 they were posted once and a billing decision wrote them off.
 
+On a capped T&M deal whose change orders were booked as separate capped contracts, a posting may be
+on any of them in force on its date, and their capacity must be used (`capacity`).
+
 Money already invoiced must follow: a live transaction is never invoiced for more than its amount,
 and one reversed before the legal entity's last billing run must have been credited by then.
 """
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from harness.oracle.capacity import allowed_contracts, check_capacity
 from harness.oracle.evidence import Evidence
 from harness.oracle.model import InvariantResult
 from harness.oracle.systems import Record
@@ -41,6 +45,8 @@ class Expected:
     amount: Decimal | None
     quantity: Decimal | None = None
     rate: Decimal | None = None
+    alternatives: tuple[str, ...] = ()
+    """Other contracts the posting may be on: the deal's separate capped contracts in force on its date (`capacity`)."""
 
 
 def _after_cancellation(evidence: Evidence, deal: Deal, on: date) -> bool:
@@ -81,7 +87,7 @@ def _expected_time(evidence: Evidence) -> Postings:
         amount = None if rate is None else cents(line.hours * rate)
         expected[(line.entry_id, line.revision)] = Expected(
             line.entry_id, line.revision, deal.opportunity_id, evidence.contract_id_of(deal), line.on, deal.currency,
-            amount, line.hours, rate)
+            amount, line.hours, rate, allowed_contracts(evidence, deal, line.on))
     return Postings(expected, gaps)
 
 
@@ -102,7 +108,7 @@ def _expected_expenses(evidence: Evidence) -> Postings:
                             "one posting is checked, not its amount)", []).append(line.entry_id)
         expected[(line.entry_id, line.revision)] = Expected(
             line.entry_id, line.revision, deal.opportunity_id, evidence.contract_id_of(deal), line.on, deal.currency,
-            amount)
+            amount, alternatives=allowed_contracts(evidence, deal, line.on))
     return Postings(expected, gaps)
 
 
@@ -122,7 +128,8 @@ def _differences(expected: Expected, transaction: Record) -> tuple[dict[str, obj
         ("date", expected.on.isoformat(), transaction.get("date") == expected.on.isoformat()),
         ("currency", expected.currency, transaction.get("currency") == expected.currency)]
     if expected.contract_id is not None:
-        checks.insert(0, ("contract_id", expected.contract_id, transaction.get("contract_id") == expected.contract_id))
+        allowed = (expected.contract_id, *expected.alternatives)
+        checks.insert(0, ("contract_id", " or ".join(allowed), transaction.get("contract_id") in allowed))
     if expected.amount is not None:
         checks.append(("amount", money_text(expected.amount), same_money(transaction.get("amount"), expected.amount)))
     if expected.quantity is not None:
@@ -209,6 +216,7 @@ def time_billed_exactly_once(evidence: Evidence) -> InvariantResult:
     postings = expected_time(evidence)
     postings.note_gaps(result)
     check_postings(result, evidence, "TIME", postings.expected, voided)
+    check_capacity(result, evidence)
     return result
 
 

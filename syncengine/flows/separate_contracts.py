@@ -10,7 +10,8 @@ ERP contract of the same customer, entity, currency and billing model, named aft
 - price: the amendment's `amount_change`; fixed fee: the billing milestones the amendment added
   (recognized when each is done: a distinct deliverable sold on its own, whose cost the project's
   cost actuals cannot tell apart); retainer: the months it added, from the first month after the
-  original contract's term, at the monthly fee; capped T&M: a cap of its price;
+  original contract's term, at the monthly fee; capped T&M: a cap of its price, which approved
+  time beyond the deal's own cap fills (`capacity`: the ledger marks the deal's contract);
 - the deal's own contract keeps what the separate changes did not add: a later ordinary change
   order versions it with the CRM's terms net of every separate change (price, cap, milestones);
 - the PSA project delivers both, so its budget follows the CRM's contract version as for any change.
@@ -30,6 +31,7 @@ from syncengine.domain.deal_rules import term_months
 from syncengine.domain.deals import ChangeOrder, ContractTerms, Deal, milestone_key
 from syncengine.domain.errors import BusinessException
 from syncengine.domain.messages import SourceEvent
+from syncengine.flows.capacity import mark_key
 from syncengine.flows.deal_support import ERP, post_keyed
 from syncengine.mapping import crm
 from syncengine.mapping.erp_deals import NAME_MAX
@@ -102,6 +104,8 @@ def ensure_separate_contracts(deal: Deal, terms: ContractTerms, changes: list[Ch
                 separate_id = str(post_keyed(erp, "/contracts", body, message, ports,
                                              f"erp-separate-contract:{change.amendment_id}").body["id"])
             ports.ledger.link("contract", ERP, separate_id, key)
+        if deal.billing_model == "CAPPED_TM":
+            ports.ledger.set_applied_version(mark_key(contract_id), 1)  # time may go to it now (`capacity`)
         for milestone in terms.milestones:
             if milestone.index in added[change.amendment_id]:
                 ports.ledger.link("milestone", ERP, f"{separate_id}/{milestone.code}",

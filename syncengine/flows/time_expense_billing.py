@@ -6,7 +6,8 @@ Events: `psa.time_entry.{approved,reopened,returned,recalled}` and the same for 
 per project (`project:<id>`). Time and billable expenses are billed on TIME_AND_MATERIALS and
 CAPPED_TM contracts; the ERP's spec refuses both on FIXED_FEE and RETAINER contracts (422
 `not-billable`: the fee covers them), so there they are not posted. The contract is the deal's
-(xref `deal:<opp>` <- ("project", psa, id)).
+(xref `deal:<opp>` <- ("project", psa, id)); on a capped T&M deal whose change orders were booked
+as separate capped contracts, the one with room for it (`capacity`).
 
 Order-independence. Per entry the ledger keeps the highest revision seen (applied version
 `time-revision:<id>`). Every event is an observation "entry E stands at revision r (approved or not)":
@@ -41,6 +42,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -55,6 +57,7 @@ from syncengine.domain.work import (
     Valuation,
     WorkEntry,
 )
+from syncengine.flows import capacity
 from syncengine.flows.contract_lookup import ERP, billing_terms, contract_fact, contract_of_project, require_contract
 from syncengine.ledger.port import AbstractLedger
 from syncengine.ledger.view import LedgerView
@@ -133,7 +136,16 @@ def _handle(ports: Ports, book: _Book, message: SourceEvent, entry: WorkEntry) -
     source = erp_billing.source_system(entry.system)
     batch: list[_Item] = [(entry, BillableTransaction.of(entry, valuation, contract_id, source), entry.revision)]
     batch += _unposted_siblings(ports, book, entry, contract_id, source)
-    _post(ports, book, message, batch)
+    _post(ports, book, message, _by_capacity(ports, contract_id, batch))
+
+
+def _by_capacity(ports: Ports, contract_id: str, batch: list[_Item]) -> list[_Item]:
+    """Send each item to the deal's capped contract with room for it, when change orders added some (`capacity`)."""
+    found = capacity.capacities(ports, contract_id)
+    if found is None:
+        return batch
+    return [(entry, replace(transaction, contract_id=capacity.choose(found, transaction.date, transaction.amount)),
+             seen) for entry, transaction, seen in batch]
 
 
 def _revision_key(entry: WorkEntry) -> str:

@@ -169,3 +169,50 @@ def test_an_expense_in_another_currency_is_checked_for_its_one_posting_only(worl
     assert result.violations == []
     assert result.notes == ["1 expenses paid in another currency than their contract's (truth has no FX rate: their "
                             "one posting is checked, not its amount): EXP-000001"]
+
+
+def _capped_with_separate_change(world: World) -> None:
+    """Make OPP-000001 capped T&M at 1,000 with a separate change order (distinct, at standalone price) of 2,000
+    effective 2026-01-13, booked as CON-000009 with a cap of its own; every posting still on CON-000001."""
+    world.fact("deal_won", opportunity_id="OPP-000001").update(billing_model="CAPPED_TM", cap_amount="1000.00")
+    world.facts.append(("contract_amended", {
+        "opportunity_id": "OPP-000001", "amendment_id": "AMD-000009", "contract_version": 2,
+        "contract_amount": "102000.00", "amount_change": "2000.00", "effective_date": "2026-01-13",
+        "distinct": True, "priced_at_standalone": True}))
+    world.records("crm", "amendments").append({**world.record("crm", "amendments", "AMD-000001"), "id": "AMD-000009",
+                                               "opportunity_id": "OPP-000001"})
+    own = world.record("erp", "contracts", "CON-000001")
+    own.update(billing_model="CAPPED_TM", billing_plan={**own["billing_plan"], "cap_amount": "1000.00"})
+    world.records("erp", "contracts").append({**own, "id": "CON-000009", "source_id": "AMD-000009",
+                                              "source_version": 2, "total_price": "2000.00", "start_date": "2026-01-13",
+                                              "billing_plan": {**own["billing_plan"], "cap_amount": "2000.00"}})
+
+
+def test_time_held_over_the_own_cap_while_a_separate_capped_contract_stands_empty_is_caught(world: World) -> None:
+    # change-orders seed 18: CON-000010 capped at 34,000 held 4,441.63 over its cap while CON-000019, a separate
+    # change order's 3,900 of capacity from 2026-01-09, got no hours. Here 1,425.94 + 1,560.00 + 240.50 on the
+    # own contract capped at 1,000: 2,226.44 over, 1,800.50 of it dated from 2026-01-13, 2,000 unused.
+    _capped_with_separate_change(world)
+
+    result = world.check()["time-billed-exactly-once"]
+
+    assert violations(result) == ["CON-000009"]
+    assert (result.violations[0].expected, result.violations[0].actual) == ("at most 1560.00 unused", "1800.50")
+
+
+def test_time_beyond_the_own_cap_posted_to_the_separate_contract_in_force_passes(world: World) -> None:
+    _capped_with_separate_change(world)
+    world.record("erp", "billable_transactions", "BTX-000003")["contract_id"] = "CON-000009"  # 2026-01-13: in force
+
+    assert world.check()["time-billed-exactly-once"].violations == []
+
+
+def test_time_posted_to_a_separate_contract_before_it_took_effect_is_caught(world: World) -> None:
+    _capped_with_separate_change(world)
+    world.record("erp", "billable_transactions", "BTX-000003")["contract_id"] = "CON-000009"
+    world.record("erp", "billable_transactions", "BTX-000001")["contract_id"] = "CON-000009"  # 2026-01-12
+
+    result = world.check()["time-billed-exactly-once"]
+
+    assert violations(result) == ["BTX-000001"]
+    assert result.violations[0].expected == {"contract_id": "CON-000001"}
