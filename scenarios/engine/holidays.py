@@ -94,3 +94,19 @@ def office_day_on_or_before(legal_entity: str, day: date) -> date:
     while not is_office_day(legal_entity, day):
         day -= timedelta(days=1)
     return day
+
+
+def vacation_span(legal_entity: str, earliest: date, length: int) -> tuple[date, date]:
+    """Return the first and last day of a vacation of `length` working days wanted from `earliest` on.
+
+    It starts on a working day (a week or more from the Monday of a week, as people book whole
+    weeks) and ends on its last working day, never on a weekend or holiday.
+    """
+    start = earliest + timedelta(days=(7 - earliest.weekday()) % 7) if length >= 5 else earliest
+    while not is_office_day(legal_entity, start):
+        start += timedelta(days=1)
+    end, left = start, max(1, length) - 1
+    while left:
+        end += timedelta(days=1)
+        left -= int(is_office_day(legal_entity, end))
+    return start, end

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from scenarios.engine.holidays import is_office_day, office_day_on_or_before
+from scenarios.engine.holidays import is_office_day, office_day_on_or_before, vacation_span
 from scenarios.engine.state import Assignment, Expense, TimeEntry, Worker
 from scenarios.engine.values import (
     bounded_gauss,
@@ -198,9 +198,8 @@ def time_off(env: simpy.Environment, firm: Firm, worker: Worker) -> Process:
                 yield from _request_off(firm, worker, day, day, "SICK")
             elif chance(rng, vacation_rate):
                 yield firm.until(day, 11)
-                start = day + timedelta(days=int(rng.uniform(14, 42)))
                 length = rng.choice((1, 2, 3, 5, 5, 8, 10))
-                end = start + timedelta(days=length + 2 * (length // 5))
+                start, end = vacation_span(worker.legal_entity, day + timedelta(days=int(rng.uniform(14, 42))), length)
                 if worker.termination_date is None or end < worker.termination_date:
                     yield from _request_off(firm, worker, start, end, "VACATION")
         day += timedelta(days=1)

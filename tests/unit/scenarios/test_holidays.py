@@ -6,7 +6,13 @@ from datetime import date
 
 import pytest
 
-from scenarios.engine.holidays import easter_sunday, is_office_day, office_day_on_or_before, public_holidays
+from scenarios.engine.holidays import (
+    easter_sunday,
+    is_office_day,
+    office_day_on_or_before,
+    public_holidays,
+    vacation_span,
+)
 
 
 @pytest.mark.parametrize(("year", "easter"), [(2019, date(2019, 4, 21)), (2024, date(2024, 3, 31)),
@@ -36,3 +42,17 @@ def test_a_timesheet_week_ending_on_good_friday_is_submitted_on_thursday_in_euro
     good_friday = date(2026, 4, 3)
     assert office_day_on_or_before("UK01", good_friday) == date(2026, 4, 2)
     assert office_day_on_or_before("US01", good_friday) == good_friday
+
+
+def test_a_vacation_starts_and_ends_on_working_days() -> None:
+    saturday = date(2026, 1, 17)
+    assert vacation_span("UK01", saturday, 2) == (date(2026, 1, 19), date(2026, 1, 20))
+    assert vacation_span("US01", saturday, 2) == (date(2026, 1, 20), date(2026, 1, 21))  # MLK day is off anyway
+    assert vacation_span("DE01", date(2026, 12, 24), 3) == (date(2026, 12, 24), date(2026, 12, 29))
+
+
+def test_a_week_or_more_of_vacation_starts_on_a_monday_and_counts_working_days() -> None:
+    assert vacation_span("UK01", date(2026, 1, 14), 5) == (date(2026, 1, 19), date(2026, 1, 23))
+    assert vacation_span("UK01", date(2026, 3, 30), 8) == (date(2026, 3, 30), date(2026, 4, 10))  # Easter
+    assert all(is_office_day("DE01", day) for length in (1, 2, 3, 5, 8, 10)
+               for day in vacation_span("DE01", date(2026, 5, 23), length))
