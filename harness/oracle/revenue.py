@@ -17,19 +17,26 @@ Scope and tolerance:
 - Periods after the last run are not yet run: nothing is expected of them. A deal with revenue
   expected at the last run and no ERP figure for it (or no ERP contract at all: named by its
   opportunity) is a violation; with nothing expected (e.g. not started) a missing figure is fine.
-  A deal with several contracts is left to opportunity-to-project.
+  A deal with several contracts of its own (not booked from a change order) is left to
+  opportunity-to-project.
+- Change orders that are separate contracts (distinct, at standalone price; R5 branch 1): each ERP
+  contract booked from one is checked like any contract (its figure, its position) against
+  `revenue_separate`, which measures it by its own billing model, price, cap and term from truth,
+  with the placement of capped T&M postings taken from the ERP (validated by `capacity`, exact
+  within one posting); the deal's own contract is measured without it.
 - Inputs are the facts known before the run started: work approved later lands in a later run.
   Facts recorded less than truth_view.SETTLE before the run may still have been in flight: the
   figure without them is accepted too.
 - Not checked (reported as notes): contracts truth cannot measure soundly - no estimate at
   completion yet, labour or expenses in another currency (truth has no FX rates), a change order
   accounted for as a separate contract on a cost-to-cost contract (truth does not say which
-  hours belong to it), a cancellation effective by the period end. A change order that is a separate
-  contract leaves the deal's contract untouched; the separate contract's own revenue is not checked.
+  hours belong to it), a cancellation effective by the period end, and what `revenue_separate`
+  cannot measure of a separate contract.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -52,8 +59,9 @@ from harness.oracle.revenue_inputs import (
     position_fields,
     retainer_terms,
 )
+from harness.oracle.revenue_separate import SEPARATE_POLICY, expected_separate, over_price, separate_contracts
 from harness.oracle.systems import Record
-from harness.oracle.truth_facts import Deal, RevenueRun
+from harness.oracle.truth_facts import Amendment, Deal, RevenueRun
 from harness.oracle.values import ZERO, decimal, money_text, period_end
 
 
@@ -137,13 +145,51 @@ def _check_contract(result: InvariantResult, evidence: Evidence, deal: Deal, con
     _check_stream(result, evidence, deal, contract_id, run, figures, PASS_THROUGH, expense_ids(evidence.truth, deal))
 
 
+def _check_separate(result: InvariantResult, evidence: Evidence, deal: Deal, amendment: Amendment,
+                    contract: Record, run: RevenueRun, figures: Figures) -> None:
+    """Check a change order's separate contract: its own policy, price and term (`revenue_separate`)."""
+    contract_id = str(contract.get("id"))
+    policy = SEPARATE_POLICY[deal.billing_model]
+    stated = contract.get("revenue_policy")
+    if stated not in (None, policy.value):
+        if deal.billing_model == "FIXED_FEE" and stated == Policy.COST_TO_COST.value:
+            result.note(f"{contract_id} ({deal.opportunity_id}, separate contract of change order "
+                        f"{amendment.amendment_id}) revenue not checked at {run.revenue_run_id}: measured by cost "
+                        "to cost and truth does not attribute its cost")
+        else:
+            result.violate("erp", contract_id, policy.value, stated,
+                           f"separate contract of change order {amendment.amendment_id} ({deal.billing_model}, "
+                           f"{deal.opportunity_id}) recognized under another policy")
+        return
+    excess = over_price(evidence, deal, amendment, contract)
+    if excess > 0:
+        result.violate("erp", contract_id, f"at most {money_text(amendment.amount_change)}",
+                       money_text(amendment.amount_change + excess),
+                       f"completed milestones on the separate contract of change order {amendment.amendment_id} "
+                       f"({deal.opportunity_id}) exceed its price")
+
+    def expect(stream: str) -> Callable[[int], Decimal]:
+        return lambda before: expected_separate(evidence, deal, amendment, contract, run, before, stream)
+
+    expenses = expense_ids(evidence.truth, deal)
+    if policy is Policy.RIGHT_TO_INVOICE:
+        _check_stream(result, evidence, deal, contract_id, run, figures, CONTRACT, expect=expect(CONTRACT),
+                      policy=policy)
+        return
+    for stream in (CONTRACT, PASS_THROUGH):
+        _check_stream(result, evidence, deal, contract_id, run, figures, stream, expenses, expect(stream), policy)
+
+
 def _check_stream(result: InvariantResult, evidence: Evidence, deal: Deal, contract_id: str, run: RevenueRun,
-                  figures: Figures, stream: str, expenses: frozenset[str] = frozenset()) -> None:
-    policy = Policy.RIGHT_TO_INVOICE if stream == PASS_THROUGH else POLICY_OF_MODEL[deal.billing_model]
+                  figures: Figures, stream: str, expenses: frozenset[str] = frozenset(),
+                  expect: Callable[[int], Decimal] | None = None, policy: Policy | None = None) -> None:
+    """Compare one stream's figure at a run with truth's (`expect`: by sequence; default the deal's own contract)."""
+    measure = expect or (lambda before: expected_revenue(evidence, deal, run, before, stream))
+    policy = Policy.RIGHT_TO_INVOICE if stream == PASS_THROUGH else policy or POLICY_OF_MODEL[deal.billing_model]
     what = "pass-through expense revenue" if stream == PASS_THROUGH else "revenue"
     try:
-        expected = expected_revenue(evidence, deal, run, run.sequence, stream)
-        settled = expected_revenue(evidence, deal, run, evidence.truth.settled_before(run.sequence), stream)
+        expected = measure(run.sequence)
+        settled = measure(evidence.truth.settled_before(run.sequence))
     except CalculationGap as gap:
         result.note(f"{contract_id} ({deal.opportunity_id}) {what} not checked at {run.revenue_run_id}: {gap}")
         return
@@ -192,6 +238,10 @@ def revenue_matches_policy(evidence: Evidence) -> InvariantResult:
             result.note(f"no revenue run for {entity} in truth; its revenue is not checked")
             continue
         for deal in delivered:
-            if deal.legal_entity == entity and len(evidence.systems.contracts_of(deal.opportunity_id)) <= 1:
+            if deal.legal_entity != entity:
+                continue
+            if len(evidence.systems.contracts_of(deal.opportunity_id)) <= 1:
                 _check_contract(result, evidence, deal, evidence.contract_of(deal), run, figures)
+            for amendment, contract in separate_contracts(evidence, deal):
+                _check_separate(result, evidence, deal, amendment, contract, run, figures)
     return result

@@ -11,7 +11,8 @@ once. Each figure has `contract_id`, `period` (YYYY-MM) or `period_end`, `cumula
 optionally `revenue_run_id`, `contract_asset`, `contract_liability`, `unbilled_receivable` (decimal
 strings) and `stream`: the contract's own stream (`CONTRACT` or none) and, on fixed-fee and retainer
 contracts, the reimbursable expenses passed through outside the fee (`PASS_THROUGH_EXPENSES`) are
-compared; any other stream (e.g. a change order recognized as a separate contract) is not read.
+compared; any other stream is not read. A change order booked as a separate contract is a contract
+of its own, with the same streams.
 """
 
 from __future__ import annotations
