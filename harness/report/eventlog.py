@@ -3,9 +3,9 @@
 Written once at the end of a run from truth (what the actors did) and the systems' end state (the
 names, amounts and dates an operations person would see on screen), so it costs nothing during the
 run and is the same for the same scenario, seed and version. Approved time is one line per
-timesheet (a person's week as one approver cleared it), not one per entry. Time off and credit
-memos are not facts of truth; they come from HCM's and the ERP's records, dated when they were
-entered.
+timesheet (a person's week as one approver cleared it), not one per entry. Time off, credit
+memos and credit holds are not facts of truth; they come from HCM's and the ERP's records, dated
+when they were entered (a hold: the customer's last change; one released in the run is not shown).
 
     2026-02-02 Mon 10:00  PSA  approved Priya Shah's (Consultant, US01) timesheet 2026-W05: 40.00 h ...
 """
@@ -61,6 +61,14 @@ def _state_lines(names: Names) -> list[tuple[str, int, str]]:
         lines.append((str(record["created_at"]), 1 << 30, "ERP  " + (
             f"credit memo {record['id']} to {names.customer(record['customer_id'])} for {record['invoice_id']}: "
             f"{names.money(record['currency'], record['total'])} ({record.get('memo') or record['reason']})")))
+    for record in names.records("erp", "customers"):
+        if record.get("credit_hold"):
+            reasons = ", ".join(str(reason).replace("-", " ") for reason in record.get("credit_hold_reasons") or ())
+            limit = record.get("credit_limit")
+            lines.append((str(record["updated_at"]), 1 << 30, "ERP  " + (
+                f"{record['name']} ({record['id']}) on credit hold ({reasons or 'no reason given'}), net "
+                f"{record['payment_terms_days']}" + (f", limit {names.money(record['currency'], limit)}" if limit
+                                                      else ""))))
     return lines
 
 

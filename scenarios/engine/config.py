@@ -156,6 +156,9 @@ def _check_semantics(path: Path, params: dict[str, Any]) -> None:
     if abs(sum(mix.values()) - 1) > 1e-6:
         total = sum(mix.values())
         raise ScenarioError(f"{path}: sales.pricing_mix: the shares must add up to 1 (they add up to {total})")
+    terms = params["finance"].get("payment_terms_mix") or {"": 1}
+    if abs(sum(terms.values()) - 1) > 1e-6:
+        raise ScenarioError(f"{path}: finance.payment_terms_mix: the shares must add up to 1")
     countries = params["sales"]["customer_mix"]
     if abs(sum(countries.values()) - 1) > 1e-6:
         raise ScenarioError(f"{path}: sales.customer_mix: the shares must add up to 1")

@@ -78,6 +78,7 @@ class Firm:
         self.companies = 0
         self.disputed: set[str] = set()
         self.payment_habits: dict[str, float] = {}
+        self.credit_set_up: set[str] = set()
         self.diary: list[tuple[str, str, str]] = []
         self.failures: Counter[tuple[str, str, int, str]] = Counter()
         self.api_calls = 0

@@ -1,9 +1,10 @@
 """Customers: accept milestones, dispute a few invoices, and pay the rest after the payment behaviour.
 
 Each customer has its own habit of days to pay (a few pay on receipt, most around the scenario's
-distribution, some always late), drawn once; an invoice is paid on a working day near that habit; some
-customers pay part first and the rest a few weeks later; a disputed invoice is not paid (finance
-reverses it and the work is billed again).
+distribution on the firm's standard terms, some always late), drawn once and moved by its own terms
+(scenarios.engine.actors.credit: net 60 pays a month later than net 30); an invoice is paid on a
+working day near that habit; some customers pay part first and the rest a few weeks later; a
+disputed invoice is not paid (finance reverses it and the work is billed again).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 Process = Generator[simpy.Event, Any, Any]
 PROMPT_PAYERS = 0.1  # of customers, who pay within three weeks of the invoice date whatever the terms
+PROMPT_DAYS = 20  # the most days a prompt payer takes; every other customer takes longer
 HABIT_SHARE = 0.8  # of the variance of days to pay that is between customers (the rest: invoice to invoice)
 DISPUTE_REASONS = ("Rates differ from the SOW", "Hours not agreed with our project lead", "Duplicate charge",
                    "Work not accepted yet")
@@ -74,11 +76,22 @@ def payment_habit(firm: Firm, customer_id: str) -> float:
         rng = firm.rng("customers")
         days = firm.params["finance"]["payment_days"]
         if chance(rng, PROMPT_PAYERS):
-            habit = rng.uniform(7, 20)  # pays as soon as the invoice is approved
+            habit = rng.uniform(7, PROMPT_DAYS)  # pays as soon as the invoice is approved
         else:
-            habit = bounded_gauss(rng, float(days["mean"]), float(days["sd"]) * math.sqrt(HABIT_SHARE), 10, 150)
+            habit = bounded_gauss(rng, float(days["mean"]), float(days["sd"]) * math.sqrt(HABIT_SHARE),
+                                  PROMPT_DAYS + 1, 150)
         firm.payment_habits[customer_id] = habit
     return habit
+
+
+def usual_days(firm: Firm, invoice: dict[str, Any]) -> float:
+    """Return a customer's usual days from an invoice's date to paying it: its habit on the firm's standard
+    terms, moved by as many days as the invoice's own terms differ (a prompt payer pays on receipt anyway)."""
+    habit = payment_habit(firm, invoice["customer_id"])
+    if habit <= PROMPT_DAYS or not invoice.get("due_date"):
+        return habit
+    terms = (date.fromisoformat(invoice["due_date"]) - date.fromisoformat(invoice["invoice_date"])).days
+    return max(habit + terms - int(firm.params["finance"]["payment_terms_days"]), PROMPT_DAYS + 1)
 
 
 def _payment_day(firm: Firm, rng: Any, day: date) -> Process:
@@ -96,7 +109,7 @@ def _settle(env: simpy.Environment, firm: Firm, invoice: dict[str, Any]) -> Proc
     rng = firm.rng("customers")
     finance = firm.params["finance"]
     invoice_date = date.fromisoformat(invoice["invoice_date"])
-    habit = payment_habit(firm, invoice["customer_id"])
+    habit = usual_days(firm, invoice)
     days = bounded_gauss(rng, habit, float(finance["payment_days"]["sd"]) * math.sqrt(1 - HABIT_SHARE), 3,
                           180)
     yield from _payment_day(firm, rng, invoice_date + timedelta(days=round(days)))

@@ -70,8 +70,12 @@ def revenue_run(firm: Firm, entity: str, period: str) -> Process:
 
 def credit_review(firm: Firm, as_of: date) -> Process:
     """Apply the ERP's credit-hold rule to every customer as of a date (the credit controller's monthly job)."""
-    yield from firm.call("erp", "POST", "/receivables/credit-review", body={"as_of": as_of.isoformat()},
-                         purpose="credit-review")
+    result = yield from firm.call("erp", "POST", "/receivables/credit-review", body={"as_of": as_of.isoformat()},
+                                  purpose="credit-review")
+    for change in result.body.get("changes", []) if result.ok else []:
+        firm.note("finance", f"{change['customer_id']} {'on' if change['credit_hold'] else 'off'} credit hold: "
+                             f"balance {change['balance']}, limit {change['credit_limit']}, "
+                             f"{change['max_days_past_due']} days past due")
 
 
 def close_period(firm: Firm, entity: str, period: str) -> Process:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from scenarios.engine.actors import changes
+from scenarios.engine.actors import changes, credit
 from scenarios.engine.actors.accounts import choose_account, new_company
 from scenarios.engine.actors.delivery import project_delivery
 from scenarios.engine.clock import DAY, HOUR
@@ -158,6 +158,7 @@ def _close_won(env: simpy.Environment, firm: Firm, deal: Deal) -> Process:
                        f"{plan.currency} {plan.amount:,.2f}, {plan.service_start} to {plan.service_end}")
     env.process(project_delivery(env, firm, deal))
     changes.after_win(env, firm, deal)
+    credit.after_win(env, firm, deal)
 
 
 def close_fast(env: simpy.Environment, firm: Firm, deal: Deal, close_date: date) -> Process:

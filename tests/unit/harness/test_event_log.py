@@ -67,3 +67,15 @@ def test_ids_the_systems_do_not_know_are_shown_as_ids(tmp_path: Path) -> None:
     assert text.startswith("# Business facts of the run, 4 facts in 3 lines")
     assert "approved timesheet 2026-W05 of WRK-000001: 15.50 h" in text
     assert "lost OPP-000004\n" in text
+
+
+def test_a_customer_on_credit_hold_at_the_end_shows_when_and_why() -> None:
+    customer = {"id": "CUS-000002", "name": "Beta Ltd", "currency": "GBP", "credit_hold": True,
+                "credit_hold_reasons": ["over-credit-limit"], "credit_limit": "60000.00", "payment_terms_days": 45,
+                "updated_at": "2026-03-03T09:05:00Z"}
+    states = {**STATES, "erp": {"records": {**STATES["erp"]["records"],
+                                            "customers": [*STATES["erp"]["records"]["customers"], customer]}}}
+    lines = event_lines([fact.to_dict() for fact in _truth()], states)
+    assert "2026-03-03 Tue 09:05  ERP  Beta Ltd (CUS-000002) on credit hold (over credit limit), net 45, " \
+           "limit GBP 60,000.00" in lines
+    assert not [line for line in lines if "Acme Inc (CUS-000001) on credit hold" in line]
