@@ -1,0 +1,54 @@
+"""The bus codec: a delivery comes back from its body as it went in; a malformed body is refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from syncengine.adapters.bus.memory import InProcessBus
+from syncengine.runtime.bus_codec import decode, decode_many, encode, encode_many
+from syncengine.runtime.engine import Engine
+from syncengine.runtime.registry import Delivery
+from tests.unit.syncengine.distributed_support import worker_on
+from tests.unit.syncengine.test_engine import Steps, raw_event
+
+
+def _engine_and_deliveries(*events: dict[str, object]) -> tuple[Engine, list[Delivery]]:
+    engine = worker_on(Steps(), InProcessBus(partitions=1)).engine
+    deliveries: list[Delivery] = []
+    engine.outlet = deliveries.append
+    for event in events:
+        engine.submit("src", event)
+    return engine, deliveries
+
+
+def test_a_delivery_with_text_beyond_ascii_and_nested_data_comes_back_from_its_body() -> None:
+    engine, deliveries = _engine_and_deliveries(
+        raw_event(1, "a", "A1", notes="Réunion à Zürich — 東京", lines=[{"hours": "1.50", "billable": True}],
+                  rate=0.1),
+        raw_event(2, "a", "A2", notes=None))
+    assert decode(engine, encode(deliveries[0])) == deliveries[0]
+    assert decode_many(engine, encode_many(deliveries)) == deliveries
+    assert "Zürich".encode() in encode(deliveries[0]), "text is carried as UTF-8, not escaped"
+
+
+def test_a_body_written_by_the_standard_library_decodes_the_same() -> None:
+    engine, [delivery] = _engine_and_deliveries(raw_event(1, "a", "A1", notes="Café"))
+    earlier = {"system": "src", "handler": delivery.route.handler_name, "key": delivery.key,
+               "event": delivery.event.to_cloudevent()}
+    assert decode(engine, json.dumps(earlier).encode()) == delivery
+
+
+def test_an_event_with_an_integer_beyond_64_bits_still_goes_on_the_bus() -> None:
+    engine, [delivery] = _engine_and_deliveries(raw_event(1, "a", "A1", count=2**70))
+    [back] = decode_many(engine, encode_many([delivery]))
+    assert (back.event.event_id, back.key, back.route) == (delivery.event.event_id, delivery.key, delivery.route)
+    assert back.event.data["count"] == pytest.approx(2**70)
+
+
+@pytest.mark.parametrize("body", [b"{not json", b'{"deliveries": []}', b'{"system": NaN}', b"\xff\xfe"])
+def test_a_malformed_body_is_refused_with_a_value_error(body: bytes) -> None:
+    engine, _ = _engine_and_deliveries()
+    with pytest.raises(ValueError):
+        decode_many(engine, body)
