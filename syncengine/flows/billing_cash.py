@@ -81,6 +81,17 @@ def handle_account_linked(message: SourceEvent, ports: Ports) -> None:
     ports.client(CRM).put(f"/accounts/{account_id}/ar-status", erp_billing.crm_ar_status_body(status))
 
 
+def show_hold_on_new_project(ports: Ports, customer_id: str, deal: str) -> None:
+    """A deal's PSA project was just created: if its ERP customer is on credit hold, show it there now.
+
+    A hold set before the project existed was written to the customer's deals of that time only, and
+    the next hold event may never come: without this the new project would read "not on hold".
+    """
+    customer = Fields(ports.client(ERP).get(f"/customers/{customer_id}").body, f"ERP customer {customer_id}")
+    if customer.flag("credit_hold"):
+        _write_billing_status(ports, deal, BillingStatus.of([], customer.currency("currency"), True, ports.now()))
+
+
 def _stale(message: SourceEvent, ports: Ports) -> bool:
     """Tell whether the event's record is at a version already applied; else record this version."""
     key = f"billing-source:{message.type.split('.')[1]}:{message.subject}"

@@ -41,6 +41,7 @@ from syncengine.domain.errors import BusinessException, PoisonMessage
 from syncengine.domain.messages import SourceEvent
 from syncengine.domain.ordering import by_field
 from syncengine.flows import change_orders
+from syncengine.flows.billing_cash import show_hold_on_new_project
 from syncengine.flows.deal_customers import CheckedDeal, account_chain, check_won_deal, ensure_customer
 from syncengine.flows.deal_support import (
     DEAL_FLOW,
@@ -118,6 +119,8 @@ def sync_won_deal(deal: Deal, terms: ContractTerms, message: SourceEvent, ports:
                           fresh_project=fresh)
     write_back(checked, customer_id, contract_id, project_id, message, ports)
     ports.ledger.link("opportunity", message.system, deal.opportunity_id, deal.key)
+    if fresh:
+        show_hold_on_new_project(ports, customer_id, deal.key)
     record_contract_version(ports, deal.opportunity_id, checked.terms.version)
     if catch_up:
         change_orders.catch_up(deal.opportunity_id, message, ports)

@@ -156,6 +156,21 @@ def test_an_account_linked_to_a_customer_that_already_owes_shows_its_receivables
             shown["credit_hold"]) == (parent.customer_id, "1200.00", "USD", True)
 
 
+def test_a_new_project_of_a_customer_already_on_credit_hold_shows_the_hold(world: World) -> None:
+    first = open_deal(world, name="Northwind Ltd", account={"tax_id": "55-1234567"})
+    staff(world, first)
+    invoice_and_settle(world, first)
+    call(world, "erp", "POST", "/receivables/credit-review", {"as_of": "2026-07-15"})
+    settle(world)
+
+    # The customer wins another deal while on hold: no hold event follows the new project.
+    second = open_deal(world, name="Northwind Ltd", account={"tax_id": "55-1234567"})
+
+    assert second.customer_id == first.customer_id and second.project_id != first.project_id
+    status = call(world, "psa", "GET", f"/projects/{second.project_id}")["billing_status"]
+    assert status is not None and status["credit_hold"] is True
+
+
 def test_a_separate_contract_booked_from_a_change_order_counts_in_its_deals_billing_status() -> None:
     world = money_world((*WITH_DEAL_FLOW, change_orders.FLOW))
     deal = open_deal(world, billing_model="RETAINER", amount="100000.00")  # March to December, 10,000 a month
