@@ -172,14 +172,15 @@ def test_a_corrected_entry_and_a_bulk_approved_week_handled_as_one_batch_cost_on
     entries = [log_time(world, deal, date(2026, 3, day), "8.00", approve=False) for day in range(2, 7)]
     call(world, "psa", "POST", "/time-entries/bulk-approve", {"ids": entries})
     engine.poll("psa")
-    erp_calls = world.context("erp").calls
-    posts_before = erp_calls[("postBillableTransactionBatch", 200)]
+    erp_calls, psa_calls = world.context("erp").calls, world.context("psa").calls
+    posts_before, lists_before = erp_calls[("postBillableTransactionBatch", 200)], psa_calls[("listTimeEntries", 200)]
 
     batch = [delivery for delivery in deliveries if delivery.route.flow == "time_expense_billing"]
     results = engine.dispatcher.attempt_batch(batch)
 
     assert [result.outcome for result in results] == [AttemptOutcome.PROCESSED] * len(batch)
     assert erp_calls[("postBillableTransactionBatch", 200)] - posts_before == 1
+    assert psa_calls[("listTimeEntries", 200)] == lists_before, "the run's own entries are the week's siblings"
     assert live_transactions(world) == sorted([(corrected, 2, "900.00"), *((entry, 1, "1200.00") for entry in entries)])
     ledger = engine.ports.ledger
     assert ledger.external_id("reversal", "erp", f"time:{corrected}:1") is not None
@@ -189,3 +190,24 @@ def test_a_corrected_entry_and_a_bulk_approved_week_handled_as_one_batch_cost_on
     settle(world)
     assert erp_calls[("postBillableTransactionBatch", 200)] - posts_before == 1, "a replay posts nothing again"
     assert (ledger.exceptions(), ledger.dead_letters()) == ([], [])
+
+
+def test_a_run_of_two_bulk_approved_weeks_posts_each_week_once_without_listing_them(world: World) -> None:
+    deal = open_deal(world)
+    staff(world, deal)
+    engine = engine_of(world)
+    deliveries: list[Delivery] = []
+    engine.outlet = deliveries.append
+    weeks = [[log_time(world, deal, date(2026, 3, day), "8.00", approve=False) for day in days]
+             for days in ((2, 3, 4), (9, 10))]
+    call(world, "psa", "POST", "/time-entries/bulk-approve", {"ids": weeks[0] + weeks[1]})
+    engine.poll("psa")
+    erp_calls, psa_calls = world.context("erp").calls, world.context("psa").calls
+    posts_before, lists_before = erp_calls[("postBillableTransactionBatch", 200)], psa_calls[("listTimeEntries", 200)]
+
+    results = engine.dispatcher.attempt_batch([d for d in deliveries if d.route.flow == "time_expense_billing"])
+
+    assert {result.outcome for result in results} == {AttemptOutcome.PROCESSED}
+    assert erp_calls[("postBillableTransactionBatch", 200)] - posts_before == 2, "one post per week"
+    assert psa_calls[("listTimeEntries", 200)] == lists_before
+    assert live_transactions(world) == sorted((entry, 1, "1200.00") for entry in weeks[0] + weeks[1])
