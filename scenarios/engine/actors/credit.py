@@ -2,10 +2,10 @@
 
 The sync engine creates the ERP customer on the firm's standard terms. A few working days after a
 customer's first deal is won, the credit controller sets its terms from the scenario's mix (larger
-engagements, larger enterprises, negotiate longer terms) and a credit limit that covers the
-receivables the engagement should run up on those terms: about a month and a half of billing plus
-the terms, so a customer who pays late or is billed a large milestone may go on credit hold at the
-monthly credit review (scenarios.engine.actors.finance).
+engagements, larger enterprises, negotiate longer terms) and, when the scenario gives
+finance.credit_limit_months, a credit limit that covers the receivables the engagement should run up
+on those terms: that many months of billing plus the terms, so a customer who pays late or is billed
+a large milestone may go on credit hold at the monthly credit review (scenarios.engine.actors.finance).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ Process = Generator[simpy.Event, Any, Any]
 # How much longer than the scenario's mix a customer's terms run, by the size of its first engagement:
 # the weight of each term is multiplied by (term / 30) ** tilt.
 SIZE_TILT = ((Decimal(100000), -1.0), (Decimal(400000), 0.0), (None, 1.5))
-LIMIT_MONTHS_OF_BILLING = Decimal("1.5")
 LIMIT_UNIT = Decimal(5000)
 LOOK_AFTER_DAYS = (1.0, 4.0)
 LOOK_AGAIN_DAYS = 5.0
@@ -39,12 +38,12 @@ def terms_for(rng: Any, mix: dict[str, float], amount: Decimal) -> int:
     return int(weighted(rng, {days: share * (int(days) / 30 or 0.5) ** tilt for days, share in mix.items()}))
 
 
-def credit_limit(deal: Deal, terms_days: int) -> Decimal:
-    """Return a credit limit covering a month and a half of the deal's billing plus its terms, in whole units."""
+def credit_limit(deal: Deal, terms_days: int, months_of_billing: float) -> Decimal:
+    """Return a credit limit covering some months of the deal's billing plus its terms, in whole units."""
     plan = deal.plan
     months = max(Decimal(1), Decimal((plan.service_end - plan.service_start).days + 1) / Decimal("30.4"))
     monthly = plan.amount / months
-    limit = monthly * (LIMIT_MONTHS_OF_BILLING + Decimal(terms_days) / 30)
+    limit = monthly * (Decimal(str(months_of_billing)) + Decimal(terms_days) / 30)
     return max(LIMIT_UNIT, (limit / LIMIT_UNIT).to_integral_value(ROUND_CEILING) * LIMIT_UNIT)
 
 
@@ -61,7 +60,10 @@ def after_win(env: simpy.Environment, firm: Firm, deal: Deal) -> None:
 def _set_up(env: simpy.Environment, firm: Firm, deal: Deal, mix: dict[str, float]) -> Process:
     rng = firm.rng("credit")
     terms = terms_for(rng, mix, deal.plan.amount)
-    limit = credit_limit(deal, terms)
+    months = firm.params["finance"].get("credit_limit_months")
+    body: dict[str, Any] = {"payment_terms_days": terms}
+    if months is not None:
+        body["credit_limit"] = text(credit_limit(deal, terms, float(months)))
     yield firm.in_office_hours(rng.uniform(*LOOK_AFTER_DAYS), rng)
     for _ in range(LOOKS):
         found = yield from firm.call("erp", "GET", "/customers", params={
@@ -69,10 +71,10 @@ def _set_up(env: simpy.Environment, firm: Firm, deal: Deal, mix: dict[str, float
         items = found.body.get("items", []) if found.ok else []
         if items:
             customer = items[0]
-            result = yield from firm.call("erp", "PATCH", f"/customers/{customer['id']}", body={
-                "payment_terms_days": terms, "credit_limit": text(limit)}, purpose="customer-credit")
+            result = yield from firm.call("erp", "PATCH", f"/customers/{customer['id']}", body=body,
+                                          purpose="customer-credit")
             if result.ok:
                 firm.note("finance", f"{customer['name']} ({customer['id']}): net {terms}, credit limit "
-                                     f"{customer['currency']} {limit:,.0f}")
+                                     f"{customer['currency']} {body.get('credit_limit', 'none')}")
             return
         yield firm.in_office_hours(LOOK_AGAIN_DAYS, rng)

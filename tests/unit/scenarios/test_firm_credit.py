@@ -32,10 +32,10 @@ def test_customers_get_the_mixs_terms_and_larger_engagements_longer_ones() -> No
     assert large[60] > large[30]  # large enterprises mostly negotiate 45 or 60 days
 
 
-def test_a_credit_limit_covers_a_month_and_a_half_of_billing_plus_the_terms() -> None:
+def test_a_credit_limit_covers_the_scenarios_months_of_billing_plus_the_terms() -> None:
     plan = SimpleNamespace(amount=Decimal(300000), service_start=date(2026, 2, 2), service_end=date(2026, 4, 30))
     deal: Any = SimpleNamespace(plan=plan)  # three months: 100,000 a month
-    net30, net60 = credit_limit(deal, 30), credit_limit(deal, 60)
+    net30, net60 = credit_limit(deal, 30, 1.5), credit_limit(deal, 60, 1.5)
     assert Decimal(250000) <= net30 <= Decimal(265000)
     assert Decimal(95000) <= net60 - net30 <= Decimal(110000)  # a month more of billing
     assert net30 % 5000 == 0
