@@ -5,7 +5,8 @@ them otherwise), and a contract's billing model and revenue policy are fixed whe
 once read from the ledger they are kept in memory per ledger, and each message of a project no
 longer reads them again (a ledger round trip each on PostgreSQL). A value is kept only after the
 unit of work that read it has committed (`after_commit`), so a link made in a unit of work that rolled
-back is never remembered.
+back is never remembered; until then the unit of work itself keeps it (`unit_memo`), so the other
+messages of its batch (a bulk approval's hundred, each a message of two flows) do not read it again.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ _KNOWN: weakref.WeakKeyDictionary[AbstractLedger, dict[str, str | int]] = weakre
 def contract_of_project(ports: Ports, system: str, project_id: str) -> str | None:
     """Return the ERP contract of the deal a PSA project delivers (None when it is linked to none)."""
     name = f"contract-of:{system}:{project_id}"
-    known = _KNOWN.get(ports.ledger, {}).get(name)
+    known = _known(ports.ledger, name)
     if known is not None:
         return str(known)
     deal = ports.ledger.canonical_key("project", system, project_id)
@@ -58,7 +59,7 @@ def contract_fact(ports: Ports, contract_id: str, fact: str) -> bool:
     cannot change them), so the answers are kept in the ledger's applied versions (1 yes, 0 no).
     """
     name = f"contract-{fact}:{contract_id}"
-    known = _KNOWN.get(ports.ledger, {}).get(name)
+    known = _known(ports.ledger, name)
     if known is None:
         known = ports.ledger.applied_version(name)
         if known is None:
@@ -71,7 +72,13 @@ def contract_fact(ports: Ports, contract_id: str, fact: str) -> bool:
     return known == 1
 
 
+def _known(ledger: AbstractLedger, name: str) -> str | int | None:
+    known = _KNOWN.get(ledger, {}).get(name)
+    return ledger.unit_memo().get(name) if known is None else known
+
+
 def _keep(ledger: AbstractLedger, name: str, value: str | int) -> None:
+    ledger.unit_memo()[name] = value
     ledger.after_commit(functools.partial(_remember, ledger, name, value))
 
 

@@ -58,6 +58,7 @@ class UnitsOfWork(abc.ABC):
         with self._lock:
             outer = self._depth == 0
             if outer:
+                self._local.memo = None
                 self._begin()
             self._depth += 1
             try:
@@ -65,7 +66,7 @@ class UnitsOfWork(abc.ABC):
             except BaseException:
                 self._depth -= 1
                 if outer:
-                    self._local.after_commit = None
+                    self._local.after_commit = self._local.memo = None
                     self._rollback()
                 raise
             self._depth -= 1
@@ -73,8 +74,9 @@ class UnitsOfWork(abc.ABC):
                 try:
                     self._commit()
                 except BaseException:
-                    self._local.after_commit = None
+                    self._local.after_commit = self._local.memo = None
                     raise
+                self._local.memo = None
                 self._run_after_commit()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
@@ -89,6 +91,16 @@ class UnitsOfWork(abc.ABC):
         if pending is None:
             pending = self._local.after_commit = []
         pending.append(callback)
+
+    def unit_memo(self) -> dict[str, Any]:
+        """Return what the open unit of work keeps of its own reads, until it commits or rolls back (outside
+        one, a new dict each time: nothing is kept). For a lookup each message of a batch would make again."""
+        if not self.in_unit_of_work:
+            return {}
+        memo: dict[str, Any] | None = getattr(self._local, "memo", None)
+        if memo is None:
+            memo = self._local.memo = {}
+        return memo
 
     def _run_after_commit(self) -> None:
         pending: list[Callable[[], None]] | None = getattr(self._local, "after_commit", None)

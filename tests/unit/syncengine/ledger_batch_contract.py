@@ -121,3 +121,21 @@ class LedgerBatchContract:
         with ledger.unit_of_work():
             pass
         assert ran == ["outside", "committed", "nested"]
+
+    def test_what_a_unit_of_work_keeps_of_its_reads_is_gone_once_it_commits_or_rolls_back(
+            self, ledger: AbstractLedger) -> None:
+        ledger.unit_memo()["contract-of:PRJ-1"] = "CON-1"
+        assert ledger.unit_memo() == {}, "outside a unit of work nothing is kept"
+        with ledger.unit_of_work():
+            ledger.unit_memo()["contract-of:PRJ-1"] = "CON-1"
+            with ledger.unit_of_work():
+                assert ledger.unit_memo() == {"contract-of:PRJ-1": "CON-1"}, "a nested one sees the outer's"
+            assert ledger.unit_memo() == {"contract-of:PRJ-1": "CON-1"}
+        with ledger.unit_of_work():
+            assert ledger.unit_memo() == {}
+            ledger.unit_memo()["contract-of:PRJ-1"] = "CON-2"
+        with pytest.raises(Boom), ledger.unit_of_work():
+            ledger.unit_memo()["contract-of:PRJ-1"] = "CON-3"
+            raise Boom
+        with ledger.unit_of_work():
+            assert ledger.unit_memo() == {}, "a rolled back unit of work's reads are not kept"
