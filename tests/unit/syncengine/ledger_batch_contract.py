@@ -105,6 +105,20 @@ class LedgerBatchContract:
         ledger.set_applied_versions(versions)
         assert ledger.applied_versions(list(versions)) == versions
 
+    def test_ids_with_quotes_backslashes_commas_and_braces_go_through_the_batch_forms_as_they_are(
+            self, ledger: AbstractLedger) -> None:
+        awkward = ['TE-"1"', "TE-\\2", "TE-{3},4", "TE 5 ß", "NULL"]
+        ledger.record_processed_many([tracking(source_id) for source_id in awkward])
+        assert ledger.processed_among([("psa", source_id, 1, HANDLER) for source_id in awkward]) == {
+            ("psa", source_id, 1, HANDLER) for source_id in awkward}
+        assert ledger.record_received_many("psa", awkward, T0) == set(awkward)
+        ledger.set_applied_versions({f"time-revision:{source_id}": n for n, source_id in enumerate(awkward, 1)})
+        assert ledger.applied_versions([f"time-revision:{source_id}" for source_id in awkward]) == {
+            f"time-revision:{source_id}": n for n, source_id in enumerate(awkward, 1)}
+        ledger.link_many(_entries(*((f"BT-{source_id}", f"time:{source_id}:1") for source_id in awkward)))
+        assert ledger.external_ids("billable_transaction", "erp", [f"time:{source_id}:1" for source_id in awkward]) == {
+            f"time:{source_id}:1": f"BT-{source_id}" for source_id in awkward}
+
     def test_after_commit_runs_once_the_unit_of_work_committed_and_never_after_a_rollback(
             self, ledger: AbstractLedger) -> None:
         ran: list[str] = []
