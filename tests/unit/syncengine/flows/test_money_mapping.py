@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -53,11 +54,20 @@ def test_a_reopened_entry_has_no_current_approval_but_keeps_the_last_one() -> No
     ({"status": "LOST"}, "malformed-record"),
     ({"project_id": None}, "malformed-record"),
     ({"approvals": "none"}, "malformed-record"),
+    ({"approvals": [{**time_entry_data()["approvals"][0], "currency": "XXX"}]}, "malformed-record"),
+    ({"approvals": [{**time_entry_data()["approvals"][0], "currency": ["GBP"]}]}, "malformed-record"),
 ])
 def test_a_malformed_time_entry_is_a_poison_message_naming_the_field(changes: dict[str, Any], reason: str) -> None:
     with pytest.raises(PoisonMessage) as refused:
         psa_work.time_entry("psa", time_entry_data(**changes))
     assert refused.value.reason == reason
+
+
+def test_a_time_entry_read_from_a_mapping_that_is_not_a_dict_reads_the_same() -> None:
+    data = time_entry_data()
+    assert psa_work.time_entry("psa", MappingProxyType(data)) == psa_work.time_entry("psa", data)
+    with pytest.raises(PoisonMessage, match="expected an object"):
+        psa_work.time_entry("psa", [data])
 
 
 def test_batch_results_name_the_existing_transaction_of_a_duplicate() -> None:
