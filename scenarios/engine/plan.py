@@ -10,6 +10,7 @@ milestones, a retainer as a monthly fee, capped T&M with a cap near the estimate
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -34,6 +35,8 @@ LEAD_ROLES = {"MANAGER": 0.75, "SENIOR_MANAGER": 0.25}
 TEAM_ROLES = ("ANALYST", "CONSULTANT", "SENIOR_CONSULTANT")
 PARTNER_HOURS = Decimal(2)
 MIN_SLOT_HOURS = Decimal(8)
+LARGE_DEAL_Z = 2.05  # `max` of a lognormal deal size is its 98th percentile
+SIZE_DRAWS = 4  # draws of a lognormal deal size before one outside min..max is clipped
 MILESTONE_NAMES = ("Mobilisation and plan", "Design sign-off", "Build complete", "Go-live", "Final report")
 
 
@@ -99,7 +102,17 @@ def list_rates(params: dict[str, Any], currency: str) -> tuple[tuple[str, Decima
 
 
 def _amount_target(rng: random.Random, size: dict[str, float]) -> float:
+    """Draw a deal size: lognormal around `median` when given (many small deals, a few large ones;
+    `max` is about the largest deal in fifty), else triangular with a `mode`, else uniform."""
     low, high = float(size["min"]), float(size["max"])
+    if "median" in size:
+        median = min(max(float(size["median"]), low), high)
+        sigma = max(math.log(high / median), 0.01) / LARGE_DEAL_Z if median > 0 else 0.0
+        for _ in range(SIZE_DRAWS):
+            target = rng.lognormvariate(math.log(median), sigma) if median > 0 else 0.0
+            if low <= target <= high:
+                return target
+        return min(max(target, low), high)
     if "mode" not in size:
         return rng.uniform(low, high)
     return triangular(rng, low, float(size["mode"]), high)

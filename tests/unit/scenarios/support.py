@@ -30,7 +30,14 @@ firm:
     US01: {{headcount: {{ANALYST: 2, CONSULTANT: 3, SENIOR_CONSULTANT: 2, MANAGER: 2, SENIOR_MANAGER: 1, PARTNER: 1}}}}
     UK01: {{headcount: {{ANALYST: 2, CONSULTANT: 2, SENIOR_CONSULTANT: 2, MANAGER: 1, SENIOR_MANAGER: 1, PARTNER: 1}}}}
     DE01: {{headcount: {{ANALYST: 1, CONSULTANT: 2, SENIOR_CONSULTANT: 1, MANAGER: 1, SENIOR_MANAGER: 0, PARTNER: 1}}}}
-sales: {{opportunities_per_week: 2, stage_days: {{Prospecting: 3, Qualification: 4, Proposal: 5, Negotiation: 4}}}}
+sales:
+  opportunities_per_week: 2
+  stage_days: {{Prospecting: 3, Qualification: 4, Proposal: 5, Negotiation: 4}}
+  deal_size:  # mid-size deals only (the lognormal median kept, tails cut): a firm this small cannot staff big ones
+    TIME_AND_MATERIALS: {{min: 60000, max: 450000}}
+    FIXED_FEE: {{min: 50000, max: 400000}}
+    RETAINER: {{min: 36000, max: 240000}}
+    CAPPED_TM: {{min: 60000, max: 300000}}
 delivery: {{return_rate: 0.1, reopen_rate: 0.05, project_months: {{min: 1, mode: 1.5, max: 3}}}}
 workforce: {{hires_per_month: 1, retro_corrections: 2}}
 change_orders: {{rate: 0.3}}

@@ -108,3 +108,21 @@ def test_the_rest_of_an_engagement_under_way_keeps_about_its_team_for_a_share_of
         assert abs(hours[1] - hours[0]) <= hours[0] * Decimal("0.3")  # the same size of team (weeks are rounded)
         assert rest.weeks == max(2, round(whole.weeks * 0.3))
         assert rest.amount < whole.amount
+
+
+def test_deal_sizes_are_skewed_towards_small_deals_with_a_few_large_ones() -> None:
+    amounts = sorted(float(plan.amount) for plan in plans("TIME_AND_MATERIALS", 300))
+    median, mean = amounts[len(amounts) // 2], sum(amounts) / len(amounts)
+    assert mean > 1.15 * median  # right-skewed: the mean is pulled up by a few large deals
+    assert amounts[-len(amounts) // 50] > 3 * median  # the largest in fifty is several typical deals
+    assert amounts[len(amounts) // 10] < 0.6 * median
+
+
+def test_a_uniform_deal_size_is_still_possible_without_a_median() -> None:
+    params = load("baseline").params
+    params["sales"]["deal_size"]["FIXED_FEE"] = {"min": 200000, "max": 220000}
+    rng = random.Random(2)
+    amounts = [plan_deal(rng, params, billing_model="FIXED_FEE", practice="STRATEGY", legal_entity="US01",
+                         currency="USD", earliest_start=date(2026, 2, 4), week_hours=Decimal(40)).amount
+               for _ in range(30)]
+    assert all(Decimal(150000) <= amount <= Decimal(280000) for amount in amounts)
