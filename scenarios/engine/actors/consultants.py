@@ -1,5 +1,8 @@
 """Consultants: a weekly timesheet (on Friday, or a few days late), expenses, vacations and sick days.
 
+A week that runs into the next month is submitted in two: its days up to the month's last working
+day on that day's late morning, before the month-end approval round, and the rest on Friday.
+
 Each person works the hours of their bookings, day by day, with the scenario's daily variation;
 days off and their office's public holidays (scenarios.engine.holidays) are not booked; returned
 and reopened entries are corrected and submitted again.
@@ -21,6 +24,7 @@ from scenarios.engine.values import (
     chance,
     monday_of,
     money,
+    month_end,
     poisson,
     quarter_hours,
     text,
@@ -140,6 +144,18 @@ def _expenses(firm: Firm, worker: Worker, worked: list[tuple[Assignment, date]])
                 Expense(created.body["id"], assignment, day, amount, currency, billable))
 
 
+def month_end_split(legal_entity: str, week: date, last_day: date) -> date | None:
+    """Return the month's last working day when a week's working days run into the next month, else None.
+
+    Firms close the month on its last working day: the days of the week up to then are submitted
+    that morning (today's hours included) so that the month's approval round and billing take them.
+    """
+    if last_day.month == week.month:
+        return None
+    split = office_day_on_or_before(legal_entity, month_end(week))
+    return split if week <= split < last_day else None
+
+
 def _submission_time(firm: Firm, worker: Worker, last_day: date) -> float:
     rng = _stream(firm, worker)
     moment = firm.at(office_day_on_or_before(worker.legal_entity, last_day), 15.5 + rng.random() * 3)
@@ -160,9 +176,13 @@ def consultant(env: simpy.Environment, firm: Firm, worker: Worker) -> Process:
             if worker.termination_date < week:
                 return
             last_day = min(last_day, worker.termination_date)
+        split = month_end_split(worker.legal_entity, week, last_day)
+        if split is not None:  # the month's part of the week goes in before the month-end approval round
+            yield env.timeout(max(0.0, firm.at(split, 11 + 2.5 * _stream(firm, worker).random()) - float(env.now)))
+            yield from submit_timesheet(firm, worker, week, workdays(week, split))
         yield env.timeout(max(0.0, _submission_time(firm, worker, last_day) - float(env.now)))
         days = workdays(week, last_day)
-        yield from submit_timesheet(firm, worker, week, days)
+        yield from submit_timesheet(firm, worker, week, [day for day in days if split is None or day > split])
         worked = [(a, day) for day in days for a in worker.assignments
                   if a.covers(day) and a.project.works_on(day) and day not in worker.days_off
                   and is_office_day(worker.legal_entity, day)]
