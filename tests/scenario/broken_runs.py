@@ -68,6 +68,10 @@ LONG = Setup("broken-long", "baseline", 1, {
     "sales": {"opportunities_per_week": 1.5},
     "finance": {"payment_days": {"mean": 70, "sd": 40}},
 })
+# LONG ended on 30 April, before May's billing run: the payments of mid- and late April are the last
+# documents of their deals, so an engine that drops payment events leaves them unpaid in CRM and PSA
+# (with May's run, its invoices would refresh every deal's status and hide the defect).
+PAID = Setup("broken-paid", "baseline", 1, {**LONG.overrides, "period": {"start": "2026-01-19", "end": "2026-04-30"}})
 
 
 @dataclass

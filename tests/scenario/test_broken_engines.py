@@ -5,7 +5,8 @@ invariant on the same scenario, seed and faults (otherwise the failure would pro
 Scenarios: library `baseline` shrunk to one legal entity of ten people (tests/scenario/broken_runs.py).
 SHORT (five weeks, one month-end) has change orders, reopened time, cost-rate corrections, bad master
 data and lost ERP answers on postings; LONG (fifteen weeks) has invoices left unpaid long enough for
-the ERP to put customers on credit hold, and payments. Runs are shared by the tests of this module.
+the ERP to put customers on credit hold, and payments; PAID is LONG ended before its last billing run,
+so payments are the last documents of their deals. Runs are shared by the tests of this module.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from tests.scenario.broken_engines import (
     whole_hours,
     without_billing,
 )
-from tests.scenario.broken_runs import LONG, SHORT, Outcome, Runs
+from tests.scenario.broken_runs import LONG, PAID, SHORT, Outcome, Runs
 
 pytestmark = pytest.mark.slow
 
@@ -195,7 +196,7 @@ def _paid_figures(outcome: Outcome) -> dict[str, tuple[Any, str]]:
 
 
 def test_dropping_payment_status_leaves_the_crm_showing_unpaid_invoices(runs: Runs) -> None:
-    correct, broken = runs(LONG), runs(LONG, dropping_payment_status)
+    correct, broken = runs(PAID), runs(PAID, dropping_payment_status)
     assert correct.truth.of("payment_made"), "no customer paid"
     assert all(Decimal(shown or 0) == Decimal(paid) for shown, paid in _paid_figures(correct).values())
     stale = {opp: figures for opp, figures in _paid_figures(broken).items() if Decimal(figures[0] or 0) != Decimal(
@@ -204,8 +205,8 @@ def test_dropping_payment_status_leaves_the_crm_showing_unpaid_invoices(runs: Ru
 
 
 def test_dropping_payment_status_is_caught_by_ar_ties_out(runs: Runs) -> None:
-    broken = runs(LONG, dropping_payment_status)
-    violations = caught(runs(LONG), broken, "ar-ties-out")
+    broken = runs(PAID, dropping_payment_status)
+    violations = caught(runs(PAID), broken, "ar-ties-out")
     stale = {opportunity for opportunity, (shown, paid) in _paid_figures(broken).items()
              if Decimal(shown or 0) != Decimal(paid)}
     assert stale, "every payment reached the CRM anyway"
