@@ -26,7 +26,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -86,12 +87,7 @@ def hammer(base: str, seconds: float, clients: int, request: Callable[[httpx.Cli
 
 def measure(server: str, port: int, seconds: float, clients: int) -> dict[str, Any]:
     """Start a server process, measure each operation, stop it."""
-    process = subprocess.Popen([sys.executable, __file__, "--serve", server, str(port)])
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_up(base)
-        auth = {"Authorization": f"Bearer {TOKEN}"}
-        httpx.put(f"{base}/resources/WRK-900001", json=RESOURCE, headers=auth, timeout=10).raise_for_status()
+    with _served(server, port) as (process, base):
         operations: dict[str, Callable[[httpx.Client, int], httpx.Response]] = {
             "read getResource": lambda client, n: client.get("/resources/WRK-900001"),
             "write upsertResource": lambda client, n: client.put(f"/resources/WRK-{910000 + n}", json=RESOURCE),
@@ -105,19 +101,12 @@ def measure(server: str, port: int, seconds: float, clients: int) -> dict[str, A
                             round(1000 * cpu / max(count, 1), 3)}
         result["load_after"] = round(os.getloadavg()[0], 1)
         return result
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def starvation(server: str, port: int, seconds: float, latency_ms: int, slow_clients: int) -> dict[str, Any]:
     """Start a server process with a latency fault on writes; time reads while slow writes hold threads."""
-    process = subprocess.Popen([sys.executable, __file__, "--serve", server, str(port)])
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_up(base)
+    with _served(server, port) as (_process, base):
         auth = {"Authorization": f"Bearer {TOKEN}"}
-        httpx.put(f"{base}/resources/WRK-900001", json=RESOURCE, headers=auth, timeout=10).raise_for_status()
         httpx.post(f"{base}/admin/faults", json={"kind": "latency", "params": {"operations": ["upsertResource"],
                                                                                 "ms": latency_ms}},
                    timeout=10).raise_for_status()
@@ -156,6 +145,18 @@ def starvation(server: str, port: int, seconds: float, latency_ms: int, slow_cli
                 "read_p99_ms": round(1000 * reads[min(len(reads) - 1, int(len(reads) * 0.99))], 1),
                 "read_max_ms": round(1000 * reads[-1], 1), "slow_writes": writes[0],
                 "load": f"{load_before:.1f}-{os.getloadavg()[0]:.1f}"}
+
+
+@contextmanager
+def _served(server: str, port: int) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """Serve the PSA in its own process with one resource to read; yield the process and its URL, then stop it."""
+    process = subprocess.Popen([sys.executable, __file__, "--serve", server, str(port)])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_up(base)
+        httpx.put(f"{base}/resources/WRK-900001", json=RESOURCE, headers={"Authorization": f"Bearer {TOKEN}"},
+                  timeout=10).raise_for_status()
+        yield process, base
     finally:
         process.terminate()
         process.wait(10)
