@@ -3,10 +3,13 @@ distributed engine (RabbitMQ + PostgreSQL worker processes) syncing them."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from simulators.server import SystemServers
 from tests.integration.distributed_engine import Deployment, deployment
@@ -33,3 +36,12 @@ def engine(firm: Firm, rabbitmq_url: str, postgres_url: str, tmp_path: Path) -> 
     """Distributed engine workers syncing the served systems, stopped and cleaned up after the test."""
     with deployment(firm.urls, rabbitmq_url, postgres_url, tmp_path) as deployed:
         yield deployed
+
+
+@pytest.fixture
+def schema(postgres_url: str) -> Iterator[str]:
+    """Return a PostgreSQL schema name (usable as a queue prefix too) of this test's own, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield name
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))

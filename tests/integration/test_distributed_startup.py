@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from syncengine.adapters.clock import SystemClock
 from syncengine.runtime.coordination import CoordinationError, PgCoordinator
@@ -18,17 +14,8 @@ from syncengine.runtime.distributed import build_worker
 pytestmark = pytest.mark.services
 
 
-@pytest.fixture
-def name(postgres_url: str) -> Iterator[str]:
-    """Return a queue prefix and schema name of this test's own, dropped afterwards."""
-    name = f"t{uuid.uuid4().hex[:10]}"
-    yield name
-    with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
-
-
 def test_a_worker_whose_coordination_session_is_cut_while_it_starts_starts_again(
-        rabbitmq_url: str, postgres_url: str, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        rabbitmq_url: str, postgres_url: str, schema: str, monkeypatch: pytest.MonkeyPatch) -> None:
     cuts: list[str] = []
     exclusive = PgCoordinator.exclusive
 
@@ -39,7 +26,7 @@ def test_a_worker_whose_coordination_session_is_cut_while_it_starts_starts_again
         return exclusive(self, lock)
 
     monkeypatch.setattr(PgCoordinator, "exclusive", cut_once)
-    worker = build_worker(f"{rabbitmq_url}?prefix=firmsim.{name}", f"{postgres_url}?schema={name}", {},
+    worker = build_worker(f"{rabbitmq_url}?prefix=firmsim.{schema}", f"{postgres_url}?schema={schema}", {},
                           token="firmsim-dev-token", clock=SystemClock(), flows=(), partitions=1)
     try:
         assert cuts == ["create-ledger"]

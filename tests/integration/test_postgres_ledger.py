@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import threading
-import uuid
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -23,15 +22,6 @@ from syncengine.runtime.coordination import CoordinationError, store_location
 from tests.unit.syncengine.ledger_contract import T0, DurableLedgerContract, tracking
 
 pytestmark = pytest.mark.services
-
-
-@pytest.fixture
-def schema(postgres_url: str) -> Iterator[str]:
-    """Return a schema name of this test's own, dropped afterwards."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    yield name
-    with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 class TestPostgresLedger(DurableLedgerContract):
