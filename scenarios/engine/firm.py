@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import simpy
 from faker import Faker
 
-from scenarios.engine.clock import DAY, HOUR, SimClock
+from scenarios.engine.clock import DAY, SimClock
 from scenarios.engine.config import Scenario
 from scenarios.engine.kpis import USD_PER, Kpis, business_kpis
 from scenarios.engine.ports import ApiResult, SystemPort, new_traceparent, persist
@@ -137,10 +137,6 @@ class Firm:
         """Return the virtual instant as an ISO string (the `at` of facts)."""
         return self.clock.now().isoformat().replace("+00:00", "Z")
 
-    def open_for_business(self, day: date) -> bool:
-        """Tell whether a date is inside the scenario's period."""
-        return day <= self.scenario.end
-
     # Acting --------------------------------------------------------------------------------------
 
     def rng(self, family: str) -> Any:
@@ -227,10 +223,6 @@ class Firm:
     def elapsed_days(self) -> float:
         """Return the virtual days run so far."""
         return float(self.env.now) / DAY
-
-    def hours_from_now(self, hours: float) -> simpy.Event:
-        """Return an event `hours` of virtual time from now."""
-        return self.env.timeout(hours * HOUR)
 
 
 def _template(path: str) -> str:
