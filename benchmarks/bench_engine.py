@@ -11,7 +11,12 @@ difference (engine-independent; resolution about 20 ms plus a feed read).
 Two phases per engine: saturation (a backlog of --events approvals as fast as the producer goes:
 throughput = events / (last posting - first approval)), then sustained load at --load (a fraction
 of the measured saturation) for --duration seconds: lag p50/p99/max and whether it kept up.
-CPU seconds of the systems' and the engine's processes come from /proc.
+CPU seconds per event over the saturation phase come from /proc: the systems' process, the engine's
+process(es) and, distributed, PostgreSQL (the backends of the run's sessions and the server's
+background processes) and RabbitMQ (`beam.smp`, the whole broker), their sum (`cpu_total`: what the
+pipeline costs, against 1 ms per event for 2,000 events/s on 2 cores), and apart from it the
+benchmark's own producer and monitor (`cpu_bench`). The broker and the server's background
+processes also serve whatever else uses them at the time: on a shared machine they read high.
 
     .venv/bin/python benchmarks/bench_engine.py                       # all: embedded, 1, 2, 4 workers
     .venv/bin/python benchmarks/bench_engine.py --modes embedded,2 --events 2000 --record
@@ -29,7 +34,7 @@ import sys
 import threading
 import time
 import uuid
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack, closing, suppress
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,9 +53,57 @@ BATCH = 100
 
 
 def cpu_seconds(pid: int) -> float:
-    """Return a process's user + system CPU seconds (children not included)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """Return a process's user + system CPU seconds (children not included; 0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _named_pids(command: str) -> list[int]:
+    """Return the ids of the processes whose command name (`/proc/<pid>/comm`) is `command`."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with suppress(OSError):
+                if (entry / "comm").read_text().strip() == command:
+                    pids.append(int(entry.name))
+    return pids
+
+
+class ServiceCpu:
+    """CPU of the services the distributed engine runs on, per process, read from /proc.
+
+    PostgreSQL: the backends of this run's sessions (their `application_name` names the run's schema:
+    ledger and coordination) and the server's background processes (WAL writer, checkpointer, ...:
+    shared with whatever else uses the server). RabbitMQ: the whole broker (`beam.smp`), shared too.
+    A process that ends between two readings loses its share (a backend lives as long as its worker).
+    """
+
+    def __init__(self, run_name: str) -> None:
+        import psycopg
+
+        self.run_name = run_name
+        self.connection = psycopg.connect(POSTGRES.split("?")[0], autocommit=True)
+
+    def read(self) -> dict[str, dict[int, float]]:
+        """Return CPU seconds by process of `postgres` (ours + background) and `rabbitmq`."""
+        rows = self.connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND "
+            "(backend_type <> 'client backend' OR strpos(application_name, %s) > 0)", (self.run_name,)).fetchall()
+        return {"postgres": {pid: cpu_seconds(pid) for (pid,) in rows},
+                "rabbitmq": {pid: cpu_seconds(pid) for pid in _named_pids("beam.smp")}}
+
+    @staticmethod
+    def spent(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+        """Return CPU seconds spent per service between two readings (a process new since counts whole)."""
+        return {service: sum(cpu - before[service].get(pid, 0.0) for pid, cpu in processes.items())
+                for service, processes in after.items()}
+
+    def close(self) -> None:
+        """Close the monitoring session."""
+        self.connection.close()
 
 
 class Monitor(threading.Thread):
@@ -125,18 +178,20 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
 
 
-def start_engine(mode: str, urls: dict[str, str], scratch: Path, stack: ExitStack, *,
-                 synchronous_commit: str = "on") -> list[subprocess.Popen[bytes]]:
-    """Start the engine process(es) of a mode (`synchronous_commit`: the distributed ledger's)."""
+def start_engine(mode: str, urls: dict[str, str], scratch: Path, stack: ExitStack, *, name: str,
+                 synchronous_commit: str = "on", poll_limit: int | None = None) -> list[subprocess.Popen[bytes]]:
+    """Start the engine process(es) of a mode (`name`: the distributed run's schema and queue prefix;
+    `synchronous_commit`: its ledger's; `poll_limit`: events per feed read, the worker's default if None)."""
     systems = [arg for name, url in urls.items() for arg in ("--system", f"{name}={url}")]
     if mode == "embedded":
         command = [sys.executable, __file__, "--embedded-child", json.dumps(urls), str(scratch / "ledger.db")]
         workers = 1
     else:
-        name = f"bench{uuid.uuid4().hex[:8]}"
         commit = "" if synchronous_commit == "on" else f"&synchronous_commit={synchronous_commit}"
         command = [FIRMSIM, "engine", "worker", "--bus", f"{RABBITMQ}?prefix=firmsim.{name}",
                    "--store", f"{POSTGRES}?schema={name}{commit}", *systems, "--partitions", "8", "--workers", "16"]
+        if poll_limit is not None:
+            command += ["--poll-limit", str(poll_limit)]
         workers = int(mode)
         stack.callback(_drop_namespace, command[4], command[6])
     processes = []
@@ -174,7 +229,7 @@ def _terminate(process: subprocess.Popen[bytes]) -> None:
 
 
 def run_mode(mode: str, events: int, load: float, duration_s: float, projects: int, *,
-             synchronous_commit: str = "on") -> dict[str, Any]:
+             synchronous_commit: str = "on", poll_limit: int | None = None) -> dict[str, Any]:
     """Measure one engine mode on fresh systems."""
     scratch = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-engine-{uuid.uuid4().hex[:6]}"
     scratch.mkdir(parents=True)
@@ -188,7 +243,10 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
                 {"crm": 1, "psa": 2, "hcm": 3, "erp": 4}.items()}
         for url in urls.values():
             _wait_up(url)
-        engines = start_engine(mode, urls, scratch, stack, synchronous_commit=synchronous_commit)
+        name = f"bench{uuid.uuid4().hex[:8]}"
+        engines = start_engine(mode, urls, scratch, stack, name=name, synchronous_commit=synchronous_commit,
+                               poll_limit=poll_limit)
+        services = None if mode == "embedded" else stack.enter_context(closing(ServiceCpu(name)))
         firm = Firm(urls)
         opportunities = [firm.win_deal(f"Bench Corp {number}") for number in range(projects)]
         staffed = []
@@ -199,6 +257,8 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
         monitor.start()
         producer = Producer(firm, staffed)
         cpu_before = {"systems": cpu_seconds(serve.pid), "engine": sum(cpu_seconds(p.pid) for p in engines)}
+        services_before = services.read() if services else None
+        harness_before = time.process_time()
         profiler = None
         if os.environ.get("BENCH_PROFILE"):  # sample the first engine process during the saturation phase
             # (BENCH_PROFILE_GIL=1: only samples holding the GIL, i.e. where its CPU goes)
@@ -219,6 +279,9 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
         saturation = len(backlog) / (last - first)
         cpu = {"systems": cpu_seconds(serve.pid) - cpu_before["systems"],
                "engine": sum(cpu_seconds(p.pid) for p in engines) - cpu_before["engine"]}
+        harness_cpu = time.process_time() - harness_before  # the producer's and monitor's: not the pipeline's
+        if services and services_before:
+            cpu.update(services.spent(services_before, services.read()))
         # Sustained phase: offer `load` x saturation, in batches every 100 ms.
         rate = load * saturation
         per_tick = max(1, round(rate / 10))
@@ -245,7 +308,11 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
     return {"mode": mode, "events": len(backlog), "producer_s": round(produced_at - first, 2),
             "saturation_eps": round(saturation, 1),
             "cpu_systems_ms_per_event": round(1000 * cpu["systems"] / events, 3),
-            "cpu_engine_ms_per_event": round(1000 * cpu["engine"] / events, 3), "offered_eps": round(offered, 1),
+            "cpu_engine_ms_per_event": round(1000 * cpu["engine"] / events, 3),
+            **{f"cpu_{service}_ms_per_event": round(1000 * cpu[service] / events, 3)
+               for service in ("postgres", "rabbitmq") if service in cpu},
+            "cpu_total_ms_per_event": round(1000 * sum(cpu.values()) / events, 3),
+            "cpu_bench_ms_per_event": round(1000 * harness_cpu / events, 3), "offered_eps": round(offered, 1),
             "lag_p50_s": round(statistics.median(lags), 3) if lags else None,
             "lag_p99_s": round(_percentile(lags, 0.99), 3), "lag_max_s": round(max(lags), 3) if lags else None,
             "kept_up": kept_up}
@@ -306,6 +373,8 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=8, help="Projects the time is spread over (ordering keys).")
     parser.add_argument("--synchronous-commit", choices=("on", "off"), default="on",
                         help="The distributed ledger's synchronous_commit (off: commits do not wait for the disk).")
+    parser.add_argument("--poll-limit", type=int, default=None,
+                        help="Events per feed read of a distributed worker (its --poll-limit; default: its own).")
     parser.add_argument("--record", action="store_true", help="Append the figures to benchmarks/RESULTS.md.")
     parser.add_argument("--embedded-child", nargs=2, metavar=("URLS", "LEDGER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -316,7 +385,7 @@ def main() -> None:
     results = []
     for mode in args.modes.split(","):
         result = run_mode(mode.strip(), args.events, args.load, args.duration, args.projects,
-                          synchronous_commit=args.synchronous_commit)
+                          synchronous_commit=args.synchronous_commit, poll_limit=args.poll_limit)
         print(json.dumps(result), flush=True)
         results.append(result)
     if args.record:
@@ -332,13 +401,15 @@ def record(results: list[dict[str, Any]], args: argparse.Namespace, load_before:
              f"on {os.cpu_count()} cores; load average "
              f"before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f} (other work shares the machine).\n",
              "| engine | backlog | saturation events/s | CPU ms/event systems | CPU ms/event engine | "
+             "CPU ms/event PostgreSQL | CPU ms/event RabbitMQ | CPU ms/event total | "
              "sustained events/s | lag p50 s | lag p99 s | lag max s | kept up |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         engine = "embedded (SQLite)" if r["mode"] == "embedded" else f"{r['mode']} worker(s), RabbitMQ + PostgreSQL"
         lines.append(f"| {engine} | {r['events']} | {r['saturation_eps']} | {r['cpu_systems_ms_per_event']} | "
-                     f"{r['cpu_engine_ms_per_event']} | {r['offered_eps']} | {r['lag_p50_s']} | {r['lag_p99_s']} | "
-                     f"{r['lag_max_s']} | {r['kept_up']} |")
+                     f"{r['cpu_engine_ms_per_event']} | {r.get('cpu_postgres_ms_per_event', '-')} | "
+                     f"{r.get('cpu_rabbitmq_ms_per_event', '-')} | {r['cpu_total_ms_per_event']} | "
+                     f"{r['offered_eps']} | {r['lag_p50_s']} | {r['lag_p99_s']} | {r['lag_max_s']} | {r['kept_up']} |")
     with (ROOT / "benchmarks" / "RESULTS.md").open("a") as results_file:
         results_file.write("\n".join(lines) + "\n")
 

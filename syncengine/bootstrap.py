@@ -32,6 +32,8 @@ from syncengine.runtime.registry import Flow, HandlerRegistry
 
 LEDGERS = ("memory", "sqlite", "postgresql")
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+DEFAULT_POLL_LIMIT = 100
+"""Events per read of a feed page."""
 
 
 class ConfigError(ValueError):
@@ -66,7 +68,7 @@ class EngineConfig:
     seed: int = 0
     flows: Sequence[Flow] = ()
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    poll_limit: int = 100
+    poll_limit: int = DEFAULT_POLL_LIMIT
     park_on_exception: bool = True
     virtual_latency: bool = True
     webhook_tolerance_s: int = TOLERANCE_S

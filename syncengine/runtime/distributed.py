@@ -23,7 +23,7 @@ import psycopg
 
 from syncengine.adapters.bus.port import BusError
 from syncengine.adapters.bus.rabbitmq import RabbitBus
-from syncengine.bootstrap import ConfigError, EngineConfig, SystemConfig, bootstrap
+from syncengine.bootstrap import DEFAULT_POLL_LIMIT, ConfigError, EngineConfig, SystemConfig, bootstrap
 from syncengine.ledger.postgres import PostgresLedger
 from syncengine.ledger.records import DeadLetter, ExceptionItem, ExceptionStatus, LedgerError
 from syncengine.ports import Clock
@@ -163,7 +163,8 @@ def inspect(bus_url: str, store_url: str) -> EngineStatus:
 
 def build_worker(bus_url: str, store_url: str, systems: Mapping[str, str], *, token: str, clock: Clock,
                  partitions: int = DEFAULT_PARTITIONS, threads: int = 8, poll_interval_s: float = 0.5,
-                 seed: int = 0, flows: tuple[Flow, ...], worker_id: str | None = None) -> DistributedWorker:
+                 poll_limit: int = DEFAULT_POLL_LIMIT, seed: int = 0, flows: tuple[Flow, ...],
+                 worker_id: str | None = None) -> DistributedWorker:
     """Build one distributed worker: engine with `flows`, bus, ledger, coordination (raise BusError,
     LedgerError or CoordinationError naming what cannot be reached)."""
     bus = open_bus(bus_url, partitions)
@@ -172,7 +173,7 @@ def build_worker(bus_url: str, store_url: str, systems: Mapping[str, str], *, to
     config = EngineConfig(
         systems=tuple(SystemConfig(name, base_url=system_url, token=token) for name, system_url in systems.items()),
         ledger="postgresql", store_url=url, ledger_schema=schema, clock=clock, seed=seed, flows=flows,
-        park_on_exception=False, virtual_latency=False)
+        park_on_exception=False, virtual_latency=False, poll_limit=poll_limit)
     for attempt in range(1, STARTUP_ATTEMPTS + 1):
         coordinator: PgCoordinator | None = None
         engine: Engine | None = None
