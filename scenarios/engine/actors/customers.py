@@ -3,8 +3,9 @@
 Each customer has its own habit of days to pay (a few pay on receipt, most around the scenario's
 distribution on the firm's standard terms, some always late), drawn once and moved by its own terms
 (scenarios.engine.actors.credit: net 60 pays a month later than net 30); an invoice is paid on a
-working day near that habit; some customers pay part first and the rest a few weeks later; a
-disputed invoice is not paid (finance reverses it and the work is billed again).
+working day near that habit, what the invoice still owes then (less the credit notes sent since);
+some customers pay part first and the rest a few weeks later; a disputed invoice is not paid (finance
+reverses it and the work is billed again).
 """
 
 from __future__ import annotations
@@ -115,16 +116,30 @@ def _settle(env: simpy.Environment, firm: Firm, invoice: dict[str, Any]) -> Proc
     yield from _payment_day(firm, rng, invoice_date + timedelta(days=round(days)))
     if firm.invoice_disputed(invoice["id"]):
         return
-    total = money(invoice["open_amount"])
+    total = yield from _owed(firm, invoice)
     if total <= 0:
         return
     if chance(rng, float(finance["partial_payment_rate"])):
         first = money(total * Decimal(str(rng.choice((0.4, 0.5, 0.6, 0.75)))))
         yield from _pay(firm, invoice, first)
         yield from _payment_day(firm, rng, firm.today + timedelta(days=round(rng.uniform(14, 45))))
-        yield from _pay(firm, invoice, total - first)
+        rest = yield from _owed(firm, invoice)
+        if rest > 0:
+            yield from _pay(firm, invoice, rest)
     else:
         yield from _pay(firm, invoice, total)
+
+
+def _owed(firm: Firm, invoice: dict[str, Any]) -> Generator[simpy.Event, Any, Decimal]:
+    """Return what is still owed on an invoice today: its total less the credit notes and payments since.
+
+    The accounts-payable clerk pays the invoice less any credit note the firm sent meanwhile (a billing
+    run credits corrected time on the invoice it was billed on), never the stale original amount.
+    """
+    result = yield from firm.call("erp", "GET", f"/invoices/{invoice['id']}")
+    if not result.ok or result.body["status"] != "POSTED":
+        return Decimal(0)
+    return money(result.body["open_amount"])
 
 
 def _dispute(env: simpy.Environment, firm: Firm, invoice: dict[str, Any]) -> Process:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from statistics import mean, pstdev
 from types import SimpleNamespace
 from typing import Any
 
 import simpy
 
-from scenarios.engine.actors.customers import _payment_day, payment_habit
+from scenarios.engine.actors.customers import _payment_day, _settle, payment_habit
+from scenarios.engine.ports import ApiResult
 
 
 def _firm(mean_days: float = 42, sd: float = 14) -> Any:
@@ -57,3 +59,83 @@ def test_payments_due_on_a_weekend_are_made_on_that_weeks_working_days_not_all_o
     env.run()
     assert set(paid) == {"Mon", "Tue", "Wed", "Thu", "Fri"}
     assert paid["Mon"] < 0.3 * sum(paid.values())
+
+
+class _Payer:
+    """A stand-in firm for one customer's settlement: an ERP that holds one invoice, payments recorded."""
+
+    def __init__(self, partial_rate: float, erp_invoice: dict[str, Any]) -> None:
+        self.start = date(2026, 2, 2)
+        self.env = simpy.Environment()
+        self.params = {"finance": {"payment_days": {"mean": 42, "sd": 14}, "payment_terms_days": 30,
+                                   "partial_payment_rate": partial_rate}}
+        self.payment_habits: dict[str, float] = {}
+        self.erp_invoice = erp_invoice
+        self.paid: list[str] = []
+        self._rng = random.Random(5)
+
+    def rng(self, family: str) -> random.Random:
+        return self._rng
+
+    @property
+    def today(self) -> date:
+        return self.start + timedelta(seconds=self.env.now)
+
+    def until(self, day: date, hour: float = 0.0) -> simpy.Event:
+        moment = datetime.combine(day, datetime.min.time()) - datetime.combine(self.start, datetime.min.time())
+        return self.env.timeout(max(0.0, moment.total_seconds() + hour * 3600 - self.env.now))
+
+    def invoice_disputed(self, invoice_id: str) -> bool:
+        return False
+
+    def call(self, system: str, method: str, path: str, **kwargs: Any) -> Any:
+        yield self.env.timeout(0)
+        if method == "GET":
+            return ApiResult(200, dict(self.erp_invoice))
+        amount = kwargs["body"]["amount"]
+        if Decimal(amount) > Decimal(self.erp_invoice["open_amount"]):
+            return ApiResult(422, {"type": "invalid-payment"})
+        self.paid.append(amount)
+        self.erp_invoice["open_amount"] = str(Decimal(self.erp_invoice["open_amount"]) - Decimal(amount))
+        return ApiResult(201, {"id": f"PAY-{len(self.paid)}"})
+
+    def record(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+def _sent(total: str) -> dict[str, Any]:
+    return {"id": "INV-000001", "customer_id": "CUS-000001", "legal_entity": "US01", "currency": "USD",
+            "contract_id": "CON-000001", "invoice_date": "2026-01-31", "due_date": "2026-03-02",
+            "total": total, "open_amount": total}
+
+
+def test_a_customer_pays_an_invoice_less_the_credit_note_sent_since_it_arrived() -> None:
+    # the billing run credited corrected time on the invoice after the customer received it
+    firm = _Payer(0.0, {**_sent("1000.00"), "status": "POSTED", "open_amount": "960.00"})
+    firm.env.process(_settle(firm.env, firm, _sent("1000.00")))  # type: ignore[arg-type]
+    firm.env.run()
+    assert firm.paid == ["960.00"]
+    assert firm.erp_invoice["open_amount"] == "0.00"
+
+
+def test_a_partial_payer_pays_the_rest_as_it_stands_when_it_pays_again() -> None:
+    firm = _Payer(1.0, {**_sent("1000.00"), "status": "POSTED"})
+
+    def credit_after_the_first_payment() -> Any:
+        while not firm.paid:
+            yield firm.env.timeout(3600)
+        firm.erp_invoice["open_amount"] = str(Decimal(firm.erp_invoice["open_amount"]) - 100)
+
+    firm.env.process(_settle(firm.env, firm, _sent("1000.00")))  # type: ignore[arg-type]
+    firm.env.process(credit_after_the_first_payment())
+    firm.env.run()
+    assert len(firm.paid) == 2
+    assert sum(map(Decimal, firm.paid)) == Decimal(900)
+    assert Decimal(firm.erp_invoice["open_amount"]) == 0
+
+
+def test_a_reversed_invoice_is_not_paid() -> None:
+    firm = _Payer(0.0, {**_sent("1000.00"), "status": "REVERSED", "open_amount": "0.00"})
+    firm.env.process(_settle(firm.env, firm, _sent("1000.00")))  # type: ignore[arg-type]
+    firm.env.run()
+    assert firm.paid == []
