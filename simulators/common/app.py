@@ -1,8 +1,11 @@
 """Build a system's Flask app from its spec and handlers, with the request pipeline every mock shares.
 
 The pipeline itself (faults, auth, rate limits, validation, idempotency, handler, feed) is in
-`simulators.common.pipeline`; this module wires it to Flask routes and to a direct route that skips
-Flask's request context for business requests whose operation is unambiguous.
+`simulators.common.pipeline`; this module wires it to Flask routes, to a direct route that skips
+Flask's request context for business requests whose operation is unambiguous, and to
+`SystemApp.call_in_process`, which hands the same pipeline a request from a caller in the same
+process (the firm and the engine in a simulated run) without building a WSGI environ or a Werkzeug
+response.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, request
-from flask import Request as HttpRequest
+from flask import Request as WerkzeugRequest
 
 from simulators.common.api import Operations, Reply, Request
 from simulators.common.clock import Clock, SystemClock
@@ -22,15 +25,15 @@ from simulators.common.faults import FaultPlane
 from simulators.common.feed import EventFeed
 from simulators.common.idempotency import IdempotencyStore
 from simulators.common.metrics import SystemMetrics
-from simulators.common.pipeline import LATENCY_HEADER, LOST_RESPONSE_HEADER, answer
+from simulators.common.pipeline import LATENCY_HEADER, LOST_RESPONSE_HEADER, Answer, LocalRequest, answer
 from simulators.common.routing import OperationRouter, refuse_shadowed_methods
 from simulators.common.security import RateLimiter, TokenRegistry
 from simulators.common.spec import ApiSpec, Operation, load_spec
 from simulators.common.store import Store
 from simulators.common.webhooks import WebhookDispatcher
 
-__all__ = ["DEFAULTS", "DEFAULT_TOKEN", "LATENCY_HEADER", "LOST_RESPONSE_HEADER", "Seeder", "SystemContext",
-           "build_app", "context_of"]
+__all__ = ["DEFAULTS", "DEFAULT_TOKEN", "LATENCY_HEADER", "LOST_RESPONSE_HEADER", "Seeder", "SystemApp",
+           "SystemContext", "build_app", "context_of"]
 
 DEFAULT_TOKEN = "firmsim-dev-token"
 
@@ -100,45 +103,79 @@ def _view(app: Flask, context: SystemContext, operation: Operation,
           handler: Callable[[Request], Reply]) -> Callable[..., Response]:
     def view(**view_args: Any) -> Response:
         return answer(context, operation, handler, view_args, request._get_current_object(),  # type: ignore[attr-defined]
-                       app.logger)
+                      app.logger).to_response()
 
     view.__name__ = operation.operation_id
     return view
 
 
-def _direct(app: Flask, context: SystemContext, handlers: dict[str, Callable[[Request], Reply]]) -> Callable[..., Any]:
-    """Return a WSGI callable that answers business requests without Flask's request context.
+class DirectRoute:
+    """Answer business requests whose operation is unambiguous without Flask's request context.
 
-    A request whose operation `OperationRouter` finds goes straight to the pipeline with a plain
-    request object over its environ (the same parsing of query, headers and body Flask uses);
-    everything else (admin, /openapi.json, /metrics, 404, 405, OPTIONS, HEAD) goes through Flask.
-    Flask would add nothing to these answers (no session, no after-request hooks), and skipping its
-    request context is a large share of an in-process call's cost in a simulated run.
+    As a WSGI callable, a request whose operation `OperationRouter` finds goes straight to the
+    pipeline with a plain request object over its environ (the same parsing of query, headers and
+    body Flask uses); everything else (admin, /openapi.json, /metrics, 404, 405, OPTIONS, HEAD) goes
+    through Flask. Flask would add nothing to these answers (no session, no after-request hooks), and
+    skipping its request context is a large share of an in-process call's cost in a simulated run.
+    `local` takes such a request already parsed, from a caller in the same process.
     """
-    router = OperationRouter(context.spec)
-    flask_app = app.wsgi_app
-    operations = context.spec.operations
 
-    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    def __init__(self, app: Flask, context: SystemContext, handlers: dict[str, Callable[[Request], Reply]]) -> None:
+        self.router = OperationRouter(context.spec)
+        self.flask_app = app.wsgi_app
+        self.logger = app.logger
+        self.context = context
+        self.handlers = handlers
+        self.operations = context.spec.operations
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         found = None
         if not environ.get("SCRIPT_NAME") and "HTTP_TRANSFER_ENCODING" not in environ:
-            found = router.match(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
+            found = self.router.match(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
         if found is None:
-            return flask_app(environ, start_response)
+            return self.flask_app(environ, start_response)
         operation_id, view_args = found
-        response = answer(context, operations[operation_id], handlers[operation_id], view_args,
-                           HttpRequest(environ), app.logger)
-        return response(environ, start_response)
+        response = answer(self.context, self.operations[operation_id], self.handlers[operation_id], view_args,
+                          WerkzeugRequest(environ), self.logger)
+        return response.to_response()(environ, start_response)
 
-    return wsgi
+    def local(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str],
+              body: bytes) -> Answer | None:
+        """Answer a request handed over in-process, or None when only Flask can route it."""
+        found = self.router.match(method, path)
+        if found is None:
+            return None
+        operation_id, view_args = found
+        return answer(self.context, self.operations[operation_id], self.handlers[operation_id], view_args,
+                      LocalRequest(method, path, query, headers, body), self.logger)
+
+
+class SystemApp(Flask):
+    """A system's Flask app, which a caller in the same process may also hand requests to directly."""
+
+    direct: DirectRoute | None = None
+
+    def call_in_process(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str],
+                        body: bytes) -> Answer | None:
+        """Answer a request without WSGI, as the WSGI route would; None means: send it through WSGI.
+
+        `query` is the decoded query string as (name, value) pairs, `headers` the request headers (any
+        spelling), `body` the raw body. The answer's status, headers (as Werkzeug would send them,
+        Content-Type and Content-Length included) and body bytes are those a WSGI call would give.
+        An app whose WSGI callable was wrapped (middleware) answers None: the wrapper must see the call.
+        """
+        direct = self.direct
+        if direct is None or self.wsgi_app is not direct:
+            return None
+        return direct.local(method, path, query, headers, body)
 
 
 def build_app(kind: str, modules: Iterable[Operations], config: dict[str, Any] | None,
-              prefixes: dict[str, str], seeder: Seeder | None = None, spec: ApiSpec | None = None) -> Flask:
+              prefixes: dict[str, str], seeder: Seeder | None = None, spec: ApiSpec | None = None) -> SystemApp:
     """Return a Flask app serving the `kind` spec with the handlers of `modules`."""
     from simulators.common import admin, builtin
 
-    app = Flask(f"firmsim.{kind}")
+    app = SystemApp(f"firmsim.{kind}")
     app.config.from_mapping(DEFAULTS)
     if config:
         app.config.from_mapping(config)
@@ -175,7 +212,8 @@ def build_app(kind: str, modules: Iterable[Operations], config: dict[str, Any] |
     app.register_blueprint(admin.blueprint(context))
     register_error_handlers(app)
     app.extensions["firmsim"] = context
-    app.wsgi_app = _direct(app, context, handlers)  # type: ignore[method-assign]
+    app.direct = DirectRoute(app, context, handlers)
+    app.wsgi_app = app.direct  # type: ignore[method-assign]
     context.reset()
     return app
 

@@ -4,7 +4,9 @@ Fault plane (outage 503, latency) -> bearer auth (401) -> rate limit and throttl
 validation of path, query, headers and body (400) -> ownership of attributes (403) ->
 Idempotency-Key replay (POST) -> the handler in one store transaction -> events appended to the feed
 -> the response, unless the fault plane loses it. `answer` runs it for one request, whether Flask
-routed the request or the app's direct route did.
+routed the request, the app's direct WSGI route did, or a caller in the same process handed it over
+(`LocalRequest`); it returns an `Answer`, which the WSGI routes turn into a Werkzeug response and an
+in-process caller reads as it is.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import json
 import socket
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from flask import Request as HttpRequest
 from flask import Response
+from werkzeug.http import HTTP_STATUS_CODES, parse_options_header
+from werkzeug.urls import iri_to_uri
 
 from simulators.common.api import Reply, Request
-from simulators.common.errors import ApiProblem, problem_response, validation_error
+from simulators.common.errors import PROBLEM_JSON, ApiProblem, validation_error
 from simulators.common.feed import valid_traceparent
 from simulators.common.idempotency import REPLAYED_HEADER, StoredResponse, fingerprint
 from simulators.common.spec import Operation, Parameter
@@ -30,6 +33,152 @@ if TYPE_CHECKING:
 
 LOST_RESPONSE_HEADER = "Firmsim-Lost-Response"
 LATENCY_HEADER = "Firmsim-Latency-Ms"
+EMPTY_CONTENT_TYPE = "text/html; charset=utf-8"  # what Flask labels a response without a body
+
+
+class HttpRequest(Protocol):
+    """What the pipeline reads of a request: a Werkzeug request, or a `LocalRequest`."""
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def args(self) -> Any: ...
+
+    @property
+    def headers(self) -> Any: ...  # Werkzeug's headers or `LocalHeaders`: get, in, [] by any spelling
+
+    @property
+    def mimetype(self) -> str: ...
+
+    @property
+    def environ(self) -> dict[str, Any]: ...
+
+    def get_data(self, cache: bool = True) -> bytes: ...
+
+
+class LocalHeaders(dict[str, str]):
+    """Request headers handed over in-process, read by any spelling of their names (keys lower-case)."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return a header's value by any spelling of its name."""
+        return super().get(key.lower(), default)
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())
+
+
+class LocalRequest:
+    """A request from a caller in the same process: what Werkzeug would have parsed, without an environ.
+
+    `args` holds the first value of each query parameter, in the order the names first appear (what
+    the pipeline reads of Werkzeug's MultiDict); `path` is the path as routed.
+    """
+
+    __slots__ = ("_data", "args", "headers", "method", "path")
+
+    environ: dict[str, Any] = {}  # noqa: RUF012 - read only: no socket to close for a lost response
+
+    def __init__(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str],
+                 data: bytes) -> None:
+        self.method = method
+        self.path = path
+        args: dict[str, str] = {}
+        for name, value in query:
+            args.setdefault(name, value)
+        self.args = args
+        self.headers = LocalHeaders((name.lower(), value) for name, value in headers.items())
+        self._data = data
+
+    @property
+    def mimetype(self) -> str:
+        """Return the media type of the body, lower-case, without parameters."""
+        return parse_options_header(self.headers.get("Content-Type", ""))[0].lower()
+
+    def get_data(self, cache: bool = True) -> bytes:
+        """Return the raw body."""
+        return self._data
+
+
+class Answer:
+    """A response as it goes out: status, headers as Werkzeug would send them, body bytes."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    @classmethod
+    def of(cls, status: int, content_type: str, body: bytes, headers: Any = ()) -> Answer:
+        """Return an answer with a body, its Content-Type and Content-Length, then `headers`."""
+        answer = cls(status, [("Content-Type", content_type)], body)
+        if status != 204 and not 100 <= status < 200:
+            answer.headers.append(("Content-Length", str(len(body))))
+        for name, value in headers:
+            answer.set_header(name, value)
+        return answer
+
+    @classmethod
+    def replay(cls, stored: StoredResponse) -> Answer:
+        """Return the stored first answer to an Idempotency-Key again, marked as a replay."""
+        answer = cls(stored.status, list(stored.headers), stored.body)
+        if stored.status != 204 and not 100 <= stored.status < 200:
+            answer.headers.append(("Content-Length", str(len(stored.body))))
+        answer.set_header(REPLAYED_HEADER, "true")
+        return answer
+
+    @property
+    def mimetype(self) -> str:
+        """Return the media type of the body."""
+        return parse_options_header(self.header("Content-Type") or "")[0].lower()
+
+    def header(self, name: str) -> str | None:
+        """Return the first value of a header, by any spelling of its name."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return None
+
+    def set_header(self, name: str, value: str) -> None:
+        """Set a header as Werkzeug's `Headers.set` does: replace the first of that name in place, drop the rest."""
+        wanted = name.lower()
+        if wanted == "location":
+            value = iri_to_uri(value)
+        kept: list[tuple[str, str]] = []
+        replaced = False
+        for key, existing in self.headers:
+            if key.lower() != wanted:
+                kept.append((key, existing))
+            elif not replaced:
+                kept.append((key, value))
+                replaced = True
+        if not replaced:
+            kept.append((name, value))
+        self.headers = kept
+
+    @property
+    def status_line(self) -> str:
+        """Return the WSGI status line Werkzeug would send (`201 CREATED`)."""
+        return f"{self.status} {HTTP_STATUS_CODES.get(self.status, 'unknown').upper()}"
+
+    def to_response(self) -> Response:
+        """Return the Flask response that sends exactly this answer."""
+        return Response(self.body, status=self.status, headers=self.headers)
+
+
+def problem_answer(problem: ApiProblem, instance: str | None = None) -> Answer:
+    """Render a problem as problem+json (the same document `errors.problem_response` renders)."""
+    body = json.dumps(problem.to_dict(instance), separators=(",", ":")).encode()
+    return Answer.of(problem.status, PROBLEM_JSON, body, problem.headers.items())
 
 
 def _coerce(param: Parameter, raw: str) -> Any:
@@ -132,30 +281,26 @@ def _body(operation: Operation, request: HttpRequest) -> Any:
     return body
 
 
-def _json_response(reply: Reply) -> Response:
+def _json_answer(reply: Reply) -> Answer:
     if reply.status == 204 or reply.body is None:
-        response = Response(status=reply.status)
-    else:
-        response = Response(json.dumps(reply.body, separators=(",", ":")), status=reply.status,
-                            mimetype="application/json")
-    for name, value in reply.headers.items():
-        response.headers[name] = value
-    return response
+        return Answer.of(reply.status, EMPTY_CONTENT_TYPE, b"", reply.headers.items())
+    body = json.dumps(reply.body, separators=(",", ":")).encode()
+    return Answer.of(reply.status, "application/json", body, reply.headers.items())
 
 
-def _lose(context: SystemContext, response: Response, request: HttpRequest) -> Response:
+def _lose(context: SystemContext, response: Answer, request: HttpRequest) -> Answer:
     context.faults.count_lost_response()
     if context.config["LOST_RESPONSE_MODE"] == "drop":
         connection = request.environ.get("werkzeug.socket")
         if isinstance(connection, socket.socket):
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-    response.headers[LOST_RESPONSE_HEADER] = "true"
+    response.set_header(LOST_RESPONSE_HEADER, "true")
     return response
 
 
 def _dispatch(context: SystemContext, operation: Operation, handler: Callable[[Request], Reply],
-              view_args: dict[str, Any], request: HttpRequest) -> Response:
+              view_args: dict[str, Any], request: HttpRequest) -> Answer:
     now = context.clock.now()
     decision = context.faults.on_request(now, operation.operation_id)
     extra_headers: dict[str, str] = {}
@@ -187,47 +332,43 @@ def _dispatch(context: SystemContext, operation: Operation, handler: Callable[[R
         if key:
             stored = context.idempotency.lookup(request.path, key, request_fingerprint)
             if stored is not None:
-                response = Response(stored.body, status=stored.status, headers=list(stored.headers))
-                response.headers[REPLAYED_HEADER] = "true"
-                return response
+                return Answer.replay(stored)
         handler_request = Request(context, operation.operation_id, path, query, body, headers, now,
                                   valid_traceparent(headers.get("traceparent")))
         with context.store.transaction():
             reply = handler(handler_request)
-            response = _json_response(reply)
+            response = _json_answer(reply)
         if reply.status < 400:
             for event_type, subject, data in handler_request.events:
                 context.feed.append(event_type, subject, data, now, handler_request.traceparent)
         if key and reply.status < 500:
             context.idempotency.save(request.path, key, StoredResponse(
-                request_fingerprint, response.status_code,
-                tuple((k, v) for k, v in response.headers.items() if k.lower() != "content-length"),
-                response.get_data()))
+                request_fingerprint, response.status,
+                tuple((k, v) for k, v in response.headers if k.lower() != "content-length"), response.body))
     for name, value in extra_headers.items():
-        response.headers[name] = value
+        response.set_header(name, value)
     if decision.lose_response:
         return _lose(context, response, request)
     return response
 
 
 def answer(context: SystemContext, operation: Operation, handler: Callable[[Request], Reply],
-            view_args: dict[str, Any], request: HttpRequest, logger: Any) -> Response:
+            view_args: dict[str, Any], request: HttpRequest, logger: Any) -> Answer:
     """Answer one business request: the pipeline, then counting, metrics and response checks."""
     started = time.perf_counter()
     try:
         response = _dispatch(context, operation, handler, view_args, request)
     except ApiProblem as problem:
-        response = problem_response(problem, request.path)
+        response = problem_answer(problem, request.path)
     except Exception as crash:  # a bug in a handler: still problem+json, still counted and checked
         logger.exception("unexpected error in %s", operation.operation_id)
-        response = problem_response(
+        response = problem_answer(
             ApiProblem(500, "internal-error", "Internal error", f"{type(crash).__name__}: {crash}"), request.path)
-    context.calls[(operation.operation_id, response.status_code)] += 1
+    context.calls[(operation.operation_id, response.status)] += 1
     if context.metrics is not None:
-        context.metrics.observe(operation.operation_id, response.status_code, time.perf_counter() - started)
+        context.metrics.observe(operation.operation_id, response.status, time.perf_counter() - started)
     if context.config["VALIDATE_RESPONSES"]:
-        body = json.loads(response.get_data()) if response.get_data() else None
-        for violation in context.spec.response_errors(operation, response.status_code, response.mimetype or "",
-                                                      body):
+        body = json.loads(response.body) if response.body else None
+        for violation in context.spec.response_errors(operation, response.status, response.mimetype, body):
             context.response_violations.append(f"{request.method} {request.path} -> {violation}")
     return response

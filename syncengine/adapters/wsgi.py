@@ -2,7 +2,9 @@
 
 `httpx.Client` over `httpx.WSGITransport` spends more time building URLs, headers and cookie jars
 than the Flask app spends answering; in a simulated run the engine makes millions of such calls.
-This sends the same request (method, path, query, headers, body) straight to the app's WSGI callable.
+This sends the same request (method, path, query, headers, body) straight to the app's WSGI callable,
+or, when the app offers `call_in_process` (the simulators' apps do), hands it over already parsed and
+takes back status, headers and body without a WSGI environ or a Werkzeug response in between.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 
@@ -39,6 +41,21 @@ class WsgiResponse:
         self.content = content
 
 
+class LocalAnswer(Protocol):
+    """An answer handed back in-process: status, headers as they would be sent, body bytes."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class InProcessCall(Protocol):
+    """An app's in-process entry: an answer, or None when the request must go through WSGI."""
+
+    def __call__(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str],
+                 body: bytes) -> LocalAnswer | None: ...
+
+
 def _query_value(value: Any) -> str:
     # the same spelling httpx gives query values
     if value is True:
@@ -48,13 +65,17 @@ def _query_value(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def query_pairs(params: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """Return query parameters as the (name, value) pairs a server decodes from `query_string`."""
+    if not params:
+        return []
+    return [(name, _query_value(item)) for name, value in params.items()
+            for item in (value if isinstance(value, (list, tuple)) else (value,))]
+
+
 def query_string(params: Mapping[str, Any] | None) -> str:
     """Encode query parameters (lists as repeated names) as httpx would."""
-    if not params:
-        return ""
-    pairs = [(name, _query_value(item)) for name, value in params.items()
-             for item in (value if isinstance(value, (list, tuple)) else (value,))]
-    return urlencode(pairs)
+    return urlencode(query_pairs(params))
 
 
 class WsgiHttp:
@@ -67,11 +88,17 @@ class WsgiHttp:
         self.port = str(parts.port or (443 if parts.scheme == "https" else 80))
         self.scheme = parts.scheme or "http"
         self.script_name = parts.path.rstrip("/")
+        self.in_process: InProcessCall | None = None if self.script_name else getattr(app, "call_in_process", None)
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
                 content: bytes | None = None, headers: Mapping[str, str] | None = None) -> WsgiResponse:
         """Call the app once and return its answer."""
         body = content or b""
+        if self.in_process is not None:
+            local = self.in_process(method, path, query_pairs(params), dict(headers or {}), body)
+            if local is not None:
+                return WsgiResponse(local.status, WsgiHeaders((name.lower(), value) for name, value in local.headers),
+                                    local.body)
         environ: dict[str, Any] = {
             "REQUEST_METHOD": method, "SCRIPT_NAME": self.script_name, "PATH_INFO": path,
             "QUERY_STRING": query_string(params), "SERVER_NAME": self.host, "SERVER_PORT": self.port,

@@ -1,0 +1,147 @@
+"""A request handed over in-process (`SystemApp.call_in_process`) is answered exactly as over WSGI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from simulators.common.app import DEFAULT_TOKEN, context_of
+from simulators.common.clock import ManualClock
+from syncengine.adapters.wsgi import LocalAnswer, WsgiHttp
+from tests.unit.common import toy
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+JSON = {**AUTH, "Content-Type": "application/json"}
+
+Sent = tuple[str, str, dict[str, Any] | None, dict[str, str], bytes]
+
+
+def _body(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _requests(first_id: str) -> list[Sent]:
+    widget = f"/widgets/{first_id}"
+    return [
+        ("POST", "/widgets", None, {**JSON, "Idempotency-Key": "k-1"}, _body({"name": "sprocket"})),
+        ("POST", "/widgets", None, {**JSON, "Idempotency-Key": "k-1"}, _body({"name": "sprocket"})),  # replay
+        ("POST", "/widgets", None, {**JSON, "Idempotency-Key": "k-1"}, _body({"name": "cog"})),  # key reused
+        ("POST", "/widgets", None, JSON, _body({"name": "gr\u00fcn \u2603"})),
+        ("POST", "/widgets", None, JSON, b"{not json"),
+        ("POST", "/widgets", None, {**AUTH, "Content-Type": "text/plain"}, _body({"name": "x"})),
+        ("POST", "/widgets", None, JSON, _body({"name": "sprocket", "size": 11})),
+        ("POST", "/widgets", None, JSON, _body({"name": "sprocket", "erp_number": "C-1"})),
+        ("GET", widget, None, AUTH, b""),
+        ("GET", widget, None, {}, b""),
+        ("GET", widget, None, {"authorization": f"Bearer {DEFAULT_TOKEN}"}, b""),
+        ("GET", "/widgets/not-an-id", None, AUTH, b""),
+        ("GET", "/widgets/WID-000099", None, AUTH, b""),
+        ("GET", "/widgets", {"limit": 1}, AUTH, b""),
+        ("GET", "/widgets", {"limit": 1, "cursor": first_id}, AUTH, b""),
+        ("GET", "/widgets", {"limit": "many"}, AUTH, b""),
+        ("GET", "/widgets", {"colour": "red", "limit": [2, 1]}, AUTH, b""),
+        ("POST", f"{widget}/polish", None, {**AUTH, "If-Match": '"7"', "Idempotency-Key": "p-1"}, b""),
+        ("POST", f"{widget}/polish", None, {**AUTH, "If-Match": '"1"', "Idempotency-Key": "p-2",
+                                            "traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01"}, b""),
+        ("POST", f"{widget}/polish", None, {**AUTH, "Idempotency-Key": "p-3"}, b""),
+        ("GET", "/events", {"after": 0}, AUTH, b""),
+    ]
+
+
+def _answers(call: Callable[[Sent], tuple[int, list[tuple[str, str]], bytes]]) -> list[Any]:
+    first = call(("POST", "/widgets", None, JSON, _body({"name": "first"})))
+    first_id = json.loads(first[2]).get("id", "WID-000001")  # an outage creates nothing
+    return [first, *(call(sent) for sent in _requests(first_id))]
+
+
+def _over_wsgi(app: Any) -> Callable[[Sent], tuple[int, list[tuple[str, str]], bytes]]:
+    http = WsgiHttp(app, "http://toy")
+    http.in_process = None  # every request through the app's WSGI callable
+
+    def call(sent: Sent) -> tuple[int, list[tuple[str, str]], bytes]:
+        method, path, params, headers, body = sent
+        response = http.request(method, path, params=params, content=body, headers=headers)
+        return response.status_code, list(response.headers.items()), response.content
+
+    return call
+
+
+def _in_process(app: Any) -> Callable[[Sent], tuple[int, list[tuple[str, str]], bytes]]:
+    http = WsgiHttp(app, "http://toy")
+    handed_over = http.in_process
+    assert handed_over is not None
+
+    def every_request_in_process(method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str],
+                                 body: bytes) -> LocalAnswer:
+        answer = handed_over(method, path, query, headers, body)
+        assert answer is not None, f"{method} {path} was not answered in-process"
+        return answer
+
+    http.in_process = every_request_in_process
+
+    def call(sent: Sent) -> tuple[int, list[tuple[str, str]], bytes]:
+        method, path, params, headers, body = sent
+        response = http.request(method, path, params=params, content=body, headers=headers)
+        return response.status_code, list(response.headers.items()), response.content
+
+    return call
+
+
+def _fresh(**config: Any) -> Any:
+    return toy.create_app({"CLOCK": ManualClock(START), "SEED": 7, **config})
+
+
+@pytest.mark.parametrize("faults", [
+    [],
+    [{"kind": "latency", "params": {"distribution": "uniform", "min_ms": 10, "max_ms": 900}},
+     {"kind": "lost_response", "params": {"probability": 0.4}},
+     {"kind": "throttle", "params": {"probability": 0.3}}],
+    [{"kind": "outage", "params": {"retry_after": 30}}],
+], ids=["no-faults", "latency-lost-throttle", "outage"])
+def test_in_process_answers_match_wsgi_answers_status_headers_body_and_state(faults: list[dict[str, Any]]) -> None:
+    over_wsgi, in_process = _fresh(), _fresh()
+    for app in (over_wsgi, in_process):
+        for fault in faults:
+            assert app.test_client().post("/admin/faults", json=fault).status_code == 201
+
+    expected = _answers(_over_wsgi(over_wsgi))
+    actual = _answers(_in_process(in_process))
+
+    assert [answer[0] for answer in actual] == [answer[0] for answer in expected]
+    assert actual == expected
+    wsgi_context, local_context = context_of(over_wsgi), context_of(in_process)
+    assert local_context.store.export() == wsgi_context.store.export()
+    assert local_context.feed.all() == wsgi_context.feed.all()
+    assert local_context.calls == wsgi_context.calls
+    assert local_context.faults.injected == wsgi_context.faults.injected
+    assert local_context.response_violations == wsgi_context.response_violations == []
+
+
+def test_in_process_call_leaves_to_wsgi_what_only_flask_routes() -> None:
+    app = _fresh()
+
+    assert app.call_in_process("DELETE", "/widgets", [], AUTH, b"") is None
+    assert app.call_in_process("GET", "/admin/state", [], AUTH, b"") is None
+    assert app.call_in_process("GET", "/widgets//polish", [], AUTH, b"") is None
+    assert WsgiHttp(app, "http://toy").request("DELETE", "/widgets", headers=AUTH).status_code == 405
+
+
+def test_wrapped_app_is_reached_through_its_wsgi_wrapper() -> None:
+    app = _fresh()
+    seen: list[str] = []
+    inner = app.wsgi_app
+
+    def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        seen.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    app.wsgi_app = middleware
+
+    assert app.call_in_process("GET", "/widgets", [], AUTH, b"") is None
+    assert WsgiHttp(app, "http://toy").request("GET", "/widgets", headers=AUTH).status_code == 200
+    assert seen == ["/widgets"]
