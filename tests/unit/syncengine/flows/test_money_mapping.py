@@ -70,6 +70,26 @@ def test_a_time_entry_read_from_a_mapping_that_is_not_a_dict_reads_the_same() ->
         psa_work.time_entry("psa", [data])
 
 
+def test_an_entry_read_by_two_flows_is_parsed_once_and_reads_the_same() -> None:
+    billing_copy, cost_copy = time_entry_data(notes="Read once"), time_entry_data(notes="Read once")  # two messages
+
+    first = psa_work.work_entry_once("psa", "psa.time_entry.approved", billing_copy)
+
+    assert first == psa_work.work_entry("psa", "psa.time_entry.approved", billing_copy)
+    assert psa_work.work_entry_once("psa", "psa.time_entry.reopened", cost_copy) is first
+    assert psa_work.work_entry_once("psa-legacy", "psa.time_entry.approved", cost_copy) is not first
+    assert psa_work.work_entry_once("psa", "psa.time_entry.approved", time_entry_data(notes="Other")) != first
+
+
+def test_a_malformed_entry_read_by_two_flows_is_refused_to_each() -> None:
+    malformed = time_entry_data(notes="Twice refused", revision=0)
+    for _ in range(2):
+        with pytest.raises(PoisonMessage, match="revision must be >= 1"):
+            psa_work.work_entry_once("psa", "psa.time_entry.approved", malformed)
+    with pytest.raises(PoisonMessage, match="not a time entry or expense event"):
+        psa_work.work_entry_once("psa", "psa.project.updated", time_entry_data(notes="Read once"))
+
+
 def test_batch_results_name_the_existing_transaction_of_a_duplicate() -> None:
     body = {"results": [
         {"index": 1, "status": 409, "problem": {"type": "https://firmsim.dev/problems/duplicate-external-id",
