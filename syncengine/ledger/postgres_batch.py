@@ -44,7 +44,7 @@ class PostgresBatches:
             "%s::timestamptz[]) ON CONFLICT DO NOTHING",
             (_array(t.system for t in trackings), _array(t.source_id for t in trackings),
              _array(t.source_version for t in trackings), _array(t.handler for t in trackings),
-             _array(t.processed_at.isoformat() for t in trackings)))
+             _instants(t.processed_at for t in trackings)))
         if cursor.rowcount != len(trackings):
             raise DuplicateTracking(f"{len(trackings) - cursor.rowcount} of {len(trackings)} messages were already "
                                     f"processed (another worker)")
@@ -93,6 +93,13 @@ class PostgresBatches:
                     != entry.canonical_key:
                 raise XrefConflict(f"{entry.system} {entry.kind} {entry.external_id} or {entry.canonical_key} "
                                    f"was linked otherwise by another worker")
+
+
+def _instants(instants: Iterable[datetime]) -> str:
+    """Return a PostgreSQL array literal of instants (`%s::timestamptz[]`), each distinct one formatted once: a
+    batch's rows share one, and `isoformat` costs ~4 us (a hundred rows: 0.4 ms)."""
+    formatted: dict[datetime, str] = {}
+    return _array(formatted.get(instant) or formatted.setdefault(instant, instant.isoformat()) for instant in instants)
 
 
 def _array(values: Iterable[str | int]) -> str:
