@@ -31,9 +31,11 @@ def shrunk(name: str, scale: float = 0.25, end: date = END) -> Scenario:
                                for role, count in shape["headcount"].items()}}
         for entity, shape in firm["legal_entities"].items()}
     params["firm"] = firm
-    params["sales"] = {**params["sales"], "opportunities_per_week": params["sales"]["opportunities_per_week"] * scale}
+    sales = dict(params["sales"])
+    if sales.get("opportunities_per_week") is not None:  # per head otherwise: follows the headcount
+        sales["opportunities_per_week"] = sales["opportunities_per_week"] * scale
+    params["sales"] = sales
     workforce = dict(params["workforce"])
-    workforce["hires_per_month"] = workforce["hires_per_month"] * scale
     workforce["retro_corrections"] = max(3, round(workforce["retro_corrections"] * scale)) \
         if workforce["retro_corrections"] else 0
     params["workforce"] = workforce

@@ -1,7 +1,9 @@
 """HR: the opening headcount, monthly hires, leavers, contractors, the annual raise and rate corrections.
 
-A contractor brought in for a seat nobody could fill stays as long as there is work booked for
-them and leaves at the end of it.
+A contractor stays as long as there is work booked for them and leaves at the end of it (one
+brought in for a seat nobody could fill, or one of the opening headcount). Employees are hired as
+the monthly workforce plan calls for (actors.planning): when the forward bench is thin and the
+pipeline strong, not while people sit on the bench.
 
 Loaded hourly cost = salary x burden / annual capacity hours (the scenario's cost model), posted to
 HCM with its basis so HCM computes the same figure; contractors are paid by the hour.
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from scenarios.engine.actors import consultants, staffing
+from scenarios.engine.actors import consultants, planning, staffing
 from scenarios.engine.state import Worker
 from scenarios.engine.values import (
     ENTITY_CURRENCY,
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 
 Process = Generator[simpy.Event, Any, Any]
 CONTRACTOR_PREMIUM = Decimal("1.15")
+OPENING_CONTRACT_DAYS = 14  # contractors on the opening bench are let go after the first fortnight
 HIRE_ROLES = {"ANALYST": 0.3, "CONSULTANT": 0.3, "SENIOR_CONSULTANT": 0.2, "MANAGER": 0.15, "SENIOR_MANAGER": 0.05}
 LEAVER_ROLES = {"ANALYST": 1.2, "CONSULTANT": 1.2, "SENIOR_CONSULTANT": 1.0, "MANAGER": 0.8, "SENIOR_MANAGER": 0.5,
                 "PARTNER": 0.2}
@@ -128,13 +131,14 @@ def backfill(env: simpy.Environment, firm: Firm, entity: str, role: str, practic
         env.process(contract(env, firm, worker))
 
 
-def contract(env: simpy.Environment, firm: Firm, worker: Worker) -> Process:
-    """End a backfill contractor's engagement on the Friday their last booking is over.
+def contract(env: simpy.Environment, firm: Firm, worker: Worker, first_check: date | None = None) -> Process:
+    """End a contractor's engagement on the Friday their last booking is over.
 
-    Checked each Friday from their second week on: with nothing booked from the next Monday, the
-    contract ends that day (a contractor is engaged for work, not kept on the bench).
+    Checked each Friday from their second week on (or from `first_check`): with nothing booked from
+    the next Monday, the contract ends that day (a contractor is engaged for work, not kept on the bench).
     """
-    friday = worker.hire_date + timedelta(days=(4 - worker.hire_date.weekday()) % 7 + 7)
+    start = max(worker.hire_date, first_check or worker.hire_date)
+    friday = start + timedelta(days=(4 - start.weekday()) % 7 + (0 if first_check else 7))
     while friday <= firm.period_end and worker.termination_date is None:
         yield firm.until(friday, 12)
         following = friday + timedelta(days=3)
@@ -166,6 +170,8 @@ def _opening_headcount(env: simpy.Environment, firm: Firm) -> Process:
                 turn += 1
                 if worker is not None and role == "PARTNER":
                     partners.append(worker.worker_id)
+                if worker is not None and worker_type == "CONTRACTOR":
+                    env.process(contract(env, firm, worker, firm.period_start + timedelta(days=OPENING_CONTRACT_DAYS)))
     firm.note("hr", f"opening headcount loaded: {len(firm.roster.workers)} people")
 
 
@@ -205,24 +211,27 @@ def retro_correction(env: simpy.Environment, firm: Firm, when: float) -> Process
 
 
 def _monthly_hires(firm: Firm, month: date) -> Process:
+    """Hire what each entity's forward bench and pipeline call for (planning.hires_needed)."""
     rng = firm.rng("hr")
-    count = poisson(rng, float(firm.params["workforce"]["hires_per_month"]))
-    entities = {entity: float(sum(shape["headcount"].values()))
-                for entity, shape in firm.params["firm"]["legal_entities"].items()}
-    for _ in range(count):
-        shortage = firm.unfilled.most_common(1)
-        if shortage and chance(rng, 0.6):
-            (entity, role), _count = shortage[0]
-            firm.unfilled[(entity, role)] -= 1
-            if firm.unfilled[(entity, role)] <= 0:
-                del firm.unfilled[(entity, role)]
-        else:
-            entity, role = weighted(rng, entities), weighted(rng, HIRE_ROLES)
-        practice = pick(rng, firm.params["firm"]["practices"])
-        start = next_monday(month + timedelta(days=int(rng.uniform(14, 35))))
-        worker = yield from hire(firm, entity, role, practice, start)
-        if worker is not None:
-            firm.note("hr", f"hired {worker.name} as {role} in {entity}, starting {start}")
+    today = firm.today
+    for entity in firm.params["firm"]["legal_entities"]:
+        count, seen = planning.hires_needed(firm, entity, today)
+        firm.note("hr", f"{entity} outlook: {seen.booked_share:.0%} of {seen.capacity:,.0f} h/week wanted "
+                        f"({seen.people} people); hiring {count}")
+        for _ in range(count):
+            shortages = [(key, n) for key, n in firm.unfilled.most_common() if key[0] == entity]
+            if shortages and chance(rng, 0.6):
+                (_, role), _count = shortages[0]
+                firm.unfilled[(entity, role)] -= 1
+                if firm.unfilled[(entity, role)] <= 0:
+                    del firm.unfilled[(entity, role)]
+            else:
+                role = weighted(rng, HIRE_ROLES)
+            practice = pick(rng, firm.params["firm"]["practices"])
+            start = next_monday(month + timedelta(days=int(rng.uniform(14, 35))))
+            worker = yield from hire(firm, entity, role, practice, start)
+            if worker is not None:
+                firm.note("hr", f"hired {worker.name} as {role} in {entity}, starting {start}")
 
 
 def _leavers(env: simpy.Environment, firm: Firm, month: date) -> Process:

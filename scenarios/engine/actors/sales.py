@@ -1,6 +1,7 @@
 """Sales reps: the pipeline from first contact to closed won or lost, the opening book and pipeline.
 
-Opportunities arrive every working day (the scenario's rate per week), move through the stages
+Opportunities arrive every working day (the scenario's rate per week for each hundred people of
+the opening firm: its market is the size of the firm it built), move through the stages
 with the scenario's durations, and close won at the scenario's win rate; losses happen mostly in
 qualification and proposal. Terms firm up into a statement of work at negotiation: the SOW is
 submitted, approved by the deal desk, and the deal closes won. Before the period starts the firm
@@ -283,13 +284,26 @@ def _opening_pipeline(env: simpy.Environment, firm: Firm) -> None:
     rng = firm.rng("sales-opening")
     days = {stage: float(firm.params["sales"]["stage_days"][stage.title()]) for stage in STAGES}
     total = sum(days.values())
-    for _ in range(poisson(rng, float(firm.params["sales"]["opportunities_per_week"]) * total / 7)):
+    for _ in range(poisson(rng, weekly_opportunities(firm.params) * total / 7)):
         age = rng.uniform(0, total)
         for stage in STAGES:
             if age < days[stage]:
                 break
             age -= days[stage]
         env.process(_later(env, rng.uniform(0, 2) * DAY, opportunity(env, firm, stage, age)))
+
+
+def weekly_opportunities(params: dict[str, Any]) -> float:
+    """Return the opportunities arriving a week: the firm's market is the size of the firm it built.
+
+    `sales.opportunities_per_100_people_week` of the opening headcount, so a larger firm has the
+    same demand per head; a scenario may instead set `sales.opportunities_per_week` outright.
+    """
+    sales_params = params["sales"]
+    if sales_params.get("opportunities_per_week") is not None:
+        return float(sales_params["opportunities_per_week"])
+    people = sum(sum(shape["headcount"].values()) for shape in params["firm"]["legal_entities"].values())
+    return float(sales_params["opportunities_per_100_people_week"]) * people / 100
 
 
 def _later(env: simpy.Environment, delay: float, process: Process) -> Process:
@@ -304,7 +318,7 @@ def sales(env: simpy.Environment, firm: Firm) -> Process:
     _opening_pipeline(env, firm)
     changes.inject_bad_master_data(env, firm)
     rng = firm.rng("sales-arrivals")
-    per_day = float(firm.params["sales"]["opportunities_per_week"]) / 5
+    per_day = weekly_opportunities(firm.params) / 5
     day = firm.today + timedelta(days=1)
     while day <= firm.period_end:
         if is_workday(day):

@@ -1,8 +1,9 @@
 """Resource management: who works on which project seat, and re-staffing when people leave or plans move.
 
 The resource manager looks in the project's legal entity for the seat's role first, then an
-adjacent role, then other entities (intercompany staffing); people of the project's practice and
-with the most free hours come first. A seat nobody can fill is reported to HR as a shortage.
+adjacent role, then other entities (intercompany staffing); employees before contractors, then
+people of the project's practice and with the most free hours come first. A seat nobody can
+fill is reported to HR as a shortage.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ RESOURCE_SYNC_TRIES = 48
 
 
 def _candidates(firm: Firm, project: Project, roles: tuple[str, ...], entities: list[str], start: date, end: date,
-                exclude: set[str]) -> list[tuple[tuple[int, Decimal, int], Worker, Decimal]]:
+                exclude: set[str]) -> list[tuple[tuple[bool, bool, Decimal, int], Worker, Decimal]]:
     found = []
     practice = project.deal.plan.practice
     for entity in entities:
@@ -41,7 +42,9 @@ def _candidates(firm: Firm, project: Project, roles: tuple[str, ...], entities: 
                 continue
             free = worker.weekly_hours - worker.peak_load(start, end, worker.weekly_hours - MIN_BOOKING)
             if free >= MIN_BOOKING:
-                found.append(((0 if worker.practice == practice else 1, -free, order), worker, free))
+                # employees first: the firm pays them anyway; a contractor is engaged for the work
+                found.append(((worker.worker_type == "CONTRACTOR", worker.practice != practice, -free, order),
+                              worker, free))
     return sorted(found, key=lambda item: item[0])
 
 

@@ -39,7 +39,7 @@ sales:
     RETAINER: {{min: 36000, max: 240000}}
     CAPPED_TM: {{min: 60000, max: 300000}}
 delivery: {{return_rate: 0.1, reopen_rate: 0.05, project_months: {{min: 1, mode: 1.5, max: 3}}}}
-workforce: {{hires_per_month: 1, retro_corrections: 2}}
+workforce: {{retro_corrections: 2}}
 change_orders: {{rate: 0.3}}
 """
 
