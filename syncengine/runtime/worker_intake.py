@@ -21,6 +21,11 @@ from syncengine.runtime.registry import Delivery
 log = logging.getLogger(__name__)
 
 REBALANCE_S = 1.0
+GATHER_S = 0.05
+"""After a read that took in less than it could (its last page was not full), wait this long (at most the
+poll interval) before the next: a busy feed is then read in fuller pages, and each read's fixed costs
+(the request, a ledger unit of work, a confirmed publish, a bus message and a unit of work per key
+downstream) are shared by more events."""
 
 
 class FeedIntake:
@@ -68,7 +73,8 @@ class FeedIntake:
         return publisher
 
     def read_feed(self, system: str) -> int:
-        """Read a feed once, publishing what it read before the cursor and event ids commit."""
+        """Read a feed once, publishing what it read before the cursor and event ids commit; return how many
+        events it read."""
         publisher = self._publisher()
         outbox: dict[str, list[Delivery]] = {}
         self._local.outbox = outbox
@@ -111,4 +117,6 @@ class FeedIntake:
                 self._unread.discard(system)
             if not events:
                 self._stop.wait(self.poll_interval_s)
+            elif events < self.engine.pollers[system].limit * self.engine.pollers[system].max_pages:
+                self._stop.wait(min(GATHER_S, self.poll_interval_s))
         self.coordinator.release(resource)
