@@ -71,13 +71,13 @@ def own_cap(evidence: Evidence, deal: Deal) -> Decimal:
                                             if not _is_separate(a)), ZERO)
 
 
-def _live(transactions: list[Record], contract_id: str) -> list[Record]:
-    return [t for t in transactions if t.get("contract_id") == contract_id and t.get("status") != "REVERSED"]
+def _live(transactions: dict[object, list[Record]], contract_id: str) -> list[Record]:
+    return [t for t in transactions.get(contract_id, []) if t.get("status") != "REVERSED"]
 
 
 def check_capacity(result: InvariantResult, evidence: Evidence) -> None:
     """Report capacity a separate capped contract left unused while value in its term is held over the own cap."""
-    transactions = evidence.systems.erp.all("billable_transactions")
+    transactions = evidence.systems.erp.group("billable_transactions", "contract_id")
     found: dict[str, list[Separate]] = evidence.memo("separate_capped", _all_separate_capped)
     for opportunity_id, separates in sorted(found.items()):
         deal = evidence.truth.deals[opportunity_id]

@@ -61,9 +61,13 @@ def cost_rates_aligned(evidence: Evidence) -> InvariantResult:
 
 
 def _projects_of(evidence: Evidence, customer_id: str) -> list[Record]:
+    """Return the PSA projects of an ERP customer (by contract or customer number), in id order."""
+    psa = evidence.systems.psa
+    by_contract = psa.group("projects", "erp_contract_id")
     contracts = {str(c.get("id")) for c in evidence.systems.erp.where("contracts", customer_id=customer_id)}
-    return [project for project in evidence.systems.psa.all("projects")
-            if project.get("erp_contract_id") in contracts or project.get("erp_customer_number") == customer_id]
+    found = {id(project): project for contract_id in contracts for project in by_contract.get(contract_id, [])}
+    found.update((id(project), project) for project in psa.where("projects", erp_customer_number=customer_id))
+    return sorted(found.values(), key=lambda project: psa.position("projects", project))
 
 
 def credit_status_aligned(evidence: Evidence) -> InvariantResult:

@@ -141,7 +141,7 @@ def expense_values(truth: TruthView, deal: Deal, before: int) -> list[Dated]:
 
 def expense_ids(truth: TruthView, deal: Deal) -> frozenset[str]:
     """Return the ids of every expense truth records on a deal (any revision): what an invoice line bills them by."""
-    return frozenset(expense.entry_id for expense in truth.expenses if expense.opportunity_id == deal.opportunity_id)
+    return truth.expense_ids_of(deal.opportunity_id)
 
 
 def labour_costs(truth: TruthView, deal: Deal, before: int) -> list[Dated]:

@@ -33,12 +33,19 @@ class SystemState:
     records: Mapping[str, list[Record]] = field(default_factory=dict)
     _lists: dict[str, list[Record]] = field(default_factory=dict, compare=False, repr=False)
     _groups: dict[tuple[str, str], dict[Any, list[Record]]] = field(default_factory=dict, compare=False, repr=False)
+    _positions: dict[str, dict[int, int]] = field(default_factory=dict, compare=False, repr=False)
 
     def all(self, collection: str) -> list[Record]:
         """Return the records of a collection (empty when the system has no such collection)."""
         if collection not in self._lists:
             self._lists[collection] = [r for r in self.records.get(collection, []) if isinstance(r, dict)]
         return self._lists[collection]
+
+    def position(self, collection: str, record: Record) -> int:
+        """Return where a record of the collection stands in id order (for sorting records found by lookups)."""
+        if collection not in self._positions:
+            self._positions[collection] = {id(item): index for index, item in enumerate(self.all(collection))}
+        return self._positions[collection][id(record)]
 
     def by_id(self, collection: str) -> dict[str, Record]:
         """Return a collection keyed by record id (the first record of an id, should ids repeat)."""
@@ -66,14 +73,19 @@ class SystemState:
         if key not in self._groups:
             groups: dict[Any, list[Record]] = {}
             for record in self.all(collection):
-                if _hashable(record.get(name)):
-                    groups.setdefault(record.get(name), []).append(record)
+                value = record.get(name)
+                if isinstance(value, HASHABLE):
+                    groups.setdefault(value, []).append(record)
             self._groups[key] = groups
         return self._groups[key]
 
 
+HASHABLE = (str, int, float, bool, type(None))
+"""The field values records are grouped by (a tuple: isinstance is faster with one than with a union)."""
+
+
 def _hashable(value: Any) -> bool:
-    return isinstance(value, str | int | float | bool | None)
+    return isinstance(value, HASHABLE)
 
 
 def pick(states: Mapping[str, Mapping[str, Any]] | Iterable[Mapping[str, Any]], kind: str) -> SystemState:

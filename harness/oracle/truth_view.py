@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 from harness.oracle.truth_facts import (
@@ -43,6 +44,7 @@ A billing or revenue run started less than this after a fact may or may not incl
 can still be in flight, e.g. retried after a 503); either is accepted, and a later run must include it.
 """
 Line = TypeVar("Line", TimeLine, ExpenseLine)
+Step = tuple[int, str, Line | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,10 @@ class TruthView:
         self.last_sequence = 0
         self._time_cache: dict[int, Revisions[TimeLine]] = {}
         self._expense_cache: dict[int, Revisions[ExpenseLine]] = {}
+        self._time_steps: list[Step[TimeLine]] | None = None
+        self._expense_steps: list[Step[ExpenseLine]] | None = None
         self._rates_by_worker: dict[str, list[CostRate]] = {}
+        self._expense_ids: dict[str, frozenset[str]] | None = None
         self._sequences: list[int] = []
         self._instants: list[datetime] = []
         for fact in sorted(facts, key=lambda f: f.sequence):
@@ -192,14 +197,27 @@ class TruthView:
     def time_revisions(self, before: int = EVERYTHING) -> Revisions[TimeLine]:
         """Return each time entry's approved, not reopened revision, and the revisions voided, before a sequence."""
         if before not in self._time_cache:
-            self._time_cache[before] = _revisions(self.time, self.time_reopens, before)
+            if self._time_steps is None:
+                self._time_steps = _steps(self.time, self.time_reopens)
+            self._time_cache[before] = _revisions(self._time_steps, before)
         return self._time_cache[before]
 
     def expense_revisions(self, before: int = EVERYTHING) -> Revisions[ExpenseLine]:
         """Return each expense's approved, not reopened revision, and the revisions voided, before a sequence."""
         if before not in self._expense_cache:
-            self._expense_cache[before] = _revisions(self.expenses, self.expense_reopens, before)
+            if self._expense_steps is None:
+                self._expense_steps = _steps(self.expenses, self.expense_reopens)
+            self._expense_cache[before] = _revisions(self._expense_steps, before)
         return self._expense_cache[before]
+
+    def expense_ids_of(self, opportunity_id: str) -> frozenset[str]:
+        """Return the ids of every expense recorded on a deal (any revision, reopened or not)."""
+        if self._expense_ids is None:
+            ids: dict[str, set[str]] = {}
+            for expense in self.expenses:
+                ids.setdefault(expense.opportunity_id, set()).add(expense.entry_id)
+            self._expense_ids = {opportunity: frozenset(found) for opportunity, found in ids.items()}
+        return self._expense_ids.get(opportunity_id, frozenset())
 
     # -- workforce and estimates -------------------------------------------------------------------
 
@@ -242,13 +260,19 @@ def _instant(fact: Fact) -> datetime:
     return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
 
 
-def _revisions(approvals: list[Line], reopens: list[tuple[int, str]], before: int) -> Revisions[Line]:
-    """Replay approvals and reopens in fact order: a reopen voids the entry's approved revision."""
-    steps: list[tuple[int, str, Line | None]] = [(line.sequence, line.entry_id, line) for line in approvals]
+def _steps(approvals: list[Line], reopens: list[tuple[int, str]]) -> list[Step[Line]]:
+    """Return approvals (the line) and reopens (None) of entries in fact order."""
+    steps: list[Step[Line]] = [(line.sequence, line.entry_id, line) for line in approvals]
     steps += [(sequence, entry_id, None) for sequence, entry_id in reopens]
+    steps.sort(key=itemgetter(0))
+    return steps
+
+
+def _revisions(steps: list[Step[Line]], before: int) -> Revisions[Line]:
+    """Replay approvals and reopens in fact order: a reopen voids the entry's approved revision."""
     live: dict[str, Line] = {}
     voided: list[Line] = []
-    for sequence, entry_id, line in sorted(steps, key=lambda step: step[0]):
+    for sequence, entry_id, line in steps:
         if sequence >= before:
             break
         if entry_id in live:

@@ -213,6 +213,7 @@ def business_kpis(truth: Truth, erp_state: dict[str, Any] | None, *, start: date
     months = [((date.fromisoformat(f.data["service_end"]) - date.fromisoformat(f.data["service_start"])).days + 1)
               / 30.44 for f in won]
     setup = _setup_days(truth)
+    margin_sold, margin_delivered = _margins(truth, approved, sold_cost)
     return Kpis(
         utilization=utilization, utilization_by_entity=by_entity, dso_days=_dso(erp_state, start, end),
         win_rate=len(won) / (len(won) + len(lost)) if won or lost else None, deals_won=len(won),
@@ -221,8 +222,8 @@ def business_kpis(truth: Truth, erp_state: dict[str, Any] | None, *, start: date
         projects_1_to_9_months=sum(1 for m in months if 0.9 <= m <= 9.5) / len(months) if months else None,
         setup_days_median=median(setup) if setup else None,
         setup_days_p90=sorted(setup)[int(0.9 * (len(setup) - 1))] if setup else None,
-        unbilled_value=_unbilled(erp_state), margin_sold=_margins(truth, approved, sold_cost)[0],
-        margin_delivered=_margins(truth, approved, sold_cost)[1], counts=truth.counts())
+        unbilled_value=_unbilled(erp_state), margin_sold=margin_sold, margin_delivered=margin_delivered,
+        counts=truth.counts())
 
 
 def _setup_days(truth: Truth) -> list[float]:

@@ -35,6 +35,7 @@ class Truth:
     def __init__(self) -> None:
         self._facts: list[Fact] = []
         self._by_kind: dict[str, list[Fact]] = {}
+        self._json: tuple[int, str] | None = None
 
     def record(self, kind: str, at: str, /, **data: Any) -> Fact:
         """Append one fact; its fields must be exactly those of its kind (scenarios.engine.facts)."""
@@ -63,8 +64,14 @@ class Truth:
         return {kind: len(facts) for kind, facts in sorted(self._by_kind.items())}
 
     def to_json(self) -> str:
-        """Return the canonical JSON of every fact (for digests and reports)."""
-        return json.dumps([fact.to_dict() for fact in self._facts], sort_keys=True, separators=(",", ":"))
+        """Return the canonical JSON of every fact (for digests and reports).
+
+        Written once per length: the record is append-only, and a report reads it twice (digest, truth.json).
+        """
+        if self._json is None or self._json[0] != len(self._facts):
+            text = json.dumps([fact.to_dict() for fact in self._facts], sort_keys=True, separators=(",", ":"))
+            self._json = (len(self._facts), text)
+        return self._json[1]
 
     def digest(self) -> str:
         """Return the sha256 of the canonical JSON."""
