@@ -25,7 +25,7 @@ from simulators.common.faults import FaultPlane
 from simulators.common.feed import EventFeed
 from simulators.common.idempotency import IdempotencyStore
 from simulators.common.metrics import SystemMetrics
-from simulators.common.pipeline import LATENCY_HEADER, LOST_RESPONSE_HEADER, Answer, LocalRequest, answer
+from simulators.common.pipeline import LATENCY_HEADER, LOST_RESPONSE_HEADER, Answer, LocalRequest, answer, local_json
 from simulators.common.routing import OperationRouter, refuse_shadowed_methods
 from simulators.common.security import RateLimiter, TokenRegistry
 from simulators.common.spec import ApiSpec, Operation, load_spec
@@ -147,7 +147,7 @@ class DirectRoute:
             return None
         operation_id, view_args = found
         return answer(self.context, self.operations[operation_id], self.handlers[operation_id], view_args,
-                      LocalRequest(method, path, query, headers, body), self.logger)
+                      LocalRequest(method, path, query, headers, body), self.logger, local_json)
 
 
 class SystemApp(Flask):

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+import orjson
 from flask import Response
 from werkzeug.http import HTTP_STATUS_CODES, parse_options_header
 from werkzeug.urls import iri_to_uri
@@ -281,11 +282,35 @@ def _body(operation: Operation, request: HttpRequest) -> Any:
     return body
 
 
-def _json_answer(reply: Reply) -> Answer:
+JsonEncoder = Callable[[Any], bytes]
+"""Writes a handler's reply body."""
+
+
+def wire_json(body: Any) -> bytes:
+    """Write a reply body for the wire (the standard library's compact JSON, non-ASCII escaped)."""
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def local_json(body: Any) -> bytes:
+    """Write a reply body for a caller in the same process: orjson, the standard library's where orjson cannot.
+
+    The same document as `wire_json` (non-ASCII as UTF-8 rather than escaped) at a tenth of the CPU;
+    a body orjson cannot write (an integer beyond 64 bits, a key that is not a string) falls back, and
+    a type neither writes (a datetime, a Decimal) still fails in the handler's transaction. Unlike
+    the standard library, orjson writes a float NaN or infinity as null; no API schema has a
+    floating-point field.
+    """
+    try:
+        return orjson.dumps(body, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+                            | orjson.OPT_PASSTHROUGH_SUBCLASS)
+    except TypeError:
+        return wire_json(body)
+
+
+def _json_answer(reply: Reply, encode: JsonEncoder) -> Answer:
     if reply.status == 204 or reply.body is None:
         return Answer.of(reply.status, EMPTY_CONTENT_TYPE, b"", reply.headers.items())
-    body = json.dumps(reply.body, separators=(",", ":")).encode()
-    return Answer.of(reply.status, "application/json", body, reply.headers.items())
+    return Answer.of(reply.status, "application/json", encode(reply.body), reply.headers.items())
 
 
 def _lose(context: SystemContext, response: Answer, request: HttpRequest) -> Answer:
@@ -300,7 +325,7 @@ def _lose(context: SystemContext, response: Answer, request: HttpRequest) -> Ans
 
 
 def _dispatch(context: SystemContext, operation: Operation, handler: Callable[[Request], Reply],
-              view_args: dict[str, Any], request: HttpRequest) -> Answer:
+              view_args: dict[str, Any], request: HttpRequest, encode: JsonEncoder) -> Answer:
     now = context.clock.now()
     decision = context.faults.on_request(now, operation.operation_id)
     extra_headers: dict[str, str] = {}
@@ -337,7 +362,7 @@ def _dispatch(context: SystemContext, operation: Operation, handler: Callable[[R
                                   valid_traceparent(headers.get("traceparent")))
         with context.store.transaction():
             reply = handler(handler_request)
-            response = _json_answer(reply)
+            response = _json_answer(reply, encode)
         if reply.status < 400:
             for event_type, subject, data in handler_request.events:
                 context.feed.append(event_type, subject, data, now, handler_request.traceparent)
@@ -353,11 +378,11 @@ def _dispatch(context: SystemContext, operation: Operation, handler: Callable[[R
 
 
 def answer(context: SystemContext, operation: Operation, handler: Callable[[Request], Reply],
-            view_args: dict[str, Any], request: HttpRequest, logger: Any) -> Answer:
+            view_args: dict[str, Any], request: HttpRequest, logger: Any, encode: JsonEncoder = wire_json) -> Answer:
     """Answer one business request: the pipeline, then counting, metrics and response checks."""
     started = time.perf_counter()
     try:
-        response = _dispatch(context, operation, handler, view_args, request)
+        response = _dispatch(context, operation, handler, view_args, request, encode)
     except ApiProblem as problem:
         response = problem_answer(problem, request.path)
     except Exception as crash:  # a bug in a handler: still problem+json, still counted and checked

@@ -1,4 +1,8 @@
-"""A request handed over in-process (`SystemApp.call_in_process`) is answered exactly as over WSGI."""
+"""A request handed over in-process (`SystemApp.call_in_process`) is answered as over WSGI.
+
+Same status, headers and JSON document; the bytes are the same too unless the body holds non-ASCII
+text, which the in-process answer writes as UTF-8 rather than escaped.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import pytest
 
 from simulators.common.app import DEFAULT_TOKEN, context_of
 from simulators.common.clock import ManualClock
+from simulators.common.pipeline import local_json, wire_json
 from syncengine.adapters.wsgi import LocalAnswer, WsgiHttp
 from tests.unit.common import toy
 
@@ -92,6 +97,12 @@ def _in_process(app: Any) -> Callable[[Sent], tuple[int, list[tuple[str, str]], 
     return call
 
 
+def _read(answer: tuple[int, list[tuple[str, str]], bytes]) -> tuple[Any, ...]:
+    """Return what a client reads of an answer (in-process, non-ASCII text is sent as UTF-8, not escaped)."""
+    status, headers, body = answer
+    return status, [header for header in headers if header[0] != "content-length"], json.loads(body or b"null")
+
+
 def _fresh(**config: Any) -> Any:
     return toy.create_app({"CLOCK": ManualClock(START), "SEED": 7, **config})
 
@@ -113,7 +124,9 @@ def test_in_process_answers_match_wsgi_answers_status_headers_body_and_state(fau
     actual = _answers(_in_process(in_process))
 
     assert [answer[0] for answer in actual] == [answer[0] for answer in expected]
-    assert actual == expected
+    assert [_read(answer) for answer in actual] == [_read(answer) for answer in expected]
+    ascii_bodies = [index for index, answer in enumerate(expected) if b"\\u" not in answer[2]]
+    assert [actual[index] for index in ascii_bodies] == [expected[index] for index in ascii_bodies]
     wsgi_context, local_context = context_of(over_wsgi), context_of(in_process)
     assert local_context.store.export() == wsgi_context.store.export()
     assert local_context.feed.all() == wsgi_context.feed.all()
@@ -145,3 +158,14 @@ def test_wrapped_app_is_reached_through_its_wsgi_wrapper() -> None:
     assert app.call_in_process("GET", "/widgets", [], AUTH, b"") is None
     assert WsgiHttp(app, "http://toy").request("GET", "/widgets", headers=AUTH).status_code == 200
     assert seen == ["/widgets"]
+
+
+def test_in_process_bodies_are_the_wire_document_and_what_orjson_cannot_write_falls_back() -> None:
+    page = {"items": [{"id": "TE-000001", "hours": "7.50", "billable": True, "tags": ["a", "\u00e9"], "n": -3,
+                       "rate": 0.25, "none": None}], "next_cursor": None}
+    huge = {"sequence": 2**70, 1: "integer key"}
+
+    assert json.loads(local_json(page)) == json.loads(wire_json(page))
+    assert local_json(huge) == wire_json(huge)
+    with pytest.raises(TypeError):
+        local_json({"at": START})
