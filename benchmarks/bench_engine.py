@@ -374,7 +374,7 @@ def main() -> None:
     parser.add_argument("--synchronous-commit", choices=("on", "off"), default="on",
                         help="The distributed ledger's synchronous_commit (off: commits do not wait for the disk).")
     parser.add_argument("--poll-limit", type=int, default=None,
-                        help="Events per feed read of a distributed worker (its --poll-limit; default: its own).")
+                        help="Events per feed page a distributed worker reads (its --poll-limit; default: 1000).")
     parser.add_argument("--record", action="store_true", help="Append the figures to benchmarks/RESULTS.md.")
     parser.add_argument("--embedded-child", nargs=2, metavar=("URLS", "LEDGER"), help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -115,9 +115,9 @@ def _fail(code: int, message: str) -> None:
               help="Threads running keys in this process.")
 @click.option("--poll-interval", default=0.5, show_default=True, type=click.FloatRange(min=0.01),
               help="Seconds between reads of a quiet feed.")
-@click.option("--poll-limit", default=None, type=click.IntRange(1, 1000),
-              help="Events per feed page read (default: the engine's, 100); larger pages cost fewer reads and "
-                   "ledger units of work per event.")
+@click.option("--poll-limit", default=1000, show_default=True, type=click.IntRange(1, 1000),
+              help="Events per feed page read (the feed's maximum is 1000); larger pages cost fewer requests "
+                   "and ledger units of work per event.")
 @click.option("--metrics-port", default=None, type=click.IntRange(0, 65535), help="Serve /metrics on this port.")
 @click.option("--clock-file", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Follow the clock a live run publishes here (with --clock-epoch) instead of scaling the wall.")
@@ -127,12 +127,11 @@ def _fail(code: int, message: str) -> None:
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the retry jitter stream.")
 def worker(bus_url: str, store_url: str, systems: tuple[str, ...], token: str, clock_epoch: str | None,
            clock_origin: float | None, speed: float, partitions: int, threads: int, poll_interval: float,
-           poll_limit: int | None, clock_file: Path | None, metrics_port: int | None, metrics_file: Path | None,
+           poll_limit: int, clock_file: Path | None, metrics_port: int | None, metrics_file: Path | None,
            seed: int) -> None:
     """Run one worker of the distributed engine until SIGTERM or Ctrl-C; any number share the work."""
     from harness.runner.flows import builtin_flows
     from syncengine.adapters.bus.port import BusError
-    from syncengine.bootstrap import DEFAULT_POLL_LIMIT
     from syncengine.ledger.records import LedgerError
     from syncengine.runtime.coordination import CoordinationError
     from syncengine.runtime.distributed import build_worker
@@ -144,7 +143,7 @@ def worker(bus_url: str, store_url: str, systems: tuple[str, ...], token: str, c
     try:
         running = build_worker(bus_url, store_url, urls, token=token, clock=clock, partitions=partitions,
                                threads=threads, poll_interval_s=poll_interval, seed=seed,
-                               flows=tuple(builtin_flows()), poll_limit=poll_limit or DEFAULT_POLL_LIMIT)
+                               flows=tuple(builtin_flows()), poll_limit=poll_limit)
     except (BusError, LedgerError, CoordinationError) as error:
         bad_url = "expected" in str(error)
         _fail(EXIT_BAD_INPUT if bad_url else EXIT_COULD_NOT_RUN, str(error))

@@ -23,7 +23,7 @@ import psycopg
 
 from syncengine.adapters.bus.port import BusError
 from syncengine.adapters.bus.rabbitmq import RabbitBus
-from syncengine.bootstrap import DEFAULT_POLL_LIMIT, ConfigError, EngineConfig, SystemConfig, bootstrap
+from syncengine.bootstrap import ConfigError, EngineConfig, SystemConfig, bootstrap
 from syncengine.ledger.postgres import PostgresLedger
 from syncengine.ledger.records import DeadLetter, ExceptionItem, ExceptionStatus, LedgerError
 from syncengine.ports import Clock
@@ -34,6 +34,10 @@ from syncengine.runtime.worker import DistributedWorker
 
 DEFAULT_PREFIX = "firmsim.engine"
 DEFAULT_PARTITIONS = 8
+WORKER_POLL_LIMIT = 1000
+"""Events per feed page a worker reads (the feed's maximum): against pages of 100, on a backlog of time
+approvals (bench_engine, 1 worker, 4,000 events, 3 paired runs), 0.29 against 0.34 ms of engine CPU and
+0.25 against 0.30 ms of the systems' per event, a third of the feed requests."""
 MAX_INSPECTORS = 4
 STARTUP_ATTEMPTS = 5
 STARTUP_RETRY_S = 0.5
@@ -163,7 +167,7 @@ def inspect(bus_url: str, store_url: str) -> EngineStatus:
 
 def build_worker(bus_url: str, store_url: str, systems: Mapping[str, str], *, token: str, clock: Clock,
                  partitions: int = DEFAULT_PARTITIONS, threads: int = 8, poll_interval_s: float = 0.5,
-                 poll_limit: int = DEFAULT_POLL_LIMIT, seed: int = 0, flows: tuple[Flow, ...],
+                 poll_limit: int = WORKER_POLL_LIMIT, seed: int = 0, flows: tuple[Flow, ...],
                  worker_id: str | None = None) -> DistributedWorker:
     """Build one distributed worker: engine with `flows`, bus, ledger, coordination (raise BusError,
     LedgerError or CoordinationError naming what cannot be reached)."""
