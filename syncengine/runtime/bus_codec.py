@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -44,9 +45,15 @@ def encode_many(deliveries: Sequence[Delivery]) -> bytes:
 
 def _dumps(body: dict[str, Any]) -> bytes:
     try:
-        return orjson.dumps(body)
+        return orjson.dumps(body, option=orjson.OPT_UTC_Z)  # an event's UTC time as `format_instant` writes it
     except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits, say
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=_instant).encode()
+
+
+def _instant(value: Any) -> str:
+    if isinstance(value, datetime):
+        return format_instant(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def decode_many(engine: Engine, body: bytes) -> list[Delivery]:
@@ -61,8 +68,11 @@ def decode_many(engine: Engine, body: bytes) -> list[Delivery]:
 
 def _fields(delivery: Delivery) -> dict[str, Any]:
     event = delivery.event
+    # A UTC time and a dict go to orjson as they are (`format_instant` costs ~3 us, a dict copy ~1 us).
     fields: dict[str, Any] = {"id": event.event_id, "type": event.type, "subject": event.subject,
-                              "time": format_instant(event.time), "sequence": event.sequence, "data": dict(event.data)}
+                              "time": event.time if event.time.tzinfo is UTC else format_instant(event.time),
+                              "sequence": event.sequence,
+                              "data": event.data if type(event.data) is dict else dict(event.data)}
     if event.traceparent is not None:
         fields["traceparent"] = event.traceparent
     body: dict[str, Any] = {"system": event.system, "handler": delivery.route.handler_name, "key": delivery.key,

@@ -43,7 +43,8 @@ def test_a_body_written_by_the_standard_library_decodes_the_same() -> None:
 def test_an_event_with_an_integer_beyond_64_bits_still_goes_on_the_bus() -> None:
     engine, [delivery] = _engine_and_deliveries(raw_event(1, "a", "A1", count=2**70))
     [back] = decode_many(engine, encode_many([delivery]))
-    assert (back.event.event_id, back.key, back.route) == (delivery.event.event_id, delivery.key, delivery.route)
+    assert (back.event.event_id, back.event.time, back.key, back.route) == (
+        delivery.event.event_id, delivery.event.time, delivery.key, delivery.route)
     assert back.event.data["count"] == pytest.approx(2**70)
 
 
