@@ -6,10 +6,11 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from syncengine.adapters.outcomes import Call
 from syncengine.adapters.tracing import handling
 from syncengine.ledger.port import TrackingKey
 from syncengine.ledger.records import DeadLetter, DuplicateTracking, ExceptionItem, Tracking
@@ -39,6 +40,12 @@ class AttemptResult:
     reason: str = ""
     exception: ExceptionItem | None = None
     dead_letter: DeadLetter | None = None
+    unavailable: str | None = None
+    """The system a retry waits for when the attempt failed because it is down (503, unreachable), else None."""
+
+
+UNAVAILABLE_REASONS = frozenset({"connection-error"})
+"""Reasons of a call that found no system at all (besides a 503 answer)."""
 
 
 class Dispatcher:
@@ -119,7 +126,7 @@ class Dispatcher:
             return self._settled(deliveries, outcomes, meter)
         if failure.ambiguous and len(deliveries) > 1:
             self.metrics.flow(deliveries[0].route.flow).api_calls += meter.calls
-            return self.attempt_each(deliveries)
+            return _after(meter, self.attempt_each(deliveries))
         return self._sorted_failure(deliveries, failure.index, failure.error, meter)
 
     def _run_set(self, deliveries: Sequence[Delivery], meter: CallMeter) -> list[tuple[AttemptOutcome, int]]:
@@ -161,12 +168,12 @@ class Dispatcher:
         """Settle a batch that failed at one known delivery: the ones before it again, else the head's failure."""
         if failed_at > 0:
             self.metrics.flow(deliveries[0].route.flow).api_calls += meter.calls
-            return self.attempt_batch(deliveries[:failed_at])
+            return _after(meter, self.attempt_batch(deliveries[:failed_at]))
         if isinstance(error, DuplicateTracking):
             counts = self.metrics.flow(deliveries[0].route.flow)
             counts.api_calls += meter.calls
             counts.duplicates += 1
-            return [AttemptResult(AttemptOutcome.DUPLICATE)]
+            return [AttemptResult(AttemptOutcome.DUPLICATE, latency_s=meter.latency_ms / 1000)]
         return [self._failed(deliveries[0], error, meter)]
 
     def attempt_each(self, deliveries: Sequence[Delivery]) -> list[AttemptResult]:
@@ -210,6 +217,8 @@ class Dispatcher:
                 counts.processed += 1
                 counts.sync_lag_s.append((now - delivery.event.time).total_seconds())
             results.append(AttemptResult(outcome))
+        # the batch's calls took their latency once, before its last result
+        results[-1] = replace(results[-1], latency_s=meter.latency_ms / 1000)
         return results
 
     def _run_in_batch(self, delivery: Delivery) -> AttemptOutcome:
@@ -264,7 +273,8 @@ class Dispatcher:
         decision = self.policy.decide(error, delivery.attempt, self.rng, (now - first_failed).total_seconds())
         if decision.action is Action.RETRY:
             counts.retries += 1
-            return AttemptResult(AttemptOutcome.RETRY, decision.delay_s, latency_s, decision.reason)
+            return AttemptResult(AttemptOutcome.RETRY, decision.delay_s, latency_s, decision.reason,
+                                 unavailable=_unavailable(error))
         self._first_failed.pop(delivery.id, None)
         ledger = self.ports.ledger
         # A re-driven message stays in the exception queue until it goes through or an operator closes it.
@@ -287,6 +297,20 @@ class _Failure(Exception):
     def __init__(self, error: Exception, index: int, *, ambiguous: bool) -> None:
         super().__init__(str(error))
         self.error, self.index, self.ambiguous = error, index, ambiguous
+
+
+def _after(meter: CallMeter, results: list[AttemptResult]) -> list[AttemptResult]:
+    """Return the results of a batch run again, the latency of the calls of the try that failed added to the last."""
+    results[-1] = replace(results[-1], latency_s=results[-1].latency_s + meter.latency_ms / 1000)
+    return results
+
+
+def _unavailable(error: Exception) -> str | None:
+    """Return the system a failed call found down (it answered 503, or could not be reached), else None."""
+    call = getattr(error, "call", None)
+    if not isinstance(call, Call):
+        return None
+    return call.system if call.status == 503 or (call.status is None and call.reason in UNAVAILABLE_REASONS) else None
 
 
 def _tracking_key(delivery: Delivery) -> TrackingKey:

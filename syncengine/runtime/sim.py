@@ -1,14 +1,24 @@
 """The simulated runtime: the engine as SimPy processes in the scenario's Environment.
 
 Time unit: one SimPy time unit is one second. A poller process per system reads its feed on an
-interval; a worker process per key with work runs that key's messages one after another, waiting
-out each attempt's simulated latency and each retry's backoff in virtual time (handlers never
-sleep). `drain()` returns a process that ends once the feeds are read dry and nothing is in flight.
+interval; a worker process per key with work runs what is queued of that key as one batch
+(`Engine.dispatch_batch`, as the live and distributed workers do: one unit of work, and a run of a
+handler with a batch form handed to it at once), waiting out each batch's simulated latency and
+each retry's backoff in virtual time (handlers never sleep); messages that arrive meanwhile make the
+next batch. `drain()` returns a process that ends once the feeds are read dry and nothing is in flight.
 
 A system whose feed rings a doorbell on every append (`doorbell(system)`, subscribed by the simulated
 world, as a webhook would nudge a real engine) is not read while nothing was appended since its last
 empty read: the poller keeps its schedule and backoff, only the HTTP read that would return nothing
 is skipped.
+
+While a system is down (a retry waits for it: it answered 503 or could not be reached), one key
+probes it on its own backoff and the other keys whose attempts found it down wait for that key's
+next attempt instead of each retrying on its own: an ERP outage of six hours costs a probe every
+few minutes, not one attempt per waiting key every few minutes. When the probe's attempt ends any
+other way (the system answered, or the message went to the exception queue), the waiting keys run
+again at once, each as the next attempt of its message (its retry budget still counts from its
+first failure).
 """
 
 from __future__ import annotations
@@ -24,6 +34,8 @@ from syncengine.runtime.dispatch import AttemptOutcome
 from syncengine.runtime.engine import Engine
 
 SimGenerator = Generator[simpy.Event, Any, None]
+BATCH_MAX = 100
+"""The most first attempts of a key one batch takes (the live and distributed workers' figure)."""
 
 
 class EnvironmentClock:
@@ -58,6 +70,11 @@ class SimRuntime:
         self._quiet: dict[str, str | None] = {}
         self._started = False
         self.skipped_polls = 0
+        self._probers: dict[str, str] = {}
+        """Per system found down: the key whose retries find out when it is back."""
+        self._down_waiters: dict[str, list[simpy.Event]] = {}
+        self.deferred_retries = 0
+        """Retries that waited for another key's probe of a system that was down."""
         engine.listen(self._wake)
 
     def doorbell(self, system: str) -> Callable[[Any], None]:
@@ -142,16 +159,33 @@ class SimRuntime:
         # quiet since the last empty read, and nobody moved the cursor (a replay or a redrive) since
         return system in self._quiet and self._quiet[system] == self.engine.ports.ledger.cursor(system)
 
+    def _probed(self, key: str, down: str | None) -> None:
+        """Release the keys waiting on a system this key probes, unless its attempt found that system down again."""
+        for system in [system for system, prober in self._probers.items() if prober == key and system != down]:
+            del self._probers[system]
+            for waiter in self._down_waiters.pop(system, []):
+                waiter.succeed()
+
     def _wake(self, key: str) -> None:
         if key not in self._workers:
             self._workers[key] = self.env.process(self._worker(key))
 
     def _worker(self, key: str) -> SimGenerator:
-        while (result := self.engine.dispatch(key)) is not None:
+        while (result := self.engine.dispatch_batch(key, BATCH_MAX)) is not None:
             if result.latency_s:
                 yield self.env.timeout(result.latency_s)
-            if result.outcome is AttemptOutcome.RETRY:
+            self._probed(key, result.unavailable if result.outcome is AttemptOutcome.RETRY else None)
+            if result.outcome is not AttemptOutcome.RETRY:
+                continue
+            down = result.unavailable
+            if down is not None and self._probers.setdefault(down, key) != key:
+                waiter = self.env.event()
+                self._down_waiters.setdefault(down, []).append(waiter)
+                self.deferred_retries += 1
+                yield waiter
+            else:
                 yield self.env.timeout(result.delay_s)
+        self._probed(key, None)
         del self._workers[key]
         if self.idle:
             waiters, self._idle_waiters = self._idle_waiters, []

@@ -3,7 +3,7 @@ outage in virtual time, lost responses, latency, drain."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 import simpy
@@ -200,3 +200,38 @@ def test_a_feed_that_rings_on_append_is_read_only_after_it_rang_on_the_same_sche
     assert context_of(toy).calls[("listEvents", 200)] == 4  # the new widget, the polish's own event, empty
     env.run(until=12 * 3600)
     assert context_of(toy).calls[("listEvents", 200)] == 4
+
+
+def test_while_a_system_is_down_one_key_probes_it_and_the_others_wait(env: simpy.Environment, toy: Flask,
+                                                                      engine: Engine, runtime: SimRuntime) -> None:
+    add_fault(toy, "outage", start=T0, duration=240, operations=["polishWidget"], retry_after=20)
+    create_widgets(toy, 5)
+    env.run(until=runtime.drain())
+    assert statuses(toy) == ["POLISHED"] * 5
+    assert min(engine.snapshot().sync_lag_s) >= 240
+    failed = context_of(toy).calls[("polishWidget", 503)]
+    assert runtime.deferred_retries == 4  # each other key found it down once, then waited for the probe
+    assert failed <= 4 + 9  # the four, and one key's retries over four minutes (not five keys' each)
+    assert engine.ports.ledger.exceptions() == [] and runtime.idle
+
+
+def test_a_keys_queued_messages_go_to_the_batch_form_of_their_handler(env: simpy.Environment, toy: Flask) -> None:
+    batches: list[list[str]] = []
+
+    def polish(message: SourceEvent, ports: Ports) -> None:
+        batches.append([message.subject])
+
+    def polish_all(messages: Sequence[SourceEvent], ports: Ports) -> None:
+        batches.append([message.subject for message in messages])
+
+    flow = Flow("polishing", {"toy.widget.created": [polish]}, lambda event: "one-key",
+                batch_handlers={polish: polish_all})
+    engine = bootstrap(EngineConfig(
+        systems=(SystemConfig("toy", app=toy, token=TOKEN, client_id="firmsim", client_secret="firmsim-secret"),),
+        clock=EnvironmentClock(env, T0), seed=1, flows=(flow,)))
+    runtime = SimRuntime(env, engine, poll_interval_s=30.0)
+    runtime.start()
+    ids = create_widgets(toy, 5)
+    env.run(until=runtime.drain())
+    assert batches == [ids]  # one feed page, one key: one call of the batch form, in feed order
+    assert engine.snapshot().flows["polishing"].processed == 5
