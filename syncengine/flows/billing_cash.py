@@ -15,11 +15,18 @@ converge on the ERP's latest state whatever the order events arrive in; handling
 per customer, so the figures written never go back in time.
 Version-aware on top: an event whose record (invoice, credit memo, payment, customer) is at a version
 already applied is skipped, so a late or replayed older event never triggers a write.
+
+Batching: a run of a customer's document events (a billing run's invoices), or of its payment events
+(a payment received, then applied), is handled at once (`handle_documents_changed`,
+`handle_payments_changed`, the dispatcher's batch): each event is checked as it would be alone, then
+one refresh covers the deals of them all. One read of the customer, its invoices and its aging, and
+one write per deal and account, instead of one of each per event; the figures written are the same,
+since each refresh writes the ERP's current state whole.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from syncengine.domain import BusinessException, MalformedEvent
 from syncengine.domain.messages import SourceEvent
@@ -37,22 +44,40 @@ PAGE_LIMIT = 500
 
 def handle_document_changed(message: SourceEvent, ports: Ports) -> None:
     """An invoice or credit memo was posted or reversed: refresh its deal and its customer's AR."""
-    if _stale(message, ports):
-        return
-    document: Invoice | CreditMemo = (erp_billing.invoice(message.data) if message.type.startswith("erp.invoice.")
-                                      else erp_billing.credit_memo(message.data))
-    if ports.ledger.canonical_key("contract", ERP, document.contract_id) is None:
-        raise BusinessException("unknown-contract", f"ERP contract {document.contract_id} ({message.type} "
-                                                    f"{message.subject}) is linked to no deal")
-    _refresh(ports, document.customer_id, [document.contract_id])
+    handle_documents_changed([message], ports)
+
+
+def handle_documents_changed(messages: Sequence[SourceEvent], ports: Ports) -> None:
+    """Handle a customer's document events as `handle_document_changed` would one by one, with one refresh."""
+    by_customer: dict[str, list[str]] = {}
+    for message in messages:
+        if _stale(message, ports):
+            continue
+        document: Invoice | CreditMemo = (erp_billing.invoice(message.data) if message.type.startswith("erp.invoice.")
+                                          else erp_billing.credit_memo(message.data))
+        if ports.ledger.canonical_key("contract", ERP, document.contract_id) is None:
+            raise BusinessException("unknown-contract", f"ERP contract {document.contract_id} ({message.type} "
+                                                        f"{message.subject}) is linked to no deal")
+        by_customer.setdefault(document.customer_id, []).append(document.contract_id)
+    for customer_id, contract_ids in by_customer.items():
+        _refresh(ports, customer_id, contract_ids)
 
 
 def handle_payment_changed(message: SourceEvent, ports: Ports) -> None:
     """A payment was received or applied: refresh the deals of the invoices it paid, and the AR."""
-    if _stale(message, ports):
-        return
-    payment = erp_billing.payment(message.data)
-    _refresh(ports, payment.customer_id, [], paid=payment.invoice_ids)
+    handle_payments_changed([message], ports)
+
+
+def handle_payments_changed(messages: Sequence[SourceEvent], ports: Ports) -> None:
+    """Handle a customer's payment events as `handle_payment_changed` would one by one, with one refresh."""
+    by_customer: dict[str, list[str]] = {}
+    for message in messages:
+        if _stale(message, ports):
+            continue
+        payment = erp_billing.payment(message.data)
+        by_customer.setdefault(payment.customer_id, []).extend(payment.invoice_ids)
+    for customer_id, invoice_ids in by_customer.items():
+        _refresh(ports, customer_id, [], paid=invoice_ids)
 
 
 def handle_credit_hold_changed(message: SourceEvent, ports: Ports) -> None:
@@ -205,4 +230,6 @@ HANDLERS: dict[str, list[Handler]] = {
     "erp.customer.credit_hold_released": [handle_credit_hold_changed],
     "crm.account.erp_linked": [handle_account_linked],
 }
-FLOW = Flow("billing_cash", HANDLERS, ordering_key=_customer_key)
+FLOW = Flow("billing_cash", HANDLERS, ordering_key=_customer_key,
+            batch_handlers={handle_document_changed: handle_documents_changed,
+                            handle_payment_changed: handle_payments_changed})

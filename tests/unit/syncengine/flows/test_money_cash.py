@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from harness.runner.world import World
+from simulators.common.app import context_of
 from syncengine.flows import change_orders
 from tests.unit.syncengine.flows.test_money_world import (
     WITH_DEAL_FLOW,
@@ -236,3 +237,23 @@ def test_an_account_billed_by_two_entities_shows_the_ar_of_the_erp_customer_it_i
     assert (shown["erp_customer_number"], shown["ar_status"]["balance"], shown["ar_status"]["currency"]) == \
         (home.customer_id, owed, "GBP")
     assert_conformant(world)
+
+
+def test_a_billing_runs_invoices_of_one_customer_are_refreshed_at_once(world: World) -> None:
+    parent = open_deal(world, name="Fabrikam Inc", account={"tax_id": "12-3456789"})
+    child = open_deal(world, name="Fabrikam Services", account={"parent_account_id": parent.account_id})
+    assert child.customer_id == parent.customer_id
+    for deal in (parent, child):
+        staff(world, deal)
+        log_time(world, deal, date(2026, 3, 3), "8.00")
+    settle(world)
+    erp_calls = context_of(world.apps["erp"]).calls
+    reads_before = erp_calls[("getCustomer", 200)]
+    run = billing_run(world, parent, "2026-03-31")
+    settle(world)
+
+    assert len(run["invoice_ids"]) == 2
+    assert erp_calls[("getCustomer", 200)] - reads_before == 1  # one refresh for the run's two invoice events
+    assert [crm_status(world, deal)["invoiced_amount"] for deal in (parent, child)] == ["1200.00", "1200.00"]
+    assert [psa_status(world, deal)["invoiced"] for deal in (parent, child)] == ["1200.00", "1200.00"]
+    assert account(world, parent)["ar_status"]["balance"] == "2400.00"
