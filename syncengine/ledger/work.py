@@ -10,7 +10,7 @@ import abc
 import functools
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -22,12 +22,16 @@ def standalone(method: Callable[Concatenate[U, P], R]) -> Callable[Concatenate[U
     """Let the adapter retry a public operation when it is its own unit of work (see `_retry_standalone`)."""
 
     def run(self: U, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        if self.in_unit_of_work:
+        if getattr(self._local, "depth", 0):  # in a unit of work (`in_unit_of_work`, inlined: called per read)
             return method(self, *args, **kwargs)
         return self._retry_standalone(lambda: method(self, *args, **kwargs))
 
     functools.update_wrapper(run, method)
     return run
+
+
+_JOINED: AbstractContextManager[None] = nullcontext()
+"""An inner unit of work: it joins the open one."""
 
 
 class UnitsOfWork(abc.ABC):
@@ -52,32 +56,36 @@ class UnitsOfWork(abc.ABC):
 
     # -- units of work ---------------------------------------------------------------------------
 
+    def unit_of_work(self) -> AbstractContextManager[None]:
+        """Run a block whose ledger writes commit together when it ends, or roll back if it raises.
+
+        Inside one already open on this thread it joins it: nothing to do, since the outer one holds the
+        lock and alone commits or rolls back (what a raise through the inner block leads to)."""
+        if getattr(self._local, "depth", 0):
+            return _JOINED
+        return self._outermost()
+
     @contextmanager
-    def unit_of_work(self) -> Iterator[None]:
-        """Run a block whose ledger writes commit together when it ends, or roll back if it raises."""
+    def _outermost(self) -> Iterator[None]:
         with self._lock:
-            outer = self._depth == 0
-            if outer:
-                self._local.memo = None
-                self._begin()
-            self._depth += 1
+            self._local.memo = None
+            self._begin()
+            self._depth = 1
             try:
                 yield
             except BaseException:
-                self._depth -= 1
-                if outer:
-                    self._local.after_commit = self._local.memo = None
-                    self._rollback()
+                self._depth = 0
+                self._local.after_commit = self._local.memo = None
+                self._rollback()
                 raise
-            self._depth -= 1
-            if outer:
-                try:
-                    self._commit()
-                except BaseException:
-                    self._local.after_commit = self._local.memo = None
-                    raise
-                self._local.memo = None
-                self._run_after_commit()
+            self._depth = 0
+            try:
+                self._commit()
+            except BaseException:
+                self._local.after_commit = self._local.memo = None
+                raise
+            self._local.memo = None
+            self._run_after_commit()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the open unit of work has committed (never if it rolls back); at once outside one.

@@ -221,7 +221,7 @@ class Engine:
     def idle(self) -> bool:
         """Tell whether no message is ready to run (parked keys wait for an operator)."""
         with self._core:
-            return not self.queues.runnable_keys()
+            return not self.queues.any_runnable()
 
     def snapshot(self) -> MetricsSnapshot:
         """Return the metrics as they stand."""

@@ -14,6 +14,7 @@ class KeyedQueues:
     def __init__(self) -> None:
         self._queues: dict[str, deque[Delivery]] = {}
         self._parked: dict[str, str] = {}
+        self._depth = 0
         self.max_depth = 0
 
     def push(self, delivery: Delivery, *, front: bool = False) -> None:
@@ -23,7 +24,8 @@ class KeyedQueues:
             queue.appendleft(delivery)
         else:
             queue.append(delivery)
-        self.max_depth = max(self.max_depth, self.depth())
+        self._depth += 1
+        self.max_depth = max(self.max_depth, self._depth)
 
     def head(self, key: str) -> Delivery | None:
         """Return the next delivery of a key, None when it is empty or parked."""
@@ -43,6 +45,7 @@ class KeyedQueues:
         """Remove and return the head of a key."""
         queue = self._queues[key]
         delivery = queue.popleft()
+        self._depth -= 1
         if not queue:
             del self._queues[key]
         return delivery
@@ -66,13 +69,17 @@ class KeyedQueues:
         """Return the keys with a message ready to go, in the order they first got one."""
         return [key for key in self._queues if key not in self._parked]
 
+    def any_runnable(self) -> bool:
+        """Tell whether some key has a message ready to go."""
+        return len(self._queues) > len(self._parked) or any(key not in self._parked for key in self._queues)
+
     def parked(self) -> dict[str, str]:
         """Return the parked keys and the exception each waits on."""
         return dict(self._parked)
 
     def depth(self) -> int:
         """Return the number of queued deliveries, parked ones included."""
-        return sum(len(queue) for queue in self._queues.values())
+        return self._depth
 
     def runnable_depth(self) -> int:
         """Return the number of queued deliveries on keys that are not parked."""

@@ -18,6 +18,8 @@ from syncengine.domain.messages import SourceEvent
 from syncengine.domain.ordering import KeyFunction
 from syncengine.ports import Ports
 
+ROUTES_KEPT = 4096
+"""The most event types whose routes are kept (a feed's types are a few dozen; a broken one may send any)."""
 Handler = Callable[[SourceEvent, Ports], None]
 BatchHandler = Callable[[Sequence[SourceEvent], Ports], None]
 """A handler's batch form: a key's messages, in order, handled as the handler would one by one."""
@@ -74,6 +76,8 @@ class HandlerRegistry:
         self._prefixes: list[tuple[str, Route]] = []
         self._by_name: dict[str, Route] = {}
         self._flows: dict[str, Flow] = {}
+        self._routes: dict[str, tuple[Route, ...]] = {}
+        """`routes` by event type, as found (every event of a feed asks, twice)."""
         for flow in flows:
             self.add(flow)
 
@@ -93,6 +97,7 @@ class HandlerRegistry:
                 self._by_name[name] = route
                 routes.append((event_type, route))
         self._flows[flow.name] = flow
+        self._routes.clear()
         for event_type, route in routes:
             if event_type.endswith("*"):
                 self._prefixes.append((event_type[:-1], route))
@@ -104,11 +109,17 @@ class HandlerRegistry:
         """Return the registered flow names in registration order."""
         return list(self._flows)
 
-    def routes(self, event_type: str) -> list[Route]:
+    def routes(self, event_type: str) -> Sequence[Route]:
         """Return the routes an event type reaches: exact ones first, then prefix ones."""
-        routes = list(self._exact.get(event_type, []))
-        routes += [route for prefix, route in self._prefixes if event_type.startswith(prefix) and route not in routes]
-        return routes
+        found = self._routes.get(event_type)
+        if found is None:
+            routes = list(self._exact.get(event_type, []))
+            routes += [route for prefix, route in self._prefixes
+                       if event_type.startswith(prefix) and route not in routes]
+            found = tuple(routes)
+            if len(self._routes) < ROUTES_KEPT:
+                self._routes[event_type] = found
+        return found
 
     def route(self, handler_name: str) -> Route:
         """Return a route by its handler name (to re-drive a queued exception)."""
