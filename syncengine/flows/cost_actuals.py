@@ -51,7 +51,7 @@ EVE_ATTEMPTS = 5
 
 def handle_cost_changed(message: SourceEvent, ports: Ports) -> None:
     """Post the project's cumulative cost to every day from the entry's period on whose figure changed."""
-    entry = psa_work.work_entry_once(message.system, message.type, message.data)  # billing's reading
+    entry = psa_work.work_entry_of(message)  # billing's reading of it, if it read it first
     if not entry.approvals:
         return
     contract_id = contract_of_project(ports, entry.system, entry.project_id)

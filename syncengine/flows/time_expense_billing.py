@@ -109,7 +109,7 @@ def handle_entries_changed(messages: Sequence[SourceEvent], ports: Ports) -> Non
 
 
 def _entry_of(message: SourceEvent) -> WorkEntry:
-    entry = psa_work.work_entry_once(message.system, message.type, message.data)  # cost actuals reads it too
+    entry = psa_work.work_entry_of(message)  # cost actuals reads it too
     if entry.entry_id != message.subject:
         raise PoisonMessage("malformed-event", f"{message.message_id}: data id {entry.entry_id} is not the "
                                                f"subject {message.subject}")

@@ -9,15 +9,15 @@ the field, so it is dead-lettered rather than retried.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import orjson
-
 from syncengine.domain.errors import MalformedEvent
+from syncengine.domain.messages import SourceEvent
 from syncengine.domain.money import MINOR_UNITS, format_amount, parse_amount
 from syncengine.domain.work import (
     BillingStatus,
@@ -180,34 +180,30 @@ def work_entry(system: str, event_type: str, data: Any) -> WorkEntry:
     raise MalformedEvent(MALFORMED, f"{system} {event_type}: not a time entry or expense event")
 
 
-ENTRIES_KEPT = 8192
-"""How many readings `work_entry_once` keeps (a worker's backlog of approvals in flight, about 10 MB)."""
-_entries: dict[tuple[str, str, bytes], WorkEntry] = {}
+ENTRIES_KEPT = 4096
+"""How many readings `work_entry_of` keeps (the approvals a worker has in flight, a few MB)."""
+_entries: OrderedDict[tuple[str, str, int, str], tuple[Mapping[str, Any], WorkEntry]] = OrderedDict()
 _entries_lock = threading.Lock()
 
 
-def work_entry_once(system: str, event_type: str, data: Any) -> WorkEntry:
-    """Read an event's time entry or expense as `work_entry` does, once for every flow that reads it.
+def work_entry_of(message: SourceEvent) -> WorkEntry:
+    """Read the time entry or expense an event carries as `work_entry` does, once for every flow that reads it.
 
     An approval is read by billing and by cost actuals, each a message of its own (on the bus, each
-    decoded apart): the reading is kept by the record's JSON (the same JSON is the same record, and a
-    `WorkEntry` is immutable), so the second flow finds the first's. A malformed record is not kept:
-    each flow's reading raises, and each dead-letters its own message as before.
+    decoded apart): the reading is kept by the event (system, id, sequence, type) with the data it was
+    read from, and handed to a later reading of the same event whose data is equal (a `WorkEntry` is
+    immutable); ~1 us against ~12-25 us to read it. A malformed record is not kept: each flow's reading
+    raises, and each dead-letters its own message as before.
     """
-    kind = next((prefix for prefix in (TIME_EVENTS, EXPENSE_EVENTS) if event_type.startswith(prefix)), None)
-    try:
-        key = (system, kind or "", orjson.dumps(data))
-    except TypeError:  # not JSON (a Mapping that is no dict, a key that is no string): read it every time
-        kind = None
-    if kind is None:
-        return work_entry(system, event_type, data)
-    entry = _entries.get(key)
-    if entry is None:
-        entry = work_entry(system, event_type, data)
-        with _entries_lock:
-            _entries[key] = entry
-            while len(_entries) > ENTRIES_KEPT:
-                del _entries[next(iter(_entries))]  # the oldest reading
+    key = (message.system, message.event_id, message.sequence, message.type)
+    kept = _entries.get(key)
+    if kept is not None and (kept[0] is message.data or kept[0] == message.data):
+        return kept[1]
+    entry = work_entry(message.system, message.type, message.data)
+    with _entries_lock:
+        _entries[key] = (message.data, entry)
+        while len(_entries) > ENTRIES_KEPT:
+            _entries.popitem(last=False)  # the oldest reading
     return entry
 
 

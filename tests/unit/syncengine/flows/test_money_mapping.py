@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from syncengine.domain.errors import PermanentFailure, PoisonMessage
+from syncengine.domain.messages import SourceEvent
 from syncengine.domain.work import BillableTransaction, BillingStatus, EntryStatus, Invoice
 from syncengine.mapping import erp_billing, psa_work
 
@@ -70,24 +71,29 @@ def test_a_time_entry_read_from_a_mapping_that_is_not_a_dict_reads_the_same() ->
         psa_work.time_entry("psa", [data])
 
 
+def _approved(data: dict[str, Any], event_id: str = "771", event_type: str = "psa.time_entry.approved") -> SourceEvent:
+    return SourceEvent("psa", event_id, event_type, str(data["id"]), 771, NOW, data)
+
+
 def test_an_entry_read_by_two_flows_is_parsed_once_and_reads_the_same() -> None:
-    billing_copy, cost_copy = time_entry_data(notes="Read once"), time_entry_data(notes="Read once")  # two messages
+    billing, cost = _approved(time_entry_data(notes="Read once")), _approved(time_entry_data(notes="Read once"))
 
-    first = psa_work.work_entry_once("psa", "psa.time_entry.approved", billing_copy)
+    first = psa_work.work_entry_of(billing)
 
-    assert first == psa_work.work_entry("psa", "psa.time_entry.approved", billing_copy)
-    assert psa_work.work_entry_once("psa", "psa.time_entry.reopened", cost_copy) is first
-    assert psa_work.work_entry_once("psa-legacy", "psa.time_entry.approved", cost_copy) is not first
-    assert psa_work.work_entry_once("psa", "psa.time_entry.approved", time_entry_data(notes="Other")) != first
+    assert first == psa_work.work_entry("psa", "psa.time_entry.approved", billing.data)
+    assert psa_work.work_entry_of(cost) is first  # the same event decoded apart (the other flow's bus message)
+    assert psa_work.work_entry_of(_approved(time_entry_data(notes="Read once"), event_id="772")) is not first
+    changed = psa_work.work_entry_of(_approved(time_entry_data(notes="Same id, other data")))
+    assert changed.description == "Same id, other data"
 
 
 def test_a_malformed_entry_read_by_two_flows_is_refused_to_each() -> None:
-    malformed = time_entry_data(notes="Twice refused", revision=0)
+    malformed = _approved(time_entry_data(notes="Twice refused", revision=0), event_id="773")
     for _ in range(2):
         with pytest.raises(PoisonMessage, match="revision must be >= 1"):
-            psa_work.work_entry_once("psa", "psa.time_entry.approved", malformed)
+            psa_work.work_entry_of(malformed)
     with pytest.raises(PoisonMessage, match="not a time entry or expense event"):
-        psa_work.work_entry_once("psa", "psa.project.updated", time_entry_data(notes="Read once"))
+        psa_work.work_entry_of(_approved(time_entry_data(), event_id="774", event_type="psa.project.updated"))
 
 
 def test_batch_results_name_the_existing_transaction_of_a_duplicate() -> None:
