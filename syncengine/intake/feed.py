@@ -60,7 +60,7 @@ class FeedPoller:
 
     def _read(self, cursor: str | None, max_pages: int | None, *, replay: bool) -> PollResult:
         events = pages = latency_ms = 0
-        stored = self.ledger.cursor(self.system)
+        stored = self.ledger.cursor(self.system) if replay else None  # a poll started from it: only a replay asks
         while max_pages is None or pages < max_pages:
             params: dict[str, Any] = {"limit": self.limit}
             if cursor is not None:
