@@ -123,22 +123,27 @@ def expected_expenses(evidence: Evidence) -> Postings:
 
 
 def _differences(expected: Expected, transaction: Record) -> tuple[dict[str, object], dict[str, object]]:
-    """Return the fields of a posting that differ from the expected ones: (expected, actual)."""
-    checks: list[tuple[str, object, bool]] = [
-        ("date", expected.on.isoformat(), transaction.get("date") == expected.on.isoformat()),
-        ("currency", expected.currency, transaction.get("currency") == expected.currency)]
+    """Return the fields of a posting that differ from the expected ones: (expected, actual).
+
+    The expected value of a field is written out only when it differs (this runs once per posting).
+    """
+    wrong: dict[str, object] = {}
     if expected.contract_id is not None:
         allowed = (expected.contract_id, *expected.alternatives)
-        checks.insert(0, ("contract_id", " or ".join(allowed), transaction.get("contract_id") in allowed))
-    if expected.amount is not None:
-        checks.append(("amount", money_text(expected.amount), same_money(transaction.get("amount"), expected.amount)))
-    if expected.quantity is not None:
-        checks.append(("quantity", f"{expected.quantity:f}", _same_decimal(transaction.get("quantity"),
-                                                                            expected.quantity)))
-    if expected.rate is not None:
-        checks.append(("rate", f"{expected.rate:f}", _same_decimal(transaction.get("rate"), expected.rate)))
-    wrong = [(name, want) for name, want, equal in checks if not equal]
-    return {name: want for name, want in wrong}, {name: transaction.get(name) for name, _ in wrong}
+        if transaction.get("contract_id") not in allowed:
+            wrong["contract_id"] = " or ".join(allowed)
+    on = expected.on.isoformat()
+    if transaction.get("date") != on:
+        wrong["date"] = on
+    if transaction.get("currency") != expected.currency:
+        wrong["currency"] = expected.currency
+    if expected.amount is not None and not same_money(transaction.get("amount"), expected.amount):
+        wrong["amount"] = money_text(expected.amount)
+    if expected.quantity is not None and not _same_decimal(transaction.get("quantity"), expected.quantity):
+        wrong["quantity"] = f"{expected.quantity:f}"
+    if expected.rate is not None and not _same_decimal(transaction.get("rate"), expected.rate):
+        wrong["rate"] = f"{expected.rate:f}"
+    return wrong, {name: transaction.get(name) for name in wrong}
 
 
 def _same_decimal(actual: object, expected: Decimal) -> bool:
