@@ -11,7 +11,7 @@ response.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,7 +139,7 @@ class DirectRoute:
                           WerkzeugRequest(environ), self.logger)
         return response.to_response()(environ, start_response)
 
-    def local(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str],
+    def local(self, method: str, path: str, query: list[tuple[str, str]], headers: Mapping[str, str],
               body: bytes) -> Answer | None:
         """Answer a request handed over in-process, or None when only Flask can route it."""
         found = self.router.match(method, path)
@@ -155,7 +155,7 @@ class SystemApp(Flask):
 
     direct: DirectRoute | None = None
 
-    def call_in_process(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str],
+    def call_in_process(self, method: str, path: str, query: list[tuple[str, str]], headers: Mapping[str, str],
                         body: bytes) -> Answer | None:
         """Answer a request without WSGI, as the WSGI route would; None means: send it through WSGI.
 

@@ -15,7 +15,7 @@ import contextlib
 import json
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
@@ -86,7 +86,7 @@ class LocalRequest:
 
     environ: dict[str, Any] = {}  # noqa: RUF012 - read only: no socket to close for a lost response
 
-    def __init__(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str],
+    def __init__(self, method: str, path: str, query: list[tuple[str, str]], headers: Mapping[str, str],
                  data: bytes) -> None:
         self.method = method
         self.path = path

@@ -198,7 +198,8 @@ class SystemClient:
         if outcome is Outcome.OK and parsed is _UNREADABLE:
             return self._fail(Call(self.name, method, path, response.status_code, Outcome.PERMANENT, latency_ms,
                                    "malformed-response", elapsed_s=elapsed_s))
-        retry_after = parse_retry_after(response.headers.get("Retry-After"), self.clock.now())
+        retry_header = response.headers.get("Retry-After")
+        retry_after = None if retry_header is None else parse_retry_after(retry_header, self.clock.now())
         call = Call(self.name, method, path, response.status_code, outcome, latency_ms,
                     retry_after_s=retry_after, problem=problem, elapsed_s=elapsed_s)
         if outcome is not Outcome.OK:

@@ -52,7 +52,7 @@ class LocalAnswer(Protocol):
 class InProcessCall(Protocol):
     """An app's in-process entry: an answer, or None when the request must go through WSGI."""
 
-    def __call__(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str],
+    def __call__(self, method: str, path: str, query: list[tuple[str, str]], headers: Mapping[str, str],
                  body: bytes) -> LocalAnswer | None: ...
 
 
@@ -95,7 +95,7 @@ class WsgiHttp:
         """Call the app once and return its answer."""
         body = content or b""
         if self.in_process is not None:
-            local = self.in_process(method, path, query_pairs(params), dict(headers or {}), body)
+            local = self.in_process(method, path, query_pairs(params), headers or {}, body)
             if local is not None:
                 return WsgiResponse(local.status, WsgiHeaders((name.lower(), value) for name, value in local.headers),
                                     local.body)

@@ -7,7 +7,7 @@ text, which the in-process answer writes as UTF-8 rather than escaped.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,7 +81,7 @@ def _in_process(app: Any) -> Callable[[Sent], tuple[int, list[tuple[str, str]], 
     handed_over = http.in_process
     assert handed_over is not None
 
-    def every_request_in_process(method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str],
+    def every_request_in_process(method: str, path: str, query: list[tuple[str, str]], headers: Mapping[str, str],
                                  body: bytes) -> LocalAnswer:
         answer = handed_over(method, path, query, headers, body)
         assert answer is not None, f"{method} {path} was not answered in-process"
