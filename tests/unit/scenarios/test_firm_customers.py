@@ -72,6 +72,8 @@ class _Payer:
         self.payment_habits: dict[str, float] = {}
         self.erp_invoice = erp_invoice
         self.paid: list[str] = []
+        self.received_on: list[str] = []
+        self.down_until = 0.0  # seconds: the ERP answers 503 (a person's retries included) until then
         self._rng = random.Random(5)
 
     def rng(self, family: str) -> random.Random:
@@ -90,12 +92,15 @@ class _Payer:
 
     def call(self, system: str, method: str, path: str, **kwargs: Any) -> Any:
         yield self.env.timeout(0)
+        if self.env.now < self.down_until:
+            return ApiResult(503, {"type": "service-unavailable"}, {"Retry-After": "60"})
         if method == "GET":
             return ApiResult(200, dict(self.erp_invoice))
         amount = kwargs["body"]["amount"]
         if Decimal(amount) > Decimal(self.erp_invoice["open_amount"]):
             return ApiResult(422, {"type": "invalid-payment"})
         self.paid.append(amount)
+        self.received_on.append(kwargs["body"]["received_on"])
         self.erp_invoice["open_amount"] = str(Decimal(self.erp_invoice["open_amount"]) - Decimal(amount))
         return ApiResult(201, {"id": f"PAY-{len(self.paid)}"})
 
@@ -139,3 +144,23 @@ def test_a_reversed_invoice_is_not_paid() -> None:
     firm.env.process(_settle(firm.env, firm, _sent("1000.00")))  # type: ignore[arg-type]
     firm.env.run()
     assert firm.paid == []
+
+
+
+def test_a_payment_received_while_the_erp_is_down_is_posted_when_it_is_back_with_its_own_date() -> None:
+    firm = _Payer(0.0, {**_sent("1000.00"), "status": "POSTED"})
+    bank_day: list[date] = []
+    original = firm.call
+
+    def call(system: str, method: str, path: str, **kwargs: Any) -> Any:
+        if method == "POST" and not bank_day:  # the ERP goes down for three days as the money arrives
+            bank_day.append(date.fromisoformat(kwargs["body"]["received_on"]))
+            firm.down_until = firm.env.now + 3 * 86400
+        return (yield from original(system, method, path, **kwargs))
+
+    firm.call = call  # type: ignore[method-assign]
+    firm.env.process(_settle(firm.env, firm, _sent("1000.00")))  # type: ignore[arg-type]
+    firm.env.run()
+    assert firm.paid == ["1000.00"]
+    assert firm.received_on == [bank_day[0].isoformat()]
+    assert firm.today >= bank_day[0] + timedelta(days=3)
