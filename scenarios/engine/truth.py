@@ -7,11 +7,11 @@ with the ids that link each fact to the systems' records — and independent of 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from scenarios.engine.canonical import canonical_json
 from scenarios.engine.facts import FACT_FIELDS
 
 
@@ -69,7 +69,7 @@ class Truth:
         Written once per length: the record is append-only, and a report reads it twice (digest, truth.json).
         """
         if self._json is None or self._json[0] != len(self._facts):
-            text = json.dumps([fact.to_dict() for fact in self._facts], sort_keys=True, separators=(",", ":"))
+            text = canonical_json([fact.to_dict() for fact in self._facts])
             self._json = (len(self._facts), text)
         return self._json[1]
 
