@@ -33,14 +33,32 @@ def _stamp(at: str) -> str:
     return f"{instant:%Y-%m-%d %a %H:%M}"
 
 
-def _time_lines(facts: list[dict[str, Any]], names: Names) -> list[tuple[str, int, str]]:
+def _stamps(instants: Iterable[str]) -> dict[str, str]:
+    """Return the stamp of each instant, written once per minute (the stamp shows the instant's own minute)."""
+    by_minute: dict[str, str] = {}
+    stamps: dict[str, str] = {}
+    for at in instants:
+        if at in stamps:
+            continue
+        minute = at[:16] if len(at) > 16 and at[10] == "T" and at[16] in ":Z+-" else at
+        if minute not in by_minute:
+            by_minute[minute] = _stamp(at)
+        stamps[at] = by_minute[minute]
+    return stamps
+
+
+def _time_lines(facts: list[Mapping[str, Any]], names: Names) -> list[tuple[str, int, str]]:
     """Fold approved time into one line per person, ISO week and approval instant."""
     sheets: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     first: dict[tuple[str, str, str], int] = {}
+    weeks: dict[str, str] = {}
     for fact in facts:
         data = fact["data"]
-        year, week, _ = date.fromisoformat(data["date"]).isocalendar()
-        key = (fact["at"], data["resource_id"], f"{year}-W{week:02d}")
+        week = weeks.get(data["date"])
+        if week is None:
+            year, number, _ = date.fromisoformat(data["date"]).isocalendar()
+            week = weeks[data["date"]] = f"{year}-W{number:02d}"
+        key = (fact["at"], data["resource_id"], week)
         sheets.setdefault(key, []).append(data)
         first.setdefault(key, fact["sequence"])
     return [(at, first[(at, worker, week)], time_line(names, worker, week, entries))
@@ -76,10 +94,10 @@ def event_lines(facts: Iterable[Mapping[str, Any]], states: Mapping[str, Any]) -
     """Return the event log of a run: a line per business fact (a timesheet per line), in time order."""
     names = Names(states)
     dated: list[tuple[str, int, str]] = []
-    approved_time: list[dict[str, Any]] = []
+    approved_time: list[Mapping[str, Any]] = []
     for fact in facts:
         if fact["kind"] == "time_approved":
-            approved_time.append(dict(fact))
+            approved_time.append(fact)
             continue
         system = SYSTEM_OF.get(fact["kind"], "PSA")
         for text in fact_line(names, fact["kind"], fact["data"]):
@@ -87,7 +105,8 @@ def event_lines(facts: Iterable[Mapping[str, Any]], states: Mapping[str, Any]) -
     dated.extend(_time_lines(approved_time, names))
     dated.extend(_state_lines(names))
     dated.sort(key=lambda item: (item[0], item[1]))
-    return [f"{_stamp(at)}  {text}" for at, _, text in dated]
+    stamps = _stamps(at for at, _, _ in dated)
+    return [f"{stamps[at]}  {text}" for at, _, text in dated]
 
 
 def write_event_log(truth: Any, states: Mapping[str, Any], path: Path, period: tuple[date, date]) -> None:
