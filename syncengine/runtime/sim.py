@@ -9,8 +9,8 @@ next batch. `drain()` returns a process that ends once the feeds are read dry an
 
 A system whose feed rings a doorbell on every append (`doorbell(system)`, subscribed by the simulated
 world, as a webhook would nudge a real engine) is not read while nothing was appended since its last
-empty read: the poller keeps its schedule and backoff, only the HTTP read that would return nothing
-is skipped.
+read that reached the end of the feed (an empty one, or one whose last page was not full): the
+poller keeps its schedule and backoff, only the HTTP read that would return nothing is skipped.
 
 While a system is down (a retry waits for it: it answered 503 or could not be reached), one key
 probes it on its own backoff and the other keys whose attempts found it down wait for that key's
@@ -124,21 +124,24 @@ class SimRuntime:
         latency_s = 0.0
         unreachable = False
         for system in list(self.engine.pollers):
-            read, latency, failure = self._poll(system)
+            read, latency, failure, _ = self._poll(system)
             events += read
             latency_s += latency
             unreachable = unreachable or isinstance(failure, TransientFailure)
         return events, latency_s, unreachable
 
-    def _poll(self, system: str) -> tuple[int, float, EngineError | None]:
+    def _poll(self, system: str) -> tuple[int, float, EngineError | None, bool]:
+        """Read a feed once: events read, latency, the failure if it failed, whether it read to the feed's end."""
         try:
             result = self.engine.poll(system)
         except EngineError as error:
             # Nothing of the failed page was handed over; the next round reads it again.
             self.poll_failures[system] = self.poll_failures.get(system, 0) + 1
             latency_ms = getattr(getattr(error, "call", None), "latency_ms", 0)
-            return 0, latency_ms / 1000, error
-        return result.events, result.latency_ms / 1000, None
+            return 0, latency_ms / 1000, error, False
+        # a page less than full is the feed's last (an empty read is one such page)
+        at_end = result.events < self.engine.pollers[system].limit * result.pages
+        return result.events, result.latency_ms / 1000, None, at_end
 
     def _poller(self, system: str) -> SimGenerator:
         # Back off while a feed is quiet (doubling up to max_poll_interval_s) and return to the
@@ -149,14 +152,14 @@ class SimRuntime:
                 read, latency_s = 0, 0.0
                 self.skipped_polls += 1
             else:
-                read, latency_s, failure = self._poll(system)
-                if not read and failure is None and system in self._doorbells:
+                read, latency_s, _, at_end = self._poll(system)
+                if at_end and system in self._doorbells:
                     self._quiet[system] = self.engine.ports.ledger.cursor(system)
             interval = self.poll_interval_s if read else min(interval * 2, self.max_poll_interval_s)
             yield self.env.timeout(latency_s + interval)
 
     def _known_empty(self, system: str) -> bool:
-        # quiet since the last empty read, and nobody moved the cursor (a replay or a redrive) since
+        # quiet since the last read to the feed's end, and nobody moved the cursor (a replay, a redrive) since
         return system in self._quiet and self._quiet[system] == self.engine.ports.ledger.cursor(system)
 
     def _probed(self, key: str, down: str | None) -> None:

@@ -197,9 +197,10 @@ def test_a_feed_that_rings_on_append_is_read_only_after_it_rang_on_the_same_sche
     create_widgets(toy, 1)
     env.run(until=6 * 3600 + 900 + 60)
     assert statuses(toy) == ["POLISHED"]  # found within one backed-off interval, as without the doorbell
-    assert context_of(toy).calls[("listEvents", 200)] == 4  # the new widget, the polish's own event, empty
+    # the new widget, then the polish's own event; each read reached the feed's end, so no empty read follows
+    assert context_of(toy).calls[("listEvents", 200)] == 3
     env.run(until=12 * 3600)
-    assert context_of(toy).calls[("listEvents", 200)] == 4
+    assert context_of(toy).calls[("listEvents", 200)] == 3
 
 
 def test_while_a_system_is_down_one_key_probes_it_and_the_others_wait(env: simpy.Environment, toy: Flask,
@@ -235,3 +236,22 @@ def test_a_keys_queued_messages_go_to_the_batch_form_of_their_handler(env: simpy
     env.run(until=runtime.drain())
     assert batches == [ids]  # one feed page, one key: one call of the batch form, in feed order
     assert engine.snapshot().flows["polishing"].processed == 5
+
+
+def test_a_feed_read_that_filled_its_pages_is_read_on_without_a_ring(env: simpy.Environment, toy: Flask) -> None:
+    seen: list[str] = []
+
+    def note(message: SourceEvent, ports: Ports) -> None:
+        seen.append(message.subject)  # writes nothing: no append rings the doorbell after the first reads
+
+    engine = bootstrap(EngineConfig(
+        systems=(SystemConfig("toy", app=toy, token=TOKEN, client_id="firmsim", client_secret="firmsim-secret"),),
+        clock=EnvironmentClock(env, T0), seed=1, flows=(Flow("noting", {"toy.widget.created": [note]}, by_subject),)))
+    engine.pollers["toy"].limit, engine.pollers["toy"].max_pages = 2, 1
+    runtime = SimRuntime(env, engine, poll_interval_s=30.0, max_poll_interval_s=900.0)
+    context_of(toy).feed.subscribe(runtime.doorbell("toy"))
+    ids = create_widgets(toy, 5)
+    runtime.start()
+    env.run(until=3600)
+    assert seen == ids
+    assert context_of(toy).calls[("listEvents", 200)] == 3  # two full pages, then the last one, not full: the end
