@@ -4,15 +4,19 @@ Also a command, so determinism can be checked across processes:
 
     python -m tests.scenario.simulate SCENARIO SEED [SEED ...]          # digests, one JSON line per seed
     python -m tests.scenario.simulate --kpis SCENARIO SEED [SEED ...]   # business KPIs, one JSON line per seed
+    python -m tests.scenario.simulate --kpis --scale 0.15 --end 2026-12-31 full-year 42   # a smaller firm
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import hashlib
 import json
+import math
 import sys
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from harness.runner.flows import builtin_flows
@@ -65,13 +69,46 @@ def simulate(scenario: Scenario, *, seed: int | None = None, drain: bool = True)
     return Simulated(scenario, world, firm)
 
 
+def shrunk(name: str, scale: float, end: date) -> Scenario:
+    """Return a library scenario with a smaller firm and a shorter period, its characteristics kept.
+
+    What is per head stays per head: the pipeline (unless the scenario sets it outright, then it is
+    scaled), hiring, attrition, contractors; retroactive corrections are scaled with the headcount.
+    """
+    scenario = load(name)
+    params = dict(scenario.params)
+    firm = dict(params["firm"])
+    firm["legal_entities"] = {
+        entity: {"headcount": {role: max(1, math.ceil(count * scale)) if count else 0
+                               for role, count in shape["headcount"].items()}}
+        for entity, shape in firm["legal_entities"].items()}
+    params["firm"] = firm
+    sales = dict(params["sales"])
+    if sales.get("opportunities_per_week") is not None:
+        sales["opportunities_per_week"] = sales["opportunities_per_week"] * scale
+    params["sales"] = sales
+    workforce = dict(params["workforce"])
+    workforce["retro_corrections"] = max(3, round(workforce["retro_corrections"] * scale)) \
+        if workforce["retro_corrections"] else 0
+    params["workforce"] = workforce
+    params["period"] = {"start": scenario.start.isoformat(), "end": end.isoformat()}
+    return dataclasses.replace(scenario, end=end, params=params)
+
+
 def main(argv: list[str]) -> None:
     """Print the digests (or the KPIs) of a scenario run with each seed given."""
-    kpis = argv[0] == "--kpis"
-    if kpis:
-        argv = argv[1:]
-    scenario = load(argv[0])
-    for seed in argv[1:]:
+    parser = argparse.ArgumentParser(prog="python -m tests.scenario.simulate")
+    parser.add_argument("--kpis", action="store_true", help="print the business KPIs instead of the digests")
+    parser.add_argument("--scale", type=float, default=None, help="run the scenario's firm at this size")
+    parser.add_argument("--end", type=date.fromisoformat, default=None, help="with --scale: the period's last day")
+    parser.add_argument("scenario")
+    parser.add_argument("seeds", nargs="+", type=int)
+    args = parser.parse_args(argv)
+    kpis = args.kpis
+    scenario = load(args.scenario)
+    if args.scale is not None:
+        scenario = shrunk(args.scenario, args.scale, args.end or scenario.end)
+    for seed in args.seeds:
         run = simulate(scenario, seed=int(seed))
         if kpis:
             erp = run.state("erp")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -15,32 +13,10 @@ import pytest
 from harness.oracle import check
 from harness.oracle.model import INVARIANT_IDS
 from harness.runner.sim import engine_view
-from scenarios.engine.config import Scenario, library_names, load
-from tests.scenario.simulate import Simulated, simulate
+from scenarios.engine.config import library_names, load
+from tests.scenario.simulate import Simulated, shrunk, simulate
 
 END = date(2026, 2, 20)
-
-
-def shrunk(name: str, scale: float = 0.25, end: date = END) -> Scenario:
-    """Return a library scenario with a smaller firm and a shorter period, its characteristics kept."""
-    scenario = load(name)
-    params = dict(scenario.params)
-    firm = dict(params["firm"])
-    firm["legal_entities"] = {
-        entity: {"headcount": {role: max(1, math.ceil(count * scale)) if count else 0
-                               for role, count in shape["headcount"].items()}}
-        for entity, shape in firm["legal_entities"].items()}
-    params["firm"] = firm
-    sales = dict(params["sales"])
-    if sales.get("opportunities_per_week") is not None:  # per head otherwise: follows the headcount
-        sales["opportunities_per_week"] = sales["opportunities_per_week"] * scale
-    params["sales"] = sales
-    workforce = dict(params["workforce"])
-    workforce["retro_corrections"] = max(3, round(workforce["retro_corrections"] * scale)) \
-        if workforce["retro_corrections"] else 0
-    params["workforce"] = workforce
-    params["period"] = {"start": scenario.start.isoformat(), "end": end.isoformat()}
-    return dataclasses.replace(scenario, end=end, params=params)
 
 
 RUNS: dict[str, Simulated] = {}
