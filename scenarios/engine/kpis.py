@@ -1,7 +1,7 @@
 """Business KPIs of a run, from truth (what really happened) and the ERP's end state (what was billed).
 
 utilization      billable approved hours / capacity hours of the people employed (DOMAIN.md: 65-78 %)
-DSO              open receivables at the period end / invoiced in the period x days (35-70 days)
+DSO              receivables at the last month-end close / invoiced up to it x its days (35-70 days)
 win rate         deals won / deals closed in the period (25-50 %)
 pricing mix      share of the firm's contracts by billing model (T&M 40-60 %)
 project months   planned service length of the contracts (most 1-9 months)
@@ -142,24 +142,45 @@ def _usd(amount: str, currency: str) -> Decimal:
 
 
 def _dso(erp_state: dict[str, Any] | None, start: date, end: date) -> float | None:
-    """Return open receivables at the end over the period's invoicing (net of credits) x days in the period."""
+    """Return DSO at the period's last month-end close: receivables then over the invoicing up to it x its days.
+
+    The close is the last invoice date in the period (a billing run dates its invoices the month's last
+    day). Receivables on it are the AR balance of the books then: invoices dated up to it, less credit
+    memos dated and payments received up to it (open credits and unapplied cash net, as in the ERP's
+    aging). A run ends at the period end, before the last month's billing run (working day 2 of the
+    next month), so the period end itself is no month-end: its receivables lack the month's invoices
+    while its days include the month (full-year: eleven months of invoices over 365 days).
+    """
     if not erp_state:
         return None
     records = erp_state.get("records", erp_state)
+    invoices = records.get("invoices", [])
+    dated = [day for day in (date.fromisoformat(invoice["invoice_date"]) for invoice in invoices)
+             if _in(day, start, end)]
+    if not dated:
+        return None
+    close = max(dated)
     sales = receivable = Decimal(0)
-    for invoice in records.get("invoices", []):
+    for invoice in invoices:
         invoiced_on = date.fromisoformat(invoice["invoice_date"])
-        if _in(invoiced_on, start, end):
-            sales += _usd(invoice["total"], invoice["currency"])
-        if invoiced_on <= end:
-            receivable += _usd(invoice.get("open_amount", invoice["total"]), invoice["currency"])
+        if invoiced_on <= close:
+            amount = _usd(invoice["total"], invoice["currency"])
+            receivable += amount
+            if invoiced_on >= start:
+                sales += amount
     for memo in records.get("credit_memos", []):
-        credited_on = memo.get("credit_date")
-        if credited_on and _in(date.fromisoformat(credited_on), start, end):
-            sales -= _usd(memo["total"], memo["currency"])
+        credited_on = date.fromisoformat(memo["credit_date"])
+        if credited_on <= close:
+            amount = _usd(memo["total"], memo["currency"])
+            receivable -= amount
+            if credited_on >= start:
+                sales -= amount
+    for payment in records.get("payments", []):
+        if date.fromisoformat(payment["received_on"]) <= close:
+            receivable -= _usd(payment["amount"], payment["currency"])
     if sales <= 0:
         return None
-    return float(receivable / sales * Decimal((end - start).days + 1))
+    return float(receivable / sales * Decimal((close - start).days + 1))
 
 
 def _unbilled(erp_state: dict[str, Any] | None) -> dict[str, str]:

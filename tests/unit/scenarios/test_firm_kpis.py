@@ -72,18 +72,40 @@ def test_win_rate_counts_only_deals_closed_in_the_period(truth: Truth) -> None:
     assert kpis.pricing_mix == {"TIME_AND_MATERIALS": 1.0}
 
 
-def test_dso_is_open_receivables_over_the_period_sales(truth: Truth) -> None:
+def test_dso_is_receivables_at_the_last_month_end_over_the_invoicing_up_to_it(truth: Truth) -> None:
+    # December's invoice is history; January's billing is dated the 23rd (the period's last close)
     erp: dict[str, Any] = {"records": {"invoices": [
+        {"invoice_date": "2025-12-31", "total": "400.00", "open_amount": "0.00", "currency": "USD"},
         {"invoice_date": "2026-01-09", "total": "1000.00", "open_amount": "0.00", "currency": "USD"},
-        {"invoice_date": "2026-01-23", "total": "1000.00", "open_amount": "1000.00", "currency": "USD"},
-    ], "credit_memos": [], "billable_transactions": [
+        {"invoice_date": "2026-01-23", "total": "1100.00", "open_amount": "0.00", "currency": "USD"},
+    ], "credit_memos": [
+        {"credit_date": "2026-01-20", "total": "100.00", "open_amount": "0.00", "currency": "USD"},
+        {"credit_date": "2026-01-27", "total": "50.00", "open_amount": "0.00", "currency": "USD"},  # after the close
+    ], "payments": [
+        {"received_on": "2026-01-12", "amount": "400.00", "currency": "USD"},  # December's
+        {"received_on": "2026-01-16", "amount": "600.00", "currency": "USD"},  # part of the 9th's
+        {"received_on": "2026-01-28", "amount": "1000.00", "currency": "USD"},  # after the close
+    ], "billable_transactions": [
         {"status": "UNBILLED", "amount": "500.00", "billed_amount": "0.00", "currency": "USD"},
         {"status": "BILLED", "amount": "700.00", "billed_amount": "700.00", "currency": "USD"},
         {"status": "REVERSED", "amount": "90.00", "billed_amount": "0.00", "currency": "USD"},
     ]}}
     kpis = business_kpis(truth, erp, start=START, end=END)
-    assert kpis.dso_days == pytest.approx(1000 / 2000 * 26)
+    receivable = 400 + 1000 + 1100 - 100 - 400 - 600
+    assert kpis.dso_days == pytest.approx(receivable / (1000 + 1100 - 100) * 19)  # 5 to 23 January
     assert kpis.unbilled_value == {"USD": "500.00"}
+
+
+def test_dso_counts_other_currencies_at_the_display_rate_and_needs_an_invoice_in_the_period(truth: Truth) -> None:
+    erp: dict[str, Any] = {"records": {"invoices": [
+        {"invoice_date": "2026-01-09", "total": "1000.00", "open_amount": "0.00", "currency": "GBP"},
+        {"invoice_date": "2026-01-09", "total": "1000.00", "open_amount": "0.00", "currency": "USD"},
+    ], "credit_memos": [], "payments": [{"received_on": "2026-01-09", "amount": "1000.00", "currency": "USD"}]}}
+    kpis = business_kpis(truth, erp, start=START, end=END)
+    assert kpis.dso_days == pytest.approx(1270 / 2270 * 5)
+    after = {**erp["records"]["invoices"][0], "invoice_date": "2026-02-02"}  # January's billing after the period
+    early = {"records": {**erp["records"], "invoices": [after]}}
+    assert business_kpis(truth, early, start=START, end=END).dso_days is None
 
 
 def test_setup_days_run_from_the_win_to_the_first_booking(truth: Truth) -> None:
