@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from harness.gc_pause import gc_paused
 from harness.report.junit import write_junit
 from harness.report.summary import summary_lines
 from harness.runner.sim import Progress, RunFailedError, simulate
@@ -58,8 +59,9 @@ def execute(scenario: Scenario, seed: int, engine: str, out_dir: Path) -> dict[s
                        on_progress=display)
     finally:
         display.close()
-    report = build_report(run)
-    write_reports(report, run, out_dir)
+    with gc_paused():
+        report = build_report(run)
+        write_reports(report, run, out_dir)
     for line in summary_lines(report, str(out_dir)):
         click.echo(line)
     return report

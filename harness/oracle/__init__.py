@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import InvalidOperation
 from typing import Any
 
+from harness.gc_pause import gc_paused
 from harness.oracle.audit import audit_trail_complete
 from harness.oracle.billing import expenses_billed_exactly_once, time_billed_exactly_once
 from harness.oracle.deals import contract_versions_aligned, no_duplicate_customers, opportunity_to_project
@@ -63,6 +64,12 @@ def _unchecked(invariant_id: str, system: str, error: Exception, what: str) -> I
 def check(truth: Iterable[Fact], states: Mapping[str, Mapping[str, Any]] | Iterable[Mapping[str, Any]],
           engine_view: Mapping[str, Any] | None) -> list[InvariantResult]:
     """Check every invariant; return one result per id of INVARIANT_IDS, in that order."""
+    with gc_paused():
+        return _check(truth, states, engine_view)
+
+
+def _check(truth: Iterable[Fact], states: Mapping[str, Mapping[str, Any]] | Iterable[Mapping[str, Any]],
+           engine_view: Mapping[str, Any] | None) -> list[InvariantResult]:
     try:
         evidence = Evidence(TruthView(truth), Systems.from_exports(states), EngineView.read(engine_view))
     except BadValue as error:
