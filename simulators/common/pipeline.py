@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import time
 from collections.abc import Callable, Mapping
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 LOST_RESPONSE_HEADER = "Firmsim-Lost-Response"
 LATENCY_HEADER = "Firmsim-Latency-Ms"
 EMPTY_CONTENT_TYPE = "text/html; charset=utf-8"  # what Flask labels a response without a body
+_PLAIN_URI = re.compile(r"[A-Za-z0-9/._~-]*")
 
 
 class HttpRequest(Protocol):
@@ -94,7 +96,7 @@ class LocalRequest:
         for name, value in query:
             args.setdefault(name, value)
         self.args = args
-        self.headers = LocalHeaders((name.lower(), value) for name, value in headers.items())
+        self.headers = LocalHeaders(zip(map(str.lower, headers), headers.values(), strict=True))
         self._data = data
 
     @property
@@ -152,19 +154,16 @@ class Answer:
     def set_header(self, name: str, value: str) -> None:
         """Set a header as Werkzeug's `Headers.set` does: replace the first of that name in place, drop the rest."""
         wanted = name.lower()
-        if wanted == "location":
-            value = iri_to_uri(value)
-        kept: list[tuple[str, str]] = []
-        replaced = False
-        for key, existing in self.headers:
-            if key.lower() != wanted:
-                kept.append((key, existing))
-            elif not replaced:
-                kept.append((key, value))
-                replaced = True
-        if not replaced:
-            kept.append((name, value))
-        self.headers = kept
+        if wanted == "location" and not _PLAIN_URI.fullmatch(value):
+            value = iri_to_uri(value)  # as Werkzeug sends a Location (a plain one it leaves as it is)
+        headers = self.headers
+        for index, (key, _) in enumerate(headers):
+            if key.lower() == wanted:
+                headers[index] = (name, value)
+                self.headers = headers[:index + 1] + [header for header in headers[index + 1:]
+                                                      if header[0].lower() != wanted]
+                return
+        headers.append((name, value))
 
     @property
     def status_line(self) -> str:

@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from werkzeug.datastructures import Headers
+from werkzeug.urls import iri_to_uri
 
 from simulators.common.app import DEFAULT_TOKEN, context_of
 from simulators.common.clock import ManualClock
-from simulators.common.pipeline import local_json, wire_json
+from simulators.common.pipeline import Answer, local_json, wire_json
 from syncengine.adapters.wsgi import LocalAnswer, WsgiHttp
 from tests.unit.common import toy
 
@@ -169,3 +171,15 @@ def test_in_process_bodies_are_the_wire_document_and_what_orjson_cannot_write_fa
     assert local_json(huge) == wire_json(huge)
     with pytest.raises(TypeError):
         local_json({"at": START})
+
+
+@pytest.mark.parametrize(("name", "value"), [("ETag", '"2"'), ("etag", '"3"'), ("Location", "/widgets/a b\u00e9"),
+                                             ("Location", "/widgets/WID-000001"), ("Retry-After", "30")])
+def test_answer_headers_are_set_as_werkzeug_sets_them(name: str, value: str) -> None:
+    headers = [("Content-Type", "application/json"), ("ETag", '"1"'), ("X-Other", "a"), ("etag", '"0"')]
+    answer = Answer(200, list(headers), b"{}")
+    answer.set_header(name, value)
+    werkzeug_headers = Headers(headers)
+    werkzeug_headers.set(name, iri_to_uri(value) if name == "Location" else value)
+
+    assert answer.headers == werkzeug_headers.to_wsgi_list()
