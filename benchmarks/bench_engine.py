@@ -17,6 +17,8 @@ background processes) and RabbitMQ (`beam.smp`, the whole broker), their sum (`c
 pipeline costs, against 1 ms per event for 2,000 events/s on 2 cores), and apart from it the
 benchmark's own producer and monitor (`cpu_bench`). The broker and the server's background
 processes also serve whatever else uses them at the time: on a shared machine they read high.
+Per event too, from the workers' /metrics: the ledger's PostgreSQL statements and the bus messages
+published.
 
     .venv/bin/python benchmarks/bench_engine.py                       # all: embedded, 1, 2, 4 workers
     .venv/bin/python benchmarks/bench_engine.py --modes embedded,2 --events 2000 --record
@@ -28,6 +30,7 @@ import argparse
 import functools
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -179,9 +182,11 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def start_engine(mode: str, urls: dict[str, str], scratch: Path, stack: ExitStack, *, name: str,
-                 synchronous_commit: str = "on", poll_limit: int | None = None) -> list[subprocess.Popen[bytes]]:
+                 synchronous_commit: str = "on", poll_limit: int | None = None
+                 ) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
     """Start the engine process(es) of a mode (`name`: the distributed run's schema and queue prefix;
-    `synchronous_commit`: its ledger's; `poll_limit`: events per feed read, the worker's default if None)."""
+    `synchronous_commit`: its ledger's; `poll_limit`: events per feed read, the worker's default if None);
+    return them and the /metrics URLs of the distributed workers."""
     systems = [arg for name, url in urls.items() for arg in ("--system", f"{name}={url}")]
     if mode == "embedded":
         command = [sys.executable, __file__, "--embedded-child", json.dumps(urls), str(scratch / "ledger.db")]
@@ -194,13 +199,40 @@ def start_engine(mode: str, urls: dict[str, str], scratch: Path, stack: ExitStac
             command += ["--poll-limit", str(poll_limit)]
         workers = int(mode)
         stack.callback(_drop_namespace, command[4], command[6])
-    processes = []
+    processes, metrics = [], []
     for index in range(workers):
         log = stack.enter_context((scratch / f"engine-{index}.log").open("wb"))
-        processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
+        port = []
+        if mode != "embedded":
+            port = ["--metrics-port", str(_free_port())]
+            metrics.append(f"http://127.0.0.1:{port[1]}/metrics")
+        processes.append(subprocess.Popen(command + port, stdout=log, stderr=subprocess.STDOUT))
     for process in processes:
         stack.callback(_terminate, process)
-    return processes
+    return processes, metrics
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+COUNTED = {"firmsim_engine_worker_ledger_statements": "ledger_statements",
+           "firmsim_engine_worker_bus_messages_published": "bus_messages"}
+"""The workers' gauges that count what the events cost downstream: PostgreSQL statements of the ledger (its
+coordination session's heartbeats aside) and bus messages published."""
+
+
+def worker_counts(metrics_urls: list[str]) -> dict[str, float]:
+    """Sum the COUNTED gauges over the workers' /metrics."""
+    totals = dict.fromkeys(COUNTED.values(), 0.0)
+    for url in metrics_urls:
+        for line in httpx.get(url, timeout=10).text.splitlines():
+            name, _, value = line.partition(" ")
+            if name in COUNTED:
+                totals[COUNTED[name]] += float(value)
+    return totals
 
 
 def _drop_namespace(bus_url: str, store_url: str) -> None:
@@ -244,8 +276,8 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
         for url in urls.values():
             _wait_up(url)
         name = f"bench{uuid.uuid4().hex[:8]}"
-        engines = start_engine(mode, urls, scratch, stack, name=name, synchronous_commit=synchronous_commit,
-                               poll_limit=poll_limit)
+        engines, metrics_urls = start_engine(mode, urls, scratch, stack, name=name,
+                                             synchronous_commit=synchronous_commit, poll_limit=poll_limit)
         services = None if mode == "embedded" else stack.enter_context(closing(ServiceCpu(name)))
         firm = Firm(urls)
         opportunities = [firm.win_deal(f"Bench Corp {number}") for number in range(projects)]
@@ -258,6 +290,7 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
         producer = Producer(firm, staffed)
         cpu_before = {"systems": cpu_seconds(serve.pid), "engine": sum(cpu_seconds(p.pid) for p in engines)}
         services_before = services.read() if services else None
+        counts_before = worker_counts(metrics_urls)
         harness_before = time.process_time()
         profiler = None
         if os.environ.get("BENCH_PROFILE"):  # sample the first engine process during the saturation phase
@@ -280,6 +313,7 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
         cpu = {"systems": cpu_seconds(serve.pid) - cpu_before["systems"],
                "engine": sum(cpu_seconds(p.pid) for p in engines) - cpu_before["engine"]}
         harness_cpu = time.process_time() - harness_before  # the producer's and monitor's: not the pipeline's
+        counts = {name: value - counts_before[name] for name, value in worker_counts(metrics_urls).items()}
         if services and services_before:
             cpu.update(services.spent(services_before, services.read()))
         # Sustained phase: offer `load` x saturation, in batches every 100 ms.
@@ -312,7 +346,9 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
             **{f"cpu_{service}_ms_per_event": round(1000 * cpu[service] / events, 3)
                for service in ("postgres", "rabbitmq") if service in cpu},
             "cpu_total_ms_per_event": round(1000 * sum(cpu.values()) / events, 3),
-            "cpu_bench_ms_per_event": round(1000 * harness_cpu / events, 3), "offered_eps": round(offered, 1),
+            "cpu_bench_ms_per_event": round(1000 * harness_cpu / events, 3),
+            **{f"{name}_per_event": round(value / events, 3) for name, value in counts.items() if metrics_urls},
+            "offered_eps": round(offered, 1),
             "lag_p50_s": round(statistics.median(lags), 3) if lags else None,
             "lag_p99_s": round(_percentile(lags, 0.99), 3), "lag_max_s": round(max(lags), 3) if lags else None,
             "kept_up": kept_up}

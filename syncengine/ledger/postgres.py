@@ -136,6 +136,7 @@ class PostgresLedger(PostgresSession, PostgresBatches, AbstractLedger):
         self.connect_timeout_s = connect_timeout_s
         self.application_name = f"firmsim-ledger:{schema}"
         self.lost_connections = 0
+        self.statements = 0
         self._lock = nullcontext()
         self._connections: list[psycopg.Connection[Any]] = []
         self._registry = threading.Lock()

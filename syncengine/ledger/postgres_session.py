@@ -42,6 +42,8 @@ class PostgresSession:
     retry_base_s: float
     connect_timeout_s: int
     lost_connections: int
+    statements: int
+    """Statements sent to the server (a diagnostic: `bench_engine` reports them per event; threads may race on it)."""
     _local: threading.local
     _connections: list[psycopg.Connection[Any]]
     _registry: threading.Lock
@@ -82,6 +84,7 @@ class PostgresSession:
 
     def _execute(self, query: Any, parameters: tuple[Any, ...] | None = None) -> psycopg.Cursor[Any]:
         connection = self._connection()
+        self.statements += 1
         try:
             return connection.execute(query, parameters)
         except ROLLED_BACK_BY_SERVER as error:
@@ -131,6 +134,7 @@ class PostgresSession:
         row = self._one("SELECT pg_current_xact_id_if_assigned()::text", ())
         transaction_id = row[0] if row else None
         connection = self._connection()
+        self.statements += 1
         try:
             connection.execute("COMMIT")
         except ROLLED_BACK_BY_SERVER as error:
@@ -166,6 +170,7 @@ class PostgresSession:
         connection: psycopg.Connection[Any] | None = getattr(self._local, "connection", None)
         if connection is None or connection.closed:
             return
+        self.statements += 1
         try:
             connection.execute("ROLLBACK")
         except psycopg.OperationalError:

@@ -82,6 +82,8 @@ class DistributedWorker:
         self._draining: set[int] = set()
         self._generation = 0
         self._threads: list[threading.Thread] = []
+        self.consumed_messages = 0
+        """Bus messages taken in (each acked once all its deliveries are done)."""
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -126,7 +128,10 @@ class DistributedWorker:
         status = self.status()
         return {"worker_partitions_owned": status.owned, "worker_in_flight": status.in_flight,
                 "worker_keys_backing_off": status.backing_off, "worker_feeds_unread": status.unread,
-                "worker_published_messages": self.intake.published}
+                "worker_published_messages": self.intake.published,
+                "worker_bus_messages_published": self.intake.messages,
+                "worker_bus_messages_consumed": self.consumed_messages,
+                "worker_ledger_statements": getattr(self.engine.ports.ledger, "statements", 0)}
 
     @property
     def published(self) -> int:
@@ -215,6 +220,7 @@ class DistributedWorker:
             self._owned = owned
 
     def _on_message(self, partition: int, body: bytes, ack: Ack) -> None:
+        self.consumed_messages += 1
         try:
             deliveries = decode_many(self.engine, body)
         except (ValueError, KeyError, LookupError, TypeError, EngineError) as error:

@@ -38,6 +38,9 @@ class FeedIntake:
         self.coordinator = coordinator
         self.poll_interval_s = poll_interval_s
         self.published = 0
+        """Deliveries published."""
+        self.messages = 0
+        """Bus messages published (a feed read's deliveries go as one message per key)."""
         self.poll_failures: dict[str, int] = {}
         self._stop = stop
         self._lock = threading.Lock()
@@ -60,6 +63,7 @@ class FeedIntake:
         self._publisher().publish_batch([(partition_of(delivery.key, self.bus.partitions), encode(delivery),
                                           delivery.id)])
         self.published += 1
+        self.messages += 1
 
     def _messages(self, outbox: dict[str, list[Delivery]]) -> list[tuple[int, bytes, str]]:
         """Return one bus message per key of a feed read: its deliveries, in their order."""
@@ -83,6 +87,7 @@ class FeedIntake:
                 result = self.engine.poll(system)
                 publisher.publish_batch(self._messages(outbox))
                 self.published += sum(len(deliveries) for deliveries in outbox.values())
+                self.messages += len(outbox)
         finally:
             self._local.outbox = None
         return result.events

@@ -104,3 +104,18 @@ def _once(steps: Steps, subject: str) -> Callable[[], Exception]:
         return down()
 
     return fail_once
+
+
+def test_the_gauges_count_the_bus_messages_published_and_consumed() -> None:
+    steps, bus = Steps(), InProcessBus(partitions=2)
+    worker = worker_on(steps, bus)
+    worker.start()
+    try:
+        for sequence, (group, subject) in enumerate([("a", "A1"), ("b", "B1"), ("a", "A2")], start=1):
+            worker.engine.submit("src", raw_event(sequence, group, subject))  # outside a feed read: one message each
+        settle(worker, bus)
+        gauges = worker.gauges()
+    finally:
+        worker.stop()
+    assert (gauges["worker_bus_messages_published"], gauges["worker_bus_messages_consumed"]) == (3, 3)
+    assert gauges["worker_ledger_statements"] == 0  # a memory ledger sends no statements
