@@ -3,9 +3,11 @@
 A week that runs into the next month is submitted in two: its days up to the month's last working
 day on that day's late morning, before the month-end approval round, and the rest on Friday.
 
-Each person works the hours of their bookings, day by day, with the scenario's daily variation;
-days off and their office's public holidays (scenarios.engine.holidays) are not booked; returned
-and reopened entries are corrected and submitted again.
+Each person works the hours of their bookings with the scenario's daily variation, in whole days
+where a booking is part-time (week_plan); days off and their office's public holidays
+(scenarios.engine.holidays) are not booked; returned and reopened entries are corrected and
+submitted again. Time not booked on a project (bench, training, pre-sales) is not entered in the
+PSA: the firm's PSA holds client projects only, and only project time is synced and billed.
 """
 
 from __future__ import annotations
@@ -52,25 +54,59 @@ def _stream(firm: Firm, worker: Worker) -> Any:
     return firm.rng(f"consultant:{worker.worker_id}")
 
 
-def _day_hours(firm: Firm, rng: Any, assignment: Assignment) -> Decimal:
+def _variation(firm: Firm, rng: Any) -> float:
+    """Return how a day's hours differ from the plan (the scenario's daily hours over an 8-hour day)."""
     daily = firm.params["delivery"]["daily_hours"]
-    full_day = float(assignment.hours_per_week) / 5
-    worked = bounded_gauss(rng, float(daily["mean"]), float(daily["sd"]), 1.0, 12.0) / 8 * full_day
-    return quarter_hours(min(worked, 12.0))
+    return bounded_gauss(rng, float(daily["mean"]), float(daily["sd"]), 1.0, 12.0) / 8
+
+
+def week_plan(worker: Worker, week: date) -> dict[tuple[int, date], float]:
+    """Return the hours a person gives each booking on each day of a week: (booking index, day) -> hours.
+
+    A booking's week is its weekly hours for each of its days the person works (days off and public
+    holidays are not made up). Work goes in whole days where it can, as people work: the bookings
+    with the fewest days and hours first fill the person's days from Monday, so a partner's two
+    hours are one morning and a one-day-a-week seat about one day, not a sliver of every day.
+    """
+    days = [week + timedelta(days=offset) for offset in range(5)]
+    days = [day for day in days if day not in worker.days_off and worker.employed_on(day)
+            and is_office_day(worker.legal_entity, day)]
+    day_hours = float(worker.weekly_hours) / 5
+    free = dict.fromkeys(days, day_hours)
+    bookings = []
+    for index, assignment in enumerate(worker.assignments):
+        if assignment.hours_per_week > 0:
+            covered = [day for day in days if assignment.covers(day) and assignment.project.works_on(day)]
+            if covered:
+                bookings.append((len(covered), assignment.hours_per_week, index, covered))
+    plan: dict[tuple[int, date], float] = {}
+    for _, hours, index, covered in sorted(bookings):
+        remaining = float(hours) / 5 * len(covered)
+        for day in covered:
+            given = min(remaining, free[day])
+            if given > 0:
+                plan[(index, day)] = plan.get((index, day), 0.0) + given
+                free[day] -= given
+                remaining -= given
+        if remaining > 1e-9:  # booked beyond the week (an overlap): the rest is overtime on its days
+            for day in covered:
+                plan[(index, day)] = plan.get((index, day), 0.0) + remaining / len(covered)
+    return plan
 
 
 def week_entries(firm: Firm, worker: Worker, days: list[date]) -> list[tuple[Assignment, date, Decimal, bool]]:
-    """Return what a person worked in some days: (assignment, day, hours, billable)."""
+    """Return what a person worked in some days of one week: (assignment, day, hours, billable)."""
+    if not days:
+        return []
     rng = _stream(firm, worker)
+    wanted = set(days)
     worked = []
-    for day in days:
-        if day in worker.days_off or not worker.employed_on(day) or not is_office_day(worker.legal_entity, day):
+    for (index, day), planned in sorted(week_plan(worker, monday_of(days[0])).items(), key=lambda item: item[0][1]):
+        if day not in wanted:
             continue
-        for assignment in worker.assignments:
-            if assignment.covers(day) and assignment.project.works_on(day) and assignment.hours_per_week > 0:
-                hours = _day_hours(firm, rng, assignment)
-                if hours > 0:
-                    worked.append((assignment, day, hours, not chance(rng, NON_BILLABLE_SHARE)))
+        hours = quarter_hours(min(planned * _variation(firm, rng), 12.0))
+        if hours > 0:
+            worked.append((worker.assignments[index], day, hours, not chance(rng, NON_BILLABLE_SHARE)))
     return worked
 
 
