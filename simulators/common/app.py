@@ -21,11 +21,12 @@ from flask import Request as WerkzeugRequest
 from simulators.common.api import Operations, Reply, Request
 from simulators.common.clock import Clock, SystemClock
 from simulators.common.errors import register_error_handlers
+from simulators.common.exchange import Answer, LocalRequest, local_json
 from simulators.common.faults import FaultPlane
 from simulators.common.feed import EventFeed
 from simulators.common.idempotency import IdempotencyStore
 from simulators.common.metrics import SystemMetrics
-from simulators.common.pipeline import LATENCY_HEADER, LOST_RESPONSE_HEADER, Answer, LocalRequest, answer, local_json
+from simulators.common.pipeline import LATENCY_HEADER, LOST_RESPONSE_HEADER, answer
 from simulators.common.routing import OperationRouter, refuse_shadowed_methods
 from simulators.common.security import RateLimiter, TokenRegistry
 from simulators.common.spec import ApiSpec, Operation, load_spec

@@ -17,7 +17,7 @@ from werkzeug.urls import iri_to_uri
 
 from simulators.common.app import DEFAULT_TOKEN, context_of
 from simulators.common.clock import ManualClock
-from simulators.common.pipeline import Answer, local_json, wire_json
+from simulators.common.exchange import Answer, local_json, read_json, wire_json
 from syncengine.adapters.wsgi import LocalAnswer, WsgiHttp
 from tests.unit.common import toy
 
@@ -183,3 +183,32 @@ def test_answer_headers_are_set_as_werkzeug_sets_them(name: str, value: str) -> 
     werkzeug_headers.set(name, iri_to_uri(value) if name == "Location" else value)
 
     assert answer.headers == werkzeug_headers.to_wsgi_list()
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"items":[{"id":"TE-000001","hours":"7.50","n":-3,"rate":0.1,"ok":true,"none":null}],"next_cursor":null}',
+    b'{"name":"gr\\u00fcn \\u2603","a":1,"a":2}', b'[123456789012345678901234567890, -9223372036854775808]',
+    b"[NaN, Infinity, 1e400, 1.5e-400]", b'["\\ud800"]', b"[-0, 0.0, 1E2]",
+])
+def test_request_bodies_are_read_as_the_standard_library_reads_them(raw: bytes) -> None:
+    document = read_json(raw)
+
+    assert repr(document) == repr(json.loads(raw))
+    assert [type(value) for value in _leaves(document)] == [type(value) for value in _leaves(json.loads(raw))]
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"", b"[1,]", b'{"a":1} x'])
+def test_bodies_that_are_not_json_fail_as_the_standard_library_fails(raw: bytes) -> None:
+    with pytest.raises(json.JSONDecodeError) as ours:
+        read_json(raw)
+    with pytest.raises(json.JSONDecodeError) as standard:
+        json.loads(raw)
+    assert str(ours.value) == str(standard.value)
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]

@@ -1,0 +1,209 @@
+"""What goes into the request pipeline and comes out of it, in whatever way a request arrives.
+
+A request is a Werkzeug request (WSGI) or a `LocalRequest` handed over by a caller in the same
+process; the pipeline answers with an `Answer`: status, headers exactly as Werkzeug would send them,
+body bytes. Reply bodies are written by `wire_json` for the wire and `local_json` in-process, and
+request bodies read by `read_json`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import orjson
+from flask import Response
+from werkzeug.http import HTTP_STATUS_CODES, parse_options_header
+from werkzeug.urls import iri_to_uri
+
+from simulators.common.errors import PROBLEM_JSON, ApiProblem
+from simulators.common.idempotency import REPLAYED_HEADER, StoredResponse
+
+EMPTY_CONTENT_TYPE = "text/html; charset=utf-8"  # what Flask labels a response without a body
+_PLAIN_URI = re.compile(r"[A-Za-z0-9/._~-]*")
+
+
+class HttpRequest(Protocol):
+    """What the pipeline reads of a request: a Werkzeug request, or a `LocalRequest`."""
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def args(self) -> Any: ...
+
+    @property
+    def headers(self) -> Any: ...  # Werkzeug's headers or `LocalHeaders`: get, in, [] by any spelling
+
+    @property
+    def mimetype(self) -> str: ...
+
+    @property
+    def environ(self) -> dict[str, Any]: ...
+
+    def get_data(self, cache: bool = True) -> bytes: ...
+
+
+class LocalHeaders(dict[str, str]):
+    """Request headers handed over in-process, read by any spelling of their names (keys lower-case)."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return a header's value by any spelling of its name."""
+        return super().get(key.lower(), default)
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())
+
+
+class LocalRequest:
+    """A request from a caller in the same process: what Werkzeug would have parsed, without an environ.
+
+    `args` holds the first value of each query parameter, in the order the names first appear (what
+    the pipeline reads of Werkzeug's MultiDict); `path` is the path as routed.
+    """
+
+    __slots__ = ("_data", "args", "headers", "method", "path")
+
+    environ: dict[str, Any] = {}  # noqa: RUF012 - read only: no socket to close for a lost response
+
+    def __init__(self, method: str, path: str, query: list[tuple[str, str]], headers: Mapping[str, str],
+                 data: bytes) -> None:
+        self.method = method
+        self.path = path
+        args: dict[str, str] = {}
+        for name, value in query:
+            args.setdefault(name, value)
+        self.args = args
+        self.headers = LocalHeaders(zip(map(str.lower, headers), headers.values(), strict=True))
+        self._data = data
+
+    @property
+    def mimetype(self) -> str:
+        """Return the media type of the body, lower-case, without parameters."""
+        return parse_options_header(self.headers.get("Content-Type", ""))[0].lower()
+
+    def get_data(self, cache: bool = True) -> bytes:
+        """Return the raw body."""
+        return self._data
+
+
+class Answer:
+    """A response as it goes out: status, headers as Werkzeug would send them, body bytes."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    @classmethod
+    def of(cls, status: int, content_type: str, body: bytes, headers: Any = ()) -> Answer:
+        """Return an answer with a body, its Content-Type and Content-Length, then `headers`."""
+        answer = cls(status, [("Content-Type", content_type)], body)
+        if status != 204 and not 100 <= status < 200:
+            answer.headers.append(("Content-Length", str(len(body))))
+        for name, value in headers:
+            answer.set_header(name, value)
+        return answer
+
+    @classmethod
+    def replay(cls, stored: StoredResponse) -> Answer:
+        """Return the stored first answer to an Idempotency-Key again, marked as a replay."""
+        answer = cls(stored.status, list(stored.headers), stored.body)
+        if stored.status != 204 and not 100 <= stored.status < 200:
+            answer.headers.append(("Content-Length", str(len(stored.body))))
+        answer.set_header(REPLAYED_HEADER, "true")
+        return answer
+
+    @property
+    def mimetype(self) -> str:
+        """Return the media type of the body."""
+        return parse_options_header(self.header("Content-Type") or "")[0].lower()
+
+    def header(self, name: str) -> str | None:
+        """Return the first value of a header, by any spelling of its name."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return None
+
+    def set_header(self, name: str, value: str) -> None:
+        """Set a header as Werkzeug's `Headers.set` does: replace the first of that name in place, drop the rest."""
+        wanted = name.lower()
+        if wanted == "location" and not _PLAIN_URI.fullmatch(value):
+            value = iri_to_uri(value)  # as Werkzeug sends a Location (a plain one it leaves as it is)
+        headers = self.headers
+        for index, (key, _) in enumerate(headers):
+            if key.lower() == wanted:
+                headers[index] = (name, value)
+                self.headers = headers[:index + 1] + [header for header in headers[index + 1:]
+                                                      if header[0].lower() != wanted]
+                return
+        headers.append((name, value))
+
+    @property
+    def status_line(self) -> str:
+        """Return the WSGI status line Werkzeug would send (`201 CREATED`)."""
+        return f"{self.status} {HTTP_STATUS_CODES.get(self.status, 'unknown').upper()}"
+
+    def to_response(self) -> Response:
+        """Return the Flask response that sends exactly this answer."""
+        return Response(self.body, status=self.status, headers=self.headers)
+
+
+def problem_answer(problem: ApiProblem, instance: str | None = None) -> Answer:
+    """Render a problem as problem+json (the same document `errors.problem_response` renders)."""
+    body = json.dumps(problem.to_dict(instance), separators=(",", ":")).encode()
+    return Answer.of(problem.status, PROBLEM_JSON, body, problem.headers.items())
+
+
+JsonEncoder = Callable[[Any], bytes]
+"""Writes a handler's reply body."""
+
+
+def wire_json(body: Any) -> bytes:
+    """Write a reply body for the wire (the standard library's compact JSON, non-ASCII escaped)."""
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def local_json(body: Any) -> bytes:
+    """Write a reply body for a caller in the same process: orjson, the standard library's where orjson cannot.
+
+    The same document as `wire_json` (non-ASCII as UTF-8 rather than escaped) at a tenth of the CPU;
+    a body orjson cannot write (an integer beyond 64 bits, a key that is not a string) falls back, and
+    a type neither writes (a datetime, a Decimal) still fails in the handler's transaction. Unlike
+    the standard library, orjson writes a float NaN or infinity as null; no API schema has a
+    floating-point field.
+    """
+    try:
+        return orjson.dumps(body, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+                            | orjson.OPT_PASSTHROUGH_SUBCLASS)
+    except TypeError:
+        return wire_json(body)
+
+
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
+
+def read_json(raw: bytes) -> Any:
+    """Read a JSON document exactly as `json.loads` does (its errors too), with orjson where that is the same.
+
+    orjson reads an integer beyond 64 bits as a float: a body with a run of 19 digits, like one
+    orjson refuses (NaN, infinity, a lone surrogate, bad JSON), is read by the standard library.
+    """
+    if _LONG_NUMBER.search(raw) is None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(raw)
