@@ -17,7 +17,7 @@ from syncengine.ledger.records import DeadLetter, DuplicateTracking, ExceptionIt
 from syncengine.ports import Ports
 from syncengine.retry import Action, RetryPolicy
 from syncengine.runtime.metrics import CURRENT_METER, CallMeter, Metrics
-from syncengine.runtime.registry import Delivery
+from syncengine.runtime.registry import BatchFailure, Delivery
 
 
 class AttemptOutcome(StrEnum):
@@ -100,10 +100,10 @@ class Dispatcher:
         that failure is its attempt, sorted by the retry policy as `attempt` sorts it. A later one
         fails: rolled back, the ones before it run again as a batch (their calls are replayed by their
         idempotency keys) and the one that failed heads the next batch. When it is not known which one
-        failed (a batch form, or the tracking write), the batch runs again one handler call at a time
-        (`attempt_each`), which finds it. One commit for many messages is what lets a ledger whose
-        commit waits for a disk flush keep up with a bulk approval's hundred events. Re-drives (which
-        resolve an exception) are not batched.
+        failed (a batch form that raised no `BatchFailure` naming it, or the tracking write), the batch
+        runs again one handler call at a time (`attempt_each`), which finds it. One commit for many
+        messages is what lets a ledger whose commit waits for a disk flush keep up with a bulk
+        approval's hundred events. Re-drives (which resolve an exception) are not batched.
         """
         if not deliveries or any(delivery.exception_id is not None for delivery in deliveries):
             raise ValueError("a batch holds one or more first deliveries, no re-drive")
@@ -150,6 +150,10 @@ class Dispatcher:
                         head.route.batch_handler([deliveries[index].event for index in run], self.ports)
                     else:
                         head.route.handler(head.event, self.ports)
+            except BatchFailure as failure:
+                if not 0 <= failure.index < len(run):
+                    raise _Failure(failure.error, run[0], ambiguous=True) from failure.error
+                raise _Failure(failure.error, run[failure.index], ambiguous=False) from failure.error
             except Exception as error:
                 raise _Failure(error, run[0], ambiguous=len(run) > 1) from error
             finally:

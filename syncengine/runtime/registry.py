@@ -25,6 +25,17 @@ BatchHandler = Callable[[Sequence[SourceEvent], Ports], None]
 """A handler's batch form: a key's messages, in order, handled as the handler would one by one."""
 
 
+class BatchFailure(Exception):
+    """Raised by a batch form that knows which message failed: handling the one at `index` of its messages
+    raised `error` (the ones before it went through, in the unit of work that now rolls back). The
+    dispatcher then sorts it as that message's failure, as if the batch had been handled one by one,
+    instead of running the batch again one message at a time to find it."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(f"message {index} of the batch: {error}")
+        self.index, self.error = index, error
+
+
 @dataclass(frozen=True, slots=True)
 class Flow:
     """One flow: its name, its handlers by event type, and how its messages are ordered."""

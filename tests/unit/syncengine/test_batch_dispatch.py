@@ -14,7 +14,7 @@ from syncengine.ports import Ports
 from syncengine.retry import Action, Backoff, RetryPolicy
 from syncengine.runtime import Engine
 from syncengine.runtime.dispatch import AttemptOutcome
-from syncengine.runtime.registry import Delivery
+from syncengine.runtime.registry import BatchFailure, Delivery
 from tests.unit.syncengine.test_engine import Steps, down, raw_event
 
 
@@ -151,3 +151,35 @@ def test_a_failing_batch_form_is_run_again_one_message_at_a_time_to_find_the_one
     [retry] = engine.dispatcher.attempt_batch(deliveries[2:])
     assert retry.outcome is AttemptOutcome.RETRY
     assert engine.ports.ledger.processed_among([("src", "A4", 1, deliveries[3].route.handler_name)]) == set()
+
+
+def test_a_batch_form_that_names_the_message_that_failed_is_not_run_again_one_message_at_a_time() -> None:
+    steps = Steps()
+    calls: list[list[str]] = []
+    flow = steps.flow()
+    [[handle_step]] = flow.handlers.values()
+
+    def handle_steps(messages: Sequence[SourceEvent], ports: Ports) -> None:
+        calls.append([message.subject for message in messages])
+        for index, message in enumerate(messages):
+            try:
+                handle_step(message, ports)
+            except Exception as error:
+                raise BatchFailure(index, error) from error
+
+    engine = bootstrap(EngineConfig(clock=SystemClock(), park_on_exception=False, virtual_latency=False,
+                                    retry=RetryPolicy(max_attempts=3, on_exhausted=Action.DEAD_LETTER),
+                                    flows=(replace(flow, batch_handlers={handle_step: handle_steps}),)))
+    deliveries: list[Delivery] = []
+    engine.outlet = deliveries.append
+    for sequence in range(1, 6):
+        engine.submit("src", raw_event(sequence, "a", f"A{sequence}"))
+    steps.failing["A3"] = down
+    results = engine.dispatcher.attempt_batch(deliveries)
+    assert [result.outcome for result in results] == [AttemptOutcome.PROCESSED] * 2
+    assert calls == [["A1", "A2", "A3", "A4", "A5"], ["A1", "A2"]]
+    assert [subject for _, subject in steps.handled] == ["A1", "A2", "A1", "A2"], "no one-by-one run"
+    assert [_applied(engine, f"A{n}") for n in range(1, 6)] == [1, 1, None, None, None]
+    [retry] = engine.dispatcher.attempt_batch(deliveries[2:])
+    assert retry.outcome is AttemptOutcome.RETRY and engine.snapshot().retries == 1
+    assert calls[-1] == ["A3", "A4", "A5"]
