@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 Process = Generator[simpy.Event, Any, Any]
 NON_BILLABLE_SHARE = 0.02
 VACATION_DAYS = {"US01": 15, "UK01": 25, "DE01": 28}
+VACATION_LENGTHS = (1, 2, 3, 5, 5, 8, 10)  # working days of one request
 SICK_DAYS_PER_YEAR = 5.0
 EXPENSE_CATEGORIES = {"TRAVEL": 0.35, "MEALS": 0.3, "LODGING": 0.25, "SOFTWARE": 0.05, "OTHER": 0.05}
 # What one claim of a category costs (low, mode, high): a train or flight, a meal, a night in a
@@ -242,7 +243,8 @@ def _request_off(firm: Firm, worker: Worker, start: date, end: date, kind: str) 
 def time_off(env: simpy.Environment, firm: Firm, worker: Worker) -> Process:
     """Ask for vacation a few weeks ahead and report sick days, as the year goes."""
     rng = firm.rng(f"time-off:{worker.worker_id}")
-    vacation_rate = VACATION_DAYS[worker.legal_entity] / 260 / 4.0
+    # a request on one working day in (days a year / mean length) gives the year's days, not more
+    vacation_rate = VACATION_DAYS[worker.legal_entity] / 260 / (sum(VACATION_LENGTHS) / len(VACATION_LENGTHS))
     sick_rate = SICK_DAYS_PER_YEAR / 260
     day = max(worker.hire_date, firm.today)
     while day <= firm.period_end:
@@ -254,7 +256,7 @@ def time_off(env: simpy.Environment, firm: Firm, worker: Worker) -> Process:
                 yield from _request_off(firm, worker, day, day, "SICK")
             elif chance(rng, vacation_rate):
                 yield firm.until(day, 11)
-                length = rng.choice((1, 2, 3, 5, 5, 8, 10))
+                length = rng.choice(VACATION_LENGTHS)
                 start, end = vacation_span(worker.legal_entity, day + timedelta(days=int(rng.uniform(14, 42))), length)
                 if worker.termination_date is None or end < worker.termination_date:
                     yield from _request_off(firm, worker, start, end, "VACATION")
