@@ -77,6 +77,7 @@ class Firm:
         self.unfilled: Counter[tuple[str, str]] = Counter()
         self.companies = 0
         self.disputed: set[str] = set()
+        self.reminders: dict[str, simpy.Event] = {}  # invoice id -> fires when finance chases it
         self.payment_habits: dict[str, float] = {}
         self.credit_set_up: set[str] = set()
         self.diary: list[tuple[str, str, str]] = []

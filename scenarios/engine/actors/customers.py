@@ -5,7 +5,8 @@ distribution on the firm's standard terms, some always late), drawn once and mov
 (scenarios.engine.actors.credit: net 60 pays a month later than net 30); an invoice is paid on a
 working day near that habit, what the invoice still owes then (less the credit notes sent since);
 some customers pay part first and the rest a few weeks later; a disputed invoice is not paid (finance
-reverses it and the work is billed again).
+reverses it and the work is billed again). A customer chased by finance's reminder pays in one of its
+payment runs a few days later, unless it always pays a month or more late.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ Process = Generator[simpy.Event, Any, Any]
 PROMPT_PAYERS = 0.1  # of customers, who pay within three weeks of the invoice date whatever the terms
 PROMPT_DAYS = 20  # the most days a prompt payer takes; every other customer takes longer
 HABIT_SHARE = 0.8  # of the variance of days to pay that is between customers (the rest: invoice to invoice)
+CHASED_PAY_DAYS = (3.0, 10.0)  # from a reminder to the payment run that pays it
+CHRONIC_LATE_DAYS = 30  # a customer whose habit is this far past the firm's terms ignores reminders
 ERP_DOWN_DAYS = 10  # working days the cash clerk comes back on before giving a payment up
 DISPUTE_REASONS = ("Rates differ from the SOW", "Hours not agreed with our project lead", "Duplicate charge",
                    "Work not accepted yet")
@@ -112,15 +115,41 @@ def usual_days(firm: Firm, invoice: dict[str, Any]) -> float:
     return max(habit + terms - int(firm.params["finance"]["payment_terms_days"]), PROMPT_DAYS + 1)
 
 
+def _payment_run(firm: Firm, rng: Any, day: date) -> simpy.Event:
+    if not is_workday(day):
+        day = monday_of(day) + timedelta(days=int(rng.random() * 5))
+    return firm.until(workday_on_or_after(max(day, firm.today)), 8 + 8 * rng.random())
+
+
 def _payment_day(firm: Firm, rng: Any, day: date) -> Process:
     """Wait for the customer's payment run of the week of `day`, in office hours.
 
     A day that falls on a weekend becomes one of that week's working days (not always the Monday
     after: a payments clerk spreads the runs over the week), never earlier than today.
     """
-    if not is_workday(day):
-        day = monday_of(day) + timedelta(days=int(rng.random() * 5))
-    yield firm.until(workday_on_or_after(max(day, firm.today)), 8 + 8 * rng.random())
+    yield _payment_run(firm, rng, day)
+
+
+def reminded(firm: Firm, invoice_id: str) -> None:
+    """Pass finance's payment reminder for an invoice to its customer."""
+    reminder = firm.reminders.get(invoice_id)
+    if reminder is not None and not reminder.triggered:
+        reminder.succeed()
+
+
+def _payment_day_or_chased(firm: Firm, rng: Any, invoice: dict[str, Any], day: date, habit: float) -> Process:
+    """Wait for the payment run of `day`; a customer chased before then pays in a payment run soon after the
+    reminder, unless it always pays months late (those are left to the credit-hold rule)."""
+    planned = _payment_run(firm, rng, day)
+    terms = int(firm.params["finance"]["payment_terms_days"])
+    if habit > terms + CHRONIC_LATE_DAYS:
+        yield planned
+        return
+    reminder = firm.reminders.setdefault(invoice["id"], firm.env.event())
+    yield planned | reminder
+    firm.reminders.pop(invoice["id"], None)
+    if not planned.processed:  # chased: a run soon after, or the run it was planned for if that comes first
+        yield planned | _payment_run(firm, rng, firm.today + timedelta(days=round(rng.uniform(*CHASED_PAY_DAYS))))
 
 
 def _settle(env: simpy.Environment, firm: Firm, invoice: dict[str, Any]) -> Process:
@@ -130,7 +159,8 @@ def _settle(env: simpy.Environment, firm: Firm, invoice: dict[str, Any]) -> Proc
     habit = usual_days(firm, invoice)
     days = bounded_gauss(rng, habit, float(finance["payment_days"]["sd"]) * math.sqrt(1 - HABIT_SHARE), 3,
                           180)
-    yield from _payment_day(firm, rng, invoice_date + timedelta(days=round(days)))
+    yield from _payment_day_or_chased(firm, rng, invoice, invoice_date + timedelta(days=round(days)),
+                                      payment_habit(firm, invoice["customer_id"]))
     if firm.invoice_disputed(invoice["id"]):
         return
     total = yield from _owed(firm, invoice)

@@ -4,19 +4,29 @@ Month-end is the first working days of the next month: on working day 2 finance 
 the month just ended (invoices are dated the month's last day) and hands the invoices to the
 customers; then runs revenue recognition; on the scenario's close day it closes the month. A
 disputed invoice is reviewed and reversed (credit and rebill: the next billing run bills the work
-again).
+again). Every Monday the credit controller chases what is overdue (dunning): from the ERP's aging,
+a reminder for each invoice a week or more past due, again a fortnight later, three at most; a
+customer who keeps paying months late is left to the credit-hold rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import simpy
 
 from scenarios.engine.actors import customers
-from scenarios.engine.values import add_months, business_day, month_end, period_of
+from scenarios.engine.values import (
+    add_months,
+    business_day,
+    money,
+    month_end,
+    next_monday,
+    period_of,
+    workday_on_or_after,
+)
 
 if TYPE_CHECKING:
     from scenarios.engine.firm import Firm
@@ -24,6 +34,10 @@ if TYPE_CHECKING:
 Process = Generator[simpy.Event, Any, Any]
 BILLING_DAY = 2
 PAGE = 500
+REMIND_PAST_DUE_DAYS = 7  # the first reminder: a week past due
+REMIND_AGAIN_DAYS = 14
+REMINDERS = 3
+OVERDUE_BUCKETS = ("1-30", "31-60", "61-90", "90+")
 
 
 def invoices_of_run(firm: Firm, run_id: str) -> Generator[simpy.Event, Any, list[dict[str, Any]]]:
@@ -114,10 +128,47 @@ def reverse_disputed(env: simpy.Environment, firm: Firm, invoice: dict[str, Any]
         firm.note("finance", f"reversed {invoice['id']} after a dispute ({reason}); credit memo {result.body['id']}")
 
 
+def _overdue_customers(firm: Firm) -> Generator[simpy.Event, Any, list[str]]:
+    result = yield from firm.call("erp", "GET", "/receivables/aging", params={"as_of": firm.today.isoformat()},
+                                  purpose="aging")
+    items = result.body.get("items", []) if result.ok else []
+    return sorted({item["customer_id"] for item in items
+                   if any(money(item["buckets"].get(bucket, "0")) > 0 for bucket in OVERDUE_BUCKETS)})
+
+
+def chase(firm: Firm, customer_id: str, sent: dict[str, tuple[int, date]]) -> Process:
+    """Send a reminder for each of a customer's invoices far enough past due and not chased lately."""
+    result = yield from firm.call("erp", "GET", "/invoices", params={"customer_id": customer_id, "status": "POSTED",
+                                                                      "limit": PAGE})
+    for invoice in result.body.get("items", []) if result.ok else []:
+        past_due = (firm.today - date.fromisoformat(invoice["due_date"])).days
+        count, last = sent.get(invoice["id"], (0, date.min))
+        if (money(invoice["open_amount"]) <= 0 or past_due < REMIND_PAST_DUE_DAYS or count >= REMINDERS
+                or (firm.today - last).days < REMIND_AGAIN_DAYS):
+            continue
+        sent[invoice["id"]] = (count + 1, firm.today)
+        firm.note("finance", f"reminder {count + 1} to {customer_id} for {invoice['id']}: {invoice['currency']} "
+                             f"{invoice['open_amount']} open, {past_due} days past due")
+        customers.reminded(firm, invoice["id"])
+
+
+def collections(env: simpy.Environment, firm: Firm) -> Process:
+    """Chase overdue invoices every Monday morning of the period (the credit controller's dunning run)."""
+    sent: dict[str, tuple[int, date]] = {}
+    monday = next_monday(firm.period_start)
+    while monday <= firm.period_end:
+        yield firm.until(workday_on_or_after(monday), 10)
+        customer_ids = yield from _overdue_customers(firm)
+        for customer_id in customer_ids:
+            yield from chase(firm, customer_id, sent)
+        monday += timedelta(days=7)
+
+
 def finance(env: simpy.Environment, firm: Firm) -> Process:
-    """Run month-end for every month of the period."""
+    """Run month-end for every month of the period, and the weekly collections."""
     month = firm.period_start.replace(day=1)
     while month <= firm.period_end:
         env.process(month_end_close(env, firm, month))
         month = add_months(month, 1)
+    env.process(collections(env, firm))
     yield env.timeout(0)

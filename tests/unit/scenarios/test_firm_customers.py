@@ -12,7 +12,7 @@ from typing import Any
 
 import simpy
 
-from scenarios.engine.actors.customers import _payment_day, _settle, payment_habit
+from scenarios.engine.actors.customers import _payment_day, _settle, payment_habit, reminded
 from scenarios.engine.ports import ApiResult
 
 
@@ -70,6 +70,7 @@ class _Payer:
         self.params = {"finance": {"payment_days": {"mean": 42, "sd": 14}, "payment_terms_days": 30,
                                    "partial_payment_rate": partial_rate}}
         self.payment_habits: dict[str, float] = {}
+        self.reminders: dict[str, simpy.Event] = {}
         self.erp_invoice = erp_invoice
         self.paid: list[str] = []
         self.received_on: list[str] = []
@@ -164,3 +165,28 @@ def test_a_payment_received_while_the_erp_is_down_is_posted_when_it_is_back_with
     assert firm.paid == ["1000.00"]
     assert firm.received_on == [bank_day[0].isoformat()]
     assert firm.today >= bank_day[0] + timedelta(days=3)
+
+
+def _chased(habit: float, reminder_day: date) -> list[str]:
+    firm = _Payer(0.0, {**_sent("1000.00"), "status": "POSTED"})
+    firm.payment_habits["CUS-000001"] = habit
+
+    def finance() -> Any:
+        yield firm.until(reminder_day, 10)
+        reminded(firm, "INV-000001")  # type: ignore[arg-type]
+
+    firm.env.process(_settle(firm.env, firm, _sent("1000.00")))  # type: ignore[arg-type]
+    firm.env.process(finance())
+    firm.env.run()
+    return firm.received_on
+
+
+def test_a_late_customer_chased_by_a_reminder_pays_in_a_payment_run_soon_after() -> None:
+    # invoiced 31 January, due 2 March; usually pays 55 days after the invoice; reminded a week past due
+    assert _chased(55.0, date(2026, 3, 9)) <= ["2026-03-20"]
+    assert _chased(55.0, date(2026, 3, 9)) >= ["2026-03-12"]
+
+
+def test_a_reminder_after_the_planned_payment_changes_nothing_and_a_chronic_late_payer_ignores_it() -> None:
+    assert _chased(35.0, date(2026, 3, 23)) < ["2026-03-23"]
+    assert _chased(95.0, date(2026, 3, 9)) > ["2026-04-20"]
