@@ -61,3 +61,17 @@ def test_a_project_never_told_of_a_hold_is_caught(world: World) -> None:
     world.record("psa", "projects", "PRJ-000002")["billing_status"] = None
 
     assert violations(world.check()["credit-status-aligned"]) == ["PRJ-000002"]
+
+
+def test_a_project_linked_to_its_customer_by_number_alone_is_checked(world: World) -> None:
+    project = world.record("psa", "projects", "PRJ-000002")
+    project["erp_contract_id"], project["erp_customer_number"], project["billing_status"] = None, "CUS-000002", None
+
+    assert violations(world.check()["credit-status-aligned"]) == ["PRJ-000002"]
+
+
+def test_a_project_linked_by_contract_and_by_customer_number_is_checked_once(world: World) -> None:
+    project = world.record("psa", "projects", "PRJ-000002")
+    project["erp_customer_number"], project["billing_status"] = "CUS-000002", None
+
+    assert violations(world.check()["credit-status-aligned"]) == ["PRJ-000002"]
