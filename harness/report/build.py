@@ -29,10 +29,10 @@ def _technical(run: SimRun) -> dict[str, Any]:
         return {"sync_lag_s": {"p50": None, "p95": None, "p99": None, "max": None}, "retries": 0,
                 "throttled_calls": 0, "exceptions": 0, "dead_letters": 0, "api_calls_per_business_event": None}
     snapshot = run.world.engine.snapshot()
-    lags = snapshot.sync_lag_s
+    lags = sorted(snapshot.sync_lag_s)  # once: percentile's own sort of a sorted list is a single pass
     return {
         "sync_lag_s": {"p50": percentile(lags, 50), "p95": percentile(lags, 95), "p99": percentile(lags, 99),
-                       "max": max(lags) if lags else 0.0},
+                       "max": lags[-1] if lags else 0.0},
         "retries": snapshot.retries,
         "throttled_calls": snapshot.throttled_calls,
         "exceptions": snapshot.exceptions,
