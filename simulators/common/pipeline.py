@@ -200,7 +200,8 @@ def _dispatch(context: SystemContext, operation: Operation, handler: Callable[[R
         if key and reply.status < 500:
             context.idempotency.save(request.path, key, StoredResponse(
                 request_fingerprint, response.status,
-                tuple((k, v) for k, v in response.headers if k.lower() != "content-length"), response.body))
+                tuple((k, v) for k, v in response.headers if k.lower() != "content-length"),
+                memoryview(response.body).tobytes()))  # orjson's bytes keep their ~4 kB buffer: keep a fitted copy
     for name, value in extra_headers.items():
         response.set_header(name, value)
     if decision.lose_response:
