@@ -231,9 +231,13 @@ def _month_end(period: str) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
+_BY_PROJECT = by_field("project_id", prefix="project")
+_BY_ID = by_field("id", prefix="project")
+
+
 def _cost_key(event: SourceEvent) -> str:
-    field = "id" if event.type.startswith("psa.project.") else "project_id"
-    return f"{by_field(field, prefix='project')(event)}/cost"
+    key = _BY_ID if event.type.startswith("psa.project.") else _BY_PROJECT
+    return f"{key(event)}/cost"
 
 
 HANDLERS: dict[str, list[Handler]] = {
