@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from syncengine.adapters.bus.port import AbstractBus, BusError, Consumer, OnMess
 
 @dataclass
 class _Partition:
-    ready: deque[tuple[int, bytes]] = field(default_factory=deque)
+    ready: deque[tuple[int, bytes, int]] = field(default_factory=deque)
     consumers: list[InProcessConsumer] = field(default_factory=list)
 
 
@@ -45,7 +46,7 @@ class InProcessBus(AbstractBus):
         if not 0 <= partition < self.partitions:
             raise BusError(f"no partition {partition}")
         with self.lock:
-            item = (next(self._sequence), body)
+            item = (next(self._sequence), body, time.time_ns())
             if front:
                 self.queues[partition].ready.appendleft(item)
             else:
@@ -74,7 +75,7 @@ class InProcessConsumer(Consumer):
     def __init__(self, bus: InProcessBus) -> None:
         self.bus = bus
         self.callbacks: dict[int, OnMessage] = {}
-        self.unacked: dict[int, tuple[int, bytes]] = {}
+        self.unacked: dict[int, tuple[int, bytes, int]] = {}
         self.closed = False
 
     def subscribe(self, partition: int, on_message: OnMessage) -> None:
@@ -111,8 +112,8 @@ class InProcessConsumer(Consumer):
             for partition in list(self.callbacks):
                 self.unsubscribe(partition)
             for tag in sorted(self.unacked, reverse=True):
-                partition, body = self.unacked.pop(tag)
-                self.bus.queues[partition].ready.appendleft((tag, body))
+                partition, body, published_ns = self.unacked.pop(tag)
+                self.bus.queues[partition].ready.appendleft((tag, body, published_ns))
             self.bus.lock.notify_all()
 
     def _due(self) -> list[tuple[int, int, bytes]]:
@@ -121,11 +122,15 @@ class InProcessConsumer(Consumer):
             queue = self.bus.queues[partition]
             if queue.consumers and queue.consumers[0] is self:
                 while queue.ready:
-                    tag, body = queue.ready.popleft()
-                    self.unacked[tag] = (partition, body)
+                    tag, body, published_ns = queue.ready.popleft()
+                    self.unacked[tag] = (partition, body, published_ns)
+                    self.bus.timings.delivered(published_ns)
                     due.append((partition, tag, body))
         return due
 
     def _ack(self, tag: int) -> None:
+        started = time.perf_counter()
         with self.bus.lock:
-            self.unacked.pop(tag, None)
+            acked = self.unacked.pop(tag, None) is not None
+        if acked:  # in this process an ack is done when called: no wait, only the time to take it off
+            self.bus.timings.acked([0.0], time.perf_counter() - started)

@@ -13,6 +13,8 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from syncengine.adapters.bus.timings import BusTimings
+
 
 class BusError(Exception):
     """The bus cannot be reached or refused a message; the message names what failed."""
@@ -65,6 +67,8 @@ class AbstractBus(abc.ABC):
         if partitions < 1:
             raise ValueError("partitions must be >= 1")
         self.partitions = partitions
+        self.timings = BusTimings()
+        """Delivery delays and ack times of what this process's consumers took (every publish is stamped)."""
 
     @abc.abstractmethod
     def publisher(self) -> Publisher:

@@ -7,6 +7,9 @@ one thread; acks from worker threads are collected and handed to the consumer's 
 acks the longest run of finished messages from the oldest unacked one with one `basic_ack(multiple=True)`
 and any finished after a gap (a message still running, or backing off) one by one, so that no message
 is acked before it is finished. A message whose ack is lost with its connection is delivered again.
+
+Each message carries its publisher's wall time in the `firmsim-published-ns` header; the consumer
+records publish-to-delivery delays and ack times in the bus's `timings` (timings.py).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import pika.exceptions
 from pika.adapters.blocking_connection import BlockingChannel
 
 from syncengine.adapters.bus.port import AbstractBus, BusError, Consumer, OnMessage
+from syncengine.adapters.bus.timings import PUBLISHED_HEADER
 
 CONFIRM_TIMEOUT_S = 30.0
 QUEUE_ARGUMENTS = {"x-queue-type": "quorum", "x-single-active-consumer": True}
@@ -159,7 +163,7 @@ class RabbitPublisher:
             for partition, body, message_id in messages:
                 channel.basic_publish("", self.bus.queue(partition), body, pika.BasicProperties(
                     delivery_mode=pika.DeliveryMode.Persistent, content_type="application/json",
-                    message_id=message_id))
+                    message_id=message_id, headers={PUBLISHED_HEADER: time.time_ns()}))
                 self._published += 1
                 self._unconfirmed.add(self._published)
                 tags.append(self._published)
@@ -215,13 +219,15 @@ class RabbitConsumer(Consumer):
         self._tags: dict[int, str] = {}
         self._unacked: set[int] = set()
         """Delivery tags given to the worker and not acked yet (consumer thread only)."""
-        self._finished: list[int] = []
-        """Delivery tags the worker finished, waiting for the consumer thread to ack them."""
+        self._finished: dict[int, float] = {}
+        """Delivery tags the worker finished (and when: perf_counter), waiting for the consumer thread to ack them."""
         self._finished_lock = threading.Lock()
 
     def subscribe(self, partition: int, on_message: OnMessage) -> None:
         """Start consuming a partition's queue (active once it is first in line)."""
-        def deliver(channel: BlockingChannel, method: Any, _properties: Any, body: bytes) -> None:
+        def deliver(channel: BlockingChannel, method: Any, properties: Any, body: bytes) -> None:
+            stamp = (properties.headers or {}).get(PUBLISHED_HEADER)
+            self.bus.timings.delivered(stamp if isinstance(stamp, int) else None)
             self._unacked.add(method.delivery_tag)
             on_message(partition, body, functools.partial(self._ack, method.delivery_tag))
 
@@ -255,7 +261,7 @@ class RabbitConsumer(Consumer):
 
     def _ack(self, delivery_tag: int) -> None:
         with self._finished_lock:
-            self._finished.append(delivery_tag)
+            self._finished[delivery_tag] = time.perf_counter()
             if len(self._finished) > 1:
                 return  # the consumer thread is already asked to ack what has finished
         # When the link is gone the broker delivers the message again, and tracking skips it.
@@ -264,9 +270,10 @@ class RabbitConsumer(Consumer):
 
     def _ack_finished(self) -> None:
         """Ack what has finished (on the consumer thread): the oldest run at once, the rest one by one."""
+        started = time.perf_counter()
         with self._finished_lock:
-            finished, self._finished = set(self._finished), []
-        finished &= self._unacked
+            finished_at, self._finished = self._finished, {}
+        finished = finished_at.keys() & self._unacked
         if not finished or not self._channel.is_open:
             return
         running = self._unacked - finished
@@ -277,3 +284,5 @@ class RabbitConsumer(Consumer):
         for tag in finished.difference(run):
             self._channel.basic_ack(tag)
         self._unacked -= finished
+        acked_at = time.perf_counter()
+        self.bus.timings.acked([acked_at - finished_at[tag] for tag in finished], acked_at - started)

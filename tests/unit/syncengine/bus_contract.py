@@ -120,3 +120,24 @@ class BusContract:
         second.run(0.3)
         second.close()
         assert sorted(again) == [b"p0m0", b"p0m1", b"p0m4"]
+
+    def test_each_delivery_is_timed_from_its_publish_stamp_and_each_ack_is_timed(self) -> None:
+        publisher = self.bus.publisher()
+        published_from = time.time()
+        publisher.publish_batch([(0, f"m{number}".encode(), f"id-{number}") for number in range(3)])
+        publisher.close()
+        time.sleep(0.05)  # the messages wait on the bus at least this long
+        received: list[bytes] = []
+        consumer = self.bus.consumer()
+        consumer.subscribe(0, keep_and_ack(received))
+        drain(consumer, lambda: len(received) == 3)
+        consumer.run(0.2)  # carry out the acks
+        consumer.close()
+        elapsed_us = (time.time() - published_from) * 1e6
+
+        timings = self.bus.timings
+        assert timings.delivery.get_total_count() == 3
+        assert 50_000 <= timings.delivery.get_min_value() <= timings.delivery.get_max_value() <= elapsed_us * 1.01
+        assert timings.ack.get_total_count() == 3
+        assert timings.unstamped == 0 and timings.clock_skewed == 0
+
