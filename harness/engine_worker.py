@@ -20,6 +20,7 @@ import click
 
 if TYPE_CHECKING:
     from syncengine.adapters.bus.port import Publisher
+    from syncengine.adapters.bus.timings import BusTimings
     from syncengine.ports import Clock
     from syncengine.runtime.metrics import MetricsSnapshot
     from syncengine.runtime.worker import DistributedWorker
@@ -177,7 +178,8 @@ def worker(bus_url: str, store_url: str, systems: tuple[str, ...], token: str, c
     if metrics_port is not None:
         from syncengine.runtime.prometheus import EngineCollector, start_metrics_server
 
-        collector = EngineCollector(running.engine.snapshot, extra_gauges=running.gauges)
+        collector = EngineCollector(running.engine.snapshot, extra_gauges=running.gauges,
+                                    bus_timings=running.bus.timings)
         try:
             metrics = start_metrics_server(metrics_port, collector)
         except OSError as error:
@@ -186,7 +188,7 @@ def worker(bus_url: str, store_url: str, systems: tuple[str, ...], token: str, c
     running.start()
     click.echo(f"firmsim engine worker {running.worker_id}: {len(urls)} systems, {partitions} partitions"
                + (f", metrics on {metrics.url}" if metrics else ""), err=True)
-    written = _MetricsFile(metrics_file) if metrics_file is not None else None
+    written = _MetricsFile(metrics_file, running.bus.timings) if metrics_file is not None else None
     while not stop.wait(METRICS_FILE_EVERY_S):
         if written is not None:
             written.write(running.engine.snapshot(), final=False)
@@ -198,19 +200,21 @@ def worker(bus_url: str, store_url: str, systems: tuple[str, ...], token: str, c
 
 
 class _MetricsFile:
-    """This worker's metrics as JSON, `{"final": bool, "metrics": snapshot}`, replaced whole each time (a
-    reader never sees half of it); `final` once the worker has stopped."""
+    """This worker's metrics as JSON, `{"final": bool, "metrics": snapshot, "bus": timings}`, replaced whole
+    each time (a reader never sees half of it); `final` once the worker has stopped. `bus` holds the
+    delivery-delay and ack histograms encoded (BusTimings.to_dict)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, bus_timings: BusTimings) -> None:
         self.path = path
+        self.bus_timings = bus_timings
         self._failed = False
 
     def write(self, snapshot: MetricsSnapshot, *, final: bool) -> None:
         """Write the snapshot; say once if the file cannot be written."""
         partial = self.path.with_name(f"{self.path.name}.partial")
         try:
-            partial.write_text(json.dumps({"final": final, "metrics": dataclasses.asdict(snapshot)}),
-                               encoding="utf-8")
+            partial.write_text(json.dumps({"final": final, "metrics": dataclasses.asdict(snapshot),
+                                           "bus": self.bus_timings.to_dict()}), encoding="utf-8")
             partial.replace(self.path)
         except OSError as error:
             if not self._failed:

@@ -25,10 +25,13 @@ from prometheus_client.registry import Collector
 from syncengine.runtime.metrics import MetricsSnapshot
 
 if TYPE_CHECKING:
+    from syncengine.adapters.bus.timings import BusTimings
     from syncengine.runtime.engine import Engine
 
 SYNC_LAG_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0,
                       3600.0, 14400.0, 86400.0)
+BUS_DELAY_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+                       60.0)
 
 _FLOW_COUNTERS = (
     ("deliveries", "Deliveries queued to a flow's handlers."),
@@ -83,8 +86,10 @@ class EngineCollector(Collector):
 
     def __init__(self, snapshot: Callable[[], MetricsSnapshot], *,
                  seconds: Callable[[], Mapping[str, float]] | None = None,
-                 extra_gauges: Callable[[], Mapping[str, float]] | None = None) -> None:
+                 extra_gauges: Callable[[], Mapping[str, float]] | None = None,
+                 bus_timings: BusTimings | None = None) -> None:
         self._snapshot = snapshot
+        self._bus_timings = bus_timings
         owner = getattr(snapshot, "__self__", None)  # engine.snapshot: its metrics hold the wall seconds too
         spent = getattr(getattr(owner, "metrics", None), "seconds", None)
         if seconds is None and isinstance(spent, dict):
@@ -125,6 +130,20 @@ class EngineCollector(Collector):
             for component, seconds in sorted(self._seconds().items()):
                 spent.add_metric([component], seconds)
             yield spent
+        if self._bus_timings is not None:
+            yield from self._bus_families(self._bus_timings)
+
+    @staticmethod
+    def _bus_families(timings: BusTimings) -> Iterator[Metric]:
+        for which, name, help_text in (
+                ("delivery", "firmsim_engine_bus_delivery_delay_seconds",
+                 "Publish (the publisher's wall clock) to delivery to this worker's consumer."),
+                ("ack", "firmsim_engine_bus_ack_delay_seconds",
+                 "A message finished to its ack written to the broker.")):
+            buckets, total = timings.buckets(which, BUS_DELAY_BUCKETS_S)
+            yield HistogramMetricFamily(name, help_text, buckets=buckets, sum_value=total)
+        yield CounterMetricFamily("firmsim_engine_bus_ack_seconds", "Seconds the consumer's thread spent acking.",
+                                  value=timings.ack_seconds)
 
     def _gauges(self, snapshot: MetricsSnapshot) -> Iterator[Metric]:
         values: dict[str, tuple[float, str]] = {

@@ -13,6 +13,7 @@ from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
 from simulators.common.app import context_of
+from syncengine.adapters.bus.timings import BusTimings
 from syncengine.adapters.tracing import handling, outbound_traceparent, parse_traceparent
 from syncengine.bootstrap import EngineConfig, SystemConfig, bootstrap
 from syncengine.domain import SourceEvent, by_subject
@@ -157,3 +158,25 @@ def test_outbound_span_ids_are_new_per_call_and_repeat_for_the_same_salt() -> No
     assert outbound_traceparent() is None
     with handling("00-00000000000000000000000000000000-00f067aa0ba902b7-01", "x"):
         assert outbound_traceparent() is None
+
+
+def test_a_workers_bus_delivery_delays_and_ack_times_are_exposed_as_histograms(engine: Engine) -> None:
+    timings = BusTimings()
+    now_ns = 1_700_000_000_000_000_000
+    for delay_s in (0.002, 0.002, 0.3):
+        timings.delivered(now_ns - int(delay_s * 1e9), now_ns=now_ns)
+    timings.acked([0.0001, 0.02], spent_s=0.004)
+    registry = prometheus_client.CollectorRegistry()
+    registry.register(EngineCollector(engine.snapshot, bus_timings=timings))
+
+    def sample(name: str, labels: dict[str, str] | None = None) -> float | None:
+        return registry.get_sample_value(name, labels or {})
+
+    assert sample("firmsim_engine_bus_delivery_delay_seconds_bucket", {"le": "0.0025"}) == 2
+    assert sample("firmsim_engine_bus_delivery_delay_seconds_bucket", {"le": "0.25"}) == 2
+    assert sample("firmsim_engine_bus_delivery_delay_seconds_bucket", {"le": "0.5"}) == 3
+    assert sample("firmsim_engine_bus_delivery_delay_seconds_count") == 3
+    assert sample("firmsim_engine_bus_delivery_delay_seconds_sum") == pytest.approx(0.304)
+    assert sample("firmsim_engine_bus_ack_delay_seconds_bucket", {"le": "0.0005"}) == 1
+    assert sample("firmsim_engine_bus_ack_delay_seconds_count") == 2
+    assert sample("firmsim_engine_bus_ack_seconds_total") == pytest.approx(0.004)
