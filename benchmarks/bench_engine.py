@@ -47,66 +47,13 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness.load.service_cpu import ServiceCpu, cpu_seconds, spent  # noqa: E402
 from tests.integration.live_firm import ACTOR_TOKEN, Firm, eventually, free_port_base  # noqa: E402
 
 FIRMSIM = str(Path(sys.executable).with_name("firmsim"))
 RABBITMQ = os.environ.get("FIRMSIM_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672/")
 POSTGRES = os.environ.get("FIRMSIM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 BATCH = 100
-
-
-def cpu_seconds(pid: int) -> float:
-    """Return a process's user + system CPU seconds (children not included; 0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _named_pids(command: str) -> list[int]:
-    """Return the ids of the processes whose command name (`/proc/<pid>/comm`) is `command`."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with suppress(OSError):
-                if (entry / "comm").read_text().strip() == command:
-                    pids.append(int(entry.name))
-    return pids
-
-
-class ServiceCpu:
-    """CPU of the services the distributed engine runs on, per process, read from /proc.
-
-    PostgreSQL: the backends of this run's sessions (their `application_name` names the run's schema:
-    ledger and coordination) and the server's background processes (WAL writer, checkpointer, ...:
-    shared with whatever else uses the server). RabbitMQ: the whole broker (`beam.smp`), shared too.
-    A process that ends between two readings loses its share (a backend lives as long as its worker).
-    """
-
-    def __init__(self, run_name: str) -> None:
-        import psycopg
-
-        self.run_name = run_name
-        self.connection = psycopg.connect(POSTGRES.split("?")[0], autocommit=True)
-
-    def read(self) -> dict[str, dict[int, float]]:
-        """Return CPU seconds by process of `postgres` (ours + background) and `rabbitmq`."""
-        rows = self.connection.execute(
-            "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND "
-            "(backend_type <> 'client backend' OR strpos(application_name, %s) > 0)", (self.run_name,)).fetchall()
-        return {"postgres": {pid: cpu_seconds(pid) for (pid,) in rows},
-                "rabbitmq": {pid: cpu_seconds(pid) for pid in _named_pids("beam.smp")}}
-
-    @staticmethod
-    def spent(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
-        """Return CPU seconds spent per service between two readings (a process new since counts whole)."""
-        return {service: sum(cpu - before[service].get(pid, 0.0) for pid, cpu in processes.items())
-                for service, processes in after.items()}
-
-    def close(self) -> None:
-        """Close the monitoring session."""
-        self.connection.close()
 
 
 class Monitor(threading.Thread):
@@ -278,7 +225,7 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
         name = f"bench{uuid.uuid4().hex[:8]}"
         engines, metrics_urls = start_engine(mode, urls, scratch, stack, name=name,
                                              synchronous_commit=synchronous_commit, poll_limit=poll_limit)
-        services = None if mode == "embedded" else stack.enter_context(closing(ServiceCpu(name)))
+        services = None if mode == "embedded" else stack.enter_context(closing(ServiceCpu(POSTGRES, [name])))
         firm = Firm(urls)
         opportunities = [firm.win_deal(f"Bench Corp {number}") for number in range(projects)]
         staffed = []
@@ -315,7 +262,7 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
         harness_cpu = time.process_time() - harness_before  # the producer's and monitor's: not the pipeline's
         counts = {name: value - counts_before[name] for name, value in worker_counts(metrics_urls).items()}
         if services and services_before:
-            cpu.update(services.spent(services_before, services.read()))
+            cpu.update(spent(services_before, services.read()))
         # Sustained phase: offer `load` x saturation, in batches every 100 ms.
         rate = load * saturation
         per_tick = max(1, round(rate / 10))
