@@ -90,8 +90,11 @@ def _query_pairs(params: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 class WsgiPort:
-    """Reach a Flask app in-process (no sockets): handed over parsed when the app offers `call_in_process`
-    (the simulators' apps), else one lean WSGI environ per call."""
+    """Reach a Flask app in-process (no sockets).
+
+    A request is handed over already parsed when the app offers `call_in_process` (the simulators'
+    apps do), else sent as one lean WSGI environ.
+    """
 
     def __init__(self, name: str, app: Any, token: str) -> None:
         self.name = name
