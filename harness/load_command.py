@@ -110,6 +110,13 @@ def summary(report: dict[str, Any], out: Path) -> str:
     if time.get("seconds"):
         lines.append("  seconds of work (summed over threads):")
         lines.extend(f"    {seconds:7.2f}  {name}" for name, seconds in time["seconds"].items())
+        for name, wait in (time.get("latency_s") or {}).items():
+            lines.append(f"  {name}: p50 {wait['p50']:.4f}  p95 {wait['p95']:.4f}  p99 {wait['p99']:.4f}  "
+                         f"max {wait['max']:.4f} s  ({wait['count']} messages)")
+        cpu = time.get("cpu")
+        if cpu:
+            lines.append("  CPU ms per business event: " + ", ".join(
+                f"{name} {ms:.3f}" for name, ms in cpu["ms_per_business_event"].items()))
         lines.extend(f"    not measured: {part}" for part in time.get("not_measured", []))
     saturation = report.get("saturation")
     if saturation:

@@ -4,6 +4,7 @@ or `firmsim engine worker` processes sharing a RabbitMQ bus and a PostgreSQL led
 from __future__ import annotations
 
 import contextlib
+import json
 import secrets
 import socket
 import subprocess
@@ -16,8 +17,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from harness.load.service_cpu import Reading, ServiceCpu, cpu_seconds
+
 WEBHOOK_SECRET = "whsec-firmsim-load"
 WORKER_START_S = 120.0
+METRICS_FILE_FRESH_S = 5.0
+"""How long to wait for every worker to write its --metrics-file again (it does so every second)."""
 
 
 class LoadEngineError(RuntimeError):
@@ -38,6 +43,10 @@ class LoadEngine(Protocol):
     def seconds(self) -> dict[str, float]: ...
 
     def counters(self) -> dict[str, float]: ...
+
+    def bus_timings(self) -> list[dict[str, Any]] | None: ...
+
+    def cpu(self) -> Reading: ...
 
     def stop(self) -> None: ...
 
@@ -107,6 +116,14 @@ class EmbeddedEngine:
                 "api_calls_per_business_event": snapshot.api_calls_per_business_event,
                 "max_queue_depth": snapshot.max_queue_depth}
 
+    def bus_timings(self) -> list[dict[str, Any]] | None:
+        """Return None: the embedded runtime has no bus."""
+        return None
+
+    def cpu(self) -> Reading:
+        """Return nothing: the embedded engine's CPU is the load process's own."""
+        return {}
+
     def stop(self) -> None:
         """Stop the runtime."""
         if self.runtime is not None:
@@ -147,15 +164,19 @@ class WorkerProcesses:
                             f"store {_host(store)}")
         self.processes: list[subprocess.Popen[bytes]] = []
         self.metrics_ports: list[int] = []
+        self.metrics_files = [log_dir / f"worker-{index + 1}.metrics.json" for index in range(workers)]
+        self._services: ServiceCpu | None = None
 
     def start(self) -> None:
         """Start the worker processes and wait for their /metrics endpoints."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         systems = [arg for name, url in self.base_urls.items() for arg in ("--system", f"{name}={url}")]
-        for index in range(self.workers):
+        for index, metrics_file in enumerate(self.metrics_files):
             port = free_port()
+            metrics_file.unlink(missing_ok=True)
             command = [sys.executable, "-m", "harness.cli", "engine", "worker", "--bus", self.bus, "--store",
-                       self.store, *systems, "--token", self.token, "--metrics-port", str(port)]
+                       self.store, *systems, "--token", self.token, "--metrics-port", str(port),
+                       "--metrics-file", str(metrics_file)]
             with (self.log_dir / f"worker-{index + 1}.log").open("wb") as log:
                 self.processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
             self.metrics_ports.append(port)
@@ -169,6 +190,10 @@ class WorkerProcesses:
                     raise LoadEngineError(f"firmsim engine worker did not serve /metrics on port {port} in "
                                           f"{WORKER_START_S:.0f} s")
                 time.sleep(0.2)
+        from syncengine.runtime.distributed import namespace
+
+        schema = dict(parse_qsl(urlsplit(self.store).query)).get("schema", "")
+        self._services = ServiceCpu(self._database_url, [name for name in (schema, namespace(self.bus)) if name])
 
     def check_alive(self) -> None:
         """Raise LoadEngineError naming the first worker that exited."""
@@ -227,8 +252,36 @@ class WorkerProcesses:
                                     if name.startswith("firmsim_engine_flow_api_calls_total{"))
         return counters
 
+    def bus_timings(self) -> list[dict[str, Any]]:
+        """Return each worker's bus timings (BusTimings.to_dict) from a --metrics-file written from now on."""
+        asked_at = time.time()
+        deadline = time.monotonic() + METRICS_FILE_FRESH_S
+        while not all(path.exists() and path.stat().st_mtime > asked_at for path in self.metrics_files):
+            self.check_alive()
+            if time.monotonic() > deadline:
+                raise LoadEngineError(f"the engine workers did not write their --metrics-file in {self.log_dir} "
+                                      f"within {METRICS_FILE_FRESH_S:.0f} s")
+            time.sleep(0.1)
+        timings = []
+        for path in self.metrics_files:
+            try:
+                timings.append(json.loads(path.read_text(encoding="utf-8"))["bus"])
+            except (OSError, ValueError, KeyError) as error:
+                raise LoadEngineError(f"{path}: no bus timings in the worker's metrics file ({error})") from error
+        return timings
+
+    def cpu(self) -> Reading:
+        """Return CPU seconds by process of the engine workers, PostgreSQL and RabbitMQ."""
+        reading = {"engine workers": {process.pid: cpu_seconds(process.pid) for process in self.processes}}
+        if self._services is not None:
+            reading.update(self._services.read())
+        return reading
+
     def stop(self) -> None:
         """Stop every worker (SIGTERM, then SIGKILL after 10 s)."""
+        if self._services is not None:
+            with contextlib.suppress(Exception):
+                self._services.close()
         for process in self.processes:
             if process.poll() is None:
                 process.terminate()

@@ -46,13 +46,19 @@ class Percentiles:
     def summary(self) -> dict[str, float | int]:
         """Return count and p50/p95/p99/p99.9/max in seconds."""
         with self._lock:
-            result: dict[str, float | int] = {"count": self.count}
-            for percentile in PERCENTILES:
-                label = f"p{percentile:g}".replace(".", "_")
-                result[label] = self._histogram.get_value_at_percentile(percentile) / 1e6 if self.count else 0.0
-            result["max"] = self._histogram.get_max_value() / 1e6 if self.count else 0.0
-            result["mean"] = self._histogram.get_mean_value() / 1e6 if self.count else 0.0
-        return result
+            return summary_of(self._histogram)
+
+
+def summary_of(histogram: HdrHistogram) -> dict[str, float | int]:
+    """Return count, p50/p95/p99/p99.9, max and mean in seconds of a histogram of microseconds."""
+    count = int(histogram.get_total_count())
+    result: dict[str, float | int] = {"count": count}
+    for percentile in PERCENTILES:
+        label = f"p{percentile:g}".replace(".", "_")
+        result[label] = histogram.get_value_at_percentile(percentile) / 1e6 if count else 0.0
+    result["max"] = histogram.get_max_value() / 1e6 if count else 0.0
+    result["mean"] = histogram.get_mean_value() / 1e6 if count else 0.0
+    return result
 
 
 @dataclass(slots=True)

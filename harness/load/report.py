@@ -44,6 +44,17 @@ TEMPLATE = """<!doctype html>
 {% for name, seconds in r.time.seconds.items() %}<tr><td>{{ name }}</td>
 <td class="num">{{ "%.2f"|format(seconds) }}</td>
 <td class="num">{{ "%.1f"|format(100 * r.time.share[name]) }} %</td></tr>{% endfor %}</table>
+{% if r.time.latency_s %}<table><tr><th>broker wait (seconds)</th><th>count</th>
+{% for p in keys %}<th>{{ p }}</th>{% endfor %}</tr>
+{% for name, values in r.time.latency_s.items() %}<tr><td>{{ name }}</td><td class="num">{{ values.count }}</td>
+{% for p in keys %}<td class="num">{{ "%.4f"|format(values[p]) }}</td>{% endfor %}</tr>{% endfor %}</table>{% endif %}
+{% if r.time.cpu %}<table><tr><th>CPU</th><th>seconds</th><th>ms per business event</th></tr>
+{% for name, seconds in r.time.cpu.seconds.items() %}<tr><td>{{ name }}</td>
+<td class="num">{{ "%.2f"|format(seconds) }}</td>
+<td class="num">{{ "%.3f"|format(r.time.cpu.ms_per_business_event[name]) }}</td></tr>{% endfor %}
+<tr><th>total</th><td class="num">{{ "%.2f"|format(r.time.cpu.total_s) }}</td>
+<td class="num">{{ "%.3f"|format(r.time.cpu.ms_per_business_event.total) }}</td></tr></table>
+<p class="muted">CPU over {{ r.time.cpu.business_events|int }} business events, {{ r.time.cpu.note }}.</p>{% endif %}
 {% for part in r.time.not_measured %}<p class="muted">Not measured: {{ part }}.</p>{% endfor %}
 <p class="muted">Seconds of work are summed over threads. Engine API calls include the target systems' own time;
 the ledger share includes waiting for the ledger (SQLite serialises units of work).</p>

@@ -4,6 +4,7 @@ saturation, and write load.json and load.html."""
 from __future__ import annotations
 
 import json
+import os
 import platform
 import secrets
 import time
@@ -16,7 +17,8 @@ from harness.load.engines import EmbeddedEngine, LoadEngine, WorkerProcesses
 from harness.load.firm import Actors, LoadFirm
 from harness.load.measure import CommitLog, CommitWatch, Percentiles, lag_summary
 from harness.load.profiles import PROFILES, Profile
-from harness.load.timing import system_seconds, where_the_time_went
+from harness.load.service_cpu import Reading, cpu_seconds, spent
+from harness.load.timing import bus_window, system_seconds, where_the_time_went
 from simulators.registry import SYSTEM_KINDS
 
 RAMP_FACTOR = 2.0
@@ -81,6 +83,12 @@ class LoadRun:
         finally:
             self.actors.close()
             self.servers.stop()
+
+    def _cpu(self) -> Reading:
+        """Return CPU seconds by process: this one (systems and driver, and an embedded engine) and the engine's."""
+        own = "load process (systems, driver" + (", embedded engine)" if isinstance(self.engine, EmbeddedEngine)
+                                                  else ")")
+        return {own: {os.getpid(): cpu_seconds(os.getpid())}, **self.engine.cpu()}
 
     # -- phases ----------------------------------------------------------------------------------
 
@@ -161,9 +169,12 @@ class LoadRun:
         setup_s = time.perf_counter() - setup_started
         self.requests.clear()  # the firm's setup is not part of the measure
         before = (system_seconds(self.servers), self.engine.seconds(), self.engine.counters())
+        bus_before, cpu_before = self.engine.bus_timings(), self._cpu()
         main = self.phase(options.profile, self.profile, options.rate, options.duration_s)
         drained = self.engine.wait_idle(quiet_s=1.0, timeout_s=DRAIN_TIMEOUT_S)
         after = (system_seconds(self.servers), self.engine.seconds(), self.engine.counters())
+        bus_after, cpu_after = self.engine.bus_timings(), self._cpu()
+        bus = bus_window(bus_before, bus_after) if bus_before is not None and bus_after is not None else None
         report: dict[str, Any] = {
             "profile": self.profile.name, "profile_description": self.profile.description,
             "options": {"duration_s": options.duration_s, "rate": options.rate, "workers": options.workers,
@@ -173,7 +184,8 @@ class LoadRun:
             "engine": self.engine.description, "machine": _machine(), "setup_s": setup_s,
             "run": self.phase_report(main, drained),
             "requests": {key: histogram.summary() for key, histogram in sorted(self.requests.items())},
-            "time": where_the_time_went(before, after),
+            "time": where_the_time_went(before, after, bus=bus, cpu_s=spent(cpu_before, cpu_after),
+                                        business_events=main.completed_total),
         }
         if options.saturation:
             report["saturation"] = self.saturation()
@@ -223,8 +235,6 @@ def serve_watched(log: CommitLog, token: str) -> Any:
 
 
 def _machine() -> dict[str, Any]:
-    import os
-
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
             "load_average_1m_at_end": round(load[0], 2)}
