@@ -3,18 +3,21 @@ when the workers time it, and what is said not to be measured."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.engine_worker import BROKER_PUBLISH, _TimedPublisher
+from harness.engine_worker import BROKER_PUBLISH, _MetricsFile, _TimedPublisher
 from harness.load.report import render_html
 from harness.load.service_cpu import cpu_seconds, spent
 from harness.load.timing import bus_window, where_the_time_went
 from syncengine.adapters.bus.timings import BusTimings, histogram_of
+from syncengine.runtime.metrics import Metrics
 
 NOTHING: tuple[dict[str, float], dict[str, float], dict[str, float]] = ({}, {}, {})
 
@@ -151,4 +154,15 @@ def test_cpu_spent_counts_each_process_from_its_first_reading_and_a_new_one_whol
     assert spent(before, after) == {"postgres": 0.75, "rabbitmq": 0.5}
     assert cpu_seconds(os.getpid()) > 0
     assert cpu_seconds(2**22 + 1) == 0.0  # beyond pid_max: no such process
+
+
+def test_a_workers_metrics_file_carries_its_bus_timings_for_the_load_report(tmp_path: Path) -> None:
+    timings = _worker([0.5], [0.002], 0.25)
+    path = tmp_path / "worker-1.metrics.json"
+
+    _MetricsFile(path, timings).write(Metrics().snapshot(), final=False)
+
+    written = json.loads(path.read_text())["bus"]
+    assert histogram_of(written["delivery_delay_us"]).get_total_count() == 1
+    assert bus_window([], [written])["publish_to_delivery_s"]["max"] == pytest.approx(0.5, rel=1e-3)
 
