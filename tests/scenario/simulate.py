@@ -16,17 +16,21 @@ import json
 import math
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from harness.runner.flows import builtin_flows
 from harness.runner.world import World, build_world
 from scenarios.engine.config import Scenario, load
 from scenarios.engine.firm import Firm, firm_start
+from scenarios.engine.kpis import USD_PER
 from simulators.common.admin import export_state
 
 # Sync lag of a few hours is plenty for a firm's month and keeps idle feed polling cheap in tests.
 TEST_POLL_INTERVAL_S = 4 * 3600.0
+# An invoice still open this long before the period's end was left unpaid for good, not late.
+UNPAID_TAIL_DAYS = 150
 
 
 @dataclass
@@ -46,6 +50,19 @@ class Simulated:
         records: list[dict[str, Any]] = self.world.context(system).store.export()[collection]
         return records
 
+    def unpaid_tail_share(self) -> float:
+        """Return what invoices dated over UNPAID_TAIL_DAYS before the period's end still owe, over all billing (USD).
+
+        Every customer pays in the end: what is open at the end is the last months' billing, not a pile of
+        invoices that a dropped or refused payment left open for good.
+        """
+        invoices = self.records("erp", "invoices")
+        cutoff = self.scenario.end - timedelta(days=UNPAID_TAIL_DAYS)
+        billed = sum((_usd(invoice, "total") for invoice in invoices), Decimal(0))
+        tail = sum((_usd(invoice, "open_amount") for invoice in invoices
+                    if date.fromisoformat(invoice["invoice_date"]) < cutoff), Decimal(0))
+        return float(tail / billed) if billed else 0.0
+
     def digests(self) -> dict[str, str]:
         """Return the sha256 of the truth and of each system's state export."""
         found = {"truth": self.firm.truth.digest()}
@@ -53,6 +70,10 @@ class Simulated:
             text = json.dumps(self.state(system), sort_keys=True, separators=(",", ":"))
             found[system] = hashlib.sha256(text.encode()).hexdigest()
         return found
+
+
+def _usd(invoice: dict[str, Any], field: str) -> Decimal:
+    return Decimal(invoice[field]) * USD_PER[invoice["currency"]]
 
 
 def simulate(scenario: Scenario, *, seed: int | None = None, drain: bool = True) -> Simulated:
@@ -112,7 +133,8 @@ def main(argv: list[str]) -> None:
         run = simulate(scenario, seed=int(seed))
         if kpis:
             erp = run.state("erp")
-            print(json.dumps({"seed": int(seed), **run.firm.kpis(erp).as_dict()}, default=str), flush=True)
+            print(json.dumps({"seed": int(seed), **run.firm.kpis(erp).as_dict(),
+                              "unpaid_tail_share": run.unpaid_tail_share()}, default=str), flush=True)
         else:
             print(json.dumps({"seed": int(seed), **run.digests()}), flush=True)
 
