@@ -12,7 +12,9 @@ operations = Operations()
 def list_events(request: Request) -> Reply:
     """Return the events after the cursor."""
     after = int(request.query.get("after", "0") or 0)
-    items, cursor = request.context.feed.read(after, int(request.query.get("limit", 100)), request.query.get("type"))
+    prefixes = request.query.get("type")
+    items, cursor = request.context.feed.read(after, int(request.query.get("limit", 100)),
+                                              tuple(prefixes) if prefixes else None)
     return Reply(200, {"items": items, "next_cursor": str(cursor)})
 
 

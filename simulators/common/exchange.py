@@ -63,11 +63,26 @@ class LocalHeaders(dict[str, str]):
         return isinstance(key, str) and super().__contains__(key.lower())
 
 
+class LocalArgs(dict[str, str]):
+    """Query parameters by name, first value each (as Werkzeug's MultiDict reads), and every value of a
+    repeated one (`getlist`)."""
+
+    __slots__ = ("lists",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lists: dict[str, list[str]] = {}
+
+    def getlist(self, name: str) -> list[str]:
+        """Return every value of a query parameter, in order (none: an empty list)."""
+        return list(self.lists.get(name, ()))
+
+
 class LocalRequest:
     """A request from a caller in the same process: what Werkzeug would have parsed, without an environ.
 
-    `args` holds the first value of each query parameter, in the order the names first appear (what
-    the pipeline reads of Werkzeug's MultiDict); `path` is the path as routed.
+    `args` holds the first value of each query parameter, in the order the names first appear, and
+    every value of each (what the pipeline reads of Werkzeug's MultiDict); `path` is the path as routed.
     """
 
     __slots__ = ("_data", "args", "headers", "method", "path")
@@ -78,9 +93,10 @@ class LocalRequest:
                  data: bytes) -> None:
         self.method = method
         self.path = path
-        args: dict[str, str] = {}
+        args = LocalArgs()
         for name, value in query:
             args.setdefault(name, value)
+            args.lists.setdefault(name, []).append(value)
         self.args = args
         self.headers = LocalHeaders(zip(map(str.lower, headers), headers.values(), strict=True))
         self._data = data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import threading
 from collections.abc import Callable
@@ -75,15 +76,24 @@ class EventFeed:
             listener(event)
         return event
 
-    def read(self, after: int, limit: int, type_prefix: str | None = None) -> tuple[list[Event], int]:
-        """Return up to `limit` events after sequence `after`, and the cursor to read on from."""
+    def read(self, after: int, limit: int, type_prefixes: tuple[str, ...] | None = None) -> tuple[list[Event], int]:
+        """Return up to `limit` events after sequence `after` (only those whose type starts with one of
+        `type_prefixes`, when given), and the cursor to read on from.
+
+        The cursor is the sequence of the last event examined, whether the filter kept it or not: the
+        last item of a full page, else the feed's last event, so a reader never examines a skipped
+        event again and never passes one it would have kept.
+        """
         with self._lock:
             start = bisect.bisect_right(self._sequences, after)
-            items: list[Event] = []
+            if type_prefixes is None:
+                items = self._events[start:start + limit]
+                return items, items[-1]["sequence"] if items else after
+            items = []
             cursor = after
-            for event in self._events[start:]:
+            for event in itertools.islice(self._events, start, None):
                 cursor = event["sequence"]
-                if type_prefix is None or event["type"].startswith(type_prefix):
+                if event["type"].startswith(type_prefixes):
                     items.append(event)
                     if len(items) >= limit:
                         break

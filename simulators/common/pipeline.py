@@ -38,8 +38,10 @@ if TYPE_CHECKING:
 
 LOST_RESPONSE_HEADER = "Firmsim-Lost-Response"
 LATENCY_HEADER = "Firmsim-Latency-Ms"
-def _coerce(param: Parameter, raw: str) -> Any:
+def _coerce(param: Parameter, raw: Any) -> Any:
     kind = param.json_type
+    if kind == "array":
+        return list(raw)  # items are strings: the only kind of array parameter the specs declare
     if kind == "integer":
         if not raw.lstrip("-").isdigit() or len(raw) > 18:
             raise validation_error(param.name, f"expected an integer, got {raw!r}")
@@ -85,7 +87,9 @@ def _parameters(
         if param.location == "path":
             raw = view_args.get(param.name)
         elif param.location == "query":
-            raw = request.args.get(param.name)
+            # an array is the parameter repeated (OpenAPI's form style, exploded)
+            raw = (request.args.getlist(param.name) or None) if param.json_type == "array" \
+                else request.args.get(param.name)
         elif param.location == "header":
             raw = request.headers.get(param.name)
         else:

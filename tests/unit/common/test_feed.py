@@ -47,6 +47,55 @@ def test_type_prefix_filters_but_the_cursor_moves_past_skipped_events(api: ToyAp
     assert page["next_cursor"] == "3"
 
 
+def _read_all(api: ToyApi, prefixes: list[str]) -> tuple[list[int], str]:
+    """Read the feed two events a page with these prefixes; return the sequences read and the final cursor."""
+    types = "".join(f"&type={prefix}" for prefix in prefixes)
+    read: list[int] = []
+    cursor = "0"
+    for _ in range(10):
+        page = api.get(f"/events?limit=2&after={cursor}{types}").get_json()
+        read += [event["sequence"] for event in page["items"]]
+        if page["next_cursor"] == cursor:
+            break
+        cursor = page["next_cursor"]
+    return read, cursor
+
+
+def test_several_type_prefixes_read_every_matching_event_once_page_by_page(api: ToyApi) -> None:
+    for number in range(4):
+        widget = api.create(f"widget {number}").get_json()
+        if number % 2:
+            api.post(f"/widgets/{widget['id']}/polish")
+    api.create("last, created")
+
+    assert _read_all(api, ["toy.widget.polished", "toy.widget.created"]) == ([1, 2, 3, 4, 5, 6, 7], "7")
+    assert _read_all(api, ["toy.nothing.", "toy.widget.pol"]) == ([3, 6], "7")  # the last one passed all the same
+    assert _read_all(api, ["toy.nothing."]) == ([], "7")
+
+
+def test_a_partial_filtered_page_passes_the_skipped_events_after_its_last_item(api: ToyApi) -> None:
+    widget = api.create("sprocket").get_json()
+    api.post(f"/widgets/{widget['id']}/polish")
+    api.create("gear")
+    api.create("cog")
+
+    full = api.get("/events?limit=1&type=toy.widget.polished&type=toy.widget.created").get_json()
+    partial = api.get("/events?limit=5&after=1&type=toy.widget.polished&type=toy.nothing.").get_json()
+
+    assert ([event["sequence"] for event in full["items"]], full["next_cursor"]) == ([1], "1")
+    assert ([event["sequence"] for event in partial["items"]], partial["next_cursor"]) == ([2], "4")
+
+
+def test_a_bad_or_excess_type_prefix_is_400_naming_the_parameter(api: ToyApi) -> None:
+    bad = api.get("/events?type=toy.widget.&type=Toy-Widget")
+    excess = api.get("/events?" + "&".join(f"type=toy.{number}." for number in range(51)))
+    most = api.get("/events?" + "&".join(f"type=toy.{number}." for number in range(50)))
+
+    assert (bad.status_code, bad.get_json()["field"]) == (400, "type/1")
+    assert (excess.status_code, excess.get_json()["field"]) == (400, "type")
+    assert most.status_code == 200
+
+
 def test_refused_requests_append_nothing(api: ToyApi) -> None:
     widget = api.create("sprocket").get_json()
     api.post(f"/widgets/{widget['id']}/polish", headers={"If-Match": '"9"'})

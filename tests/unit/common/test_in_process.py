@@ -57,6 +57,9 @@ def _requests(first_id: str) -> list[Sent]:
                                             "traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01"}, b""),
         ("POST", f"{widget}/polish", None, {**AUTH, "Idempotency-Key": "p-3"}, b""),
         ("GET", "/events", {"after": 0}, AUTH, b""),
+        ("GET", "/events", {"type": ["toy.widget.polished", "toy.nothing."], "limit": 1}, AUTH, b""),
+        ("GET", "/events", {"type": ["toy.widget.", "Toy!"]}, AUTH, b""),  # one bad prefix: 400
+        ("GET", "/events", {"type": [f"toy.{number}." for number in range(51)]}, AUTH, b""),  # too many: 400
     ]
 
 
