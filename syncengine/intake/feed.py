@@ -1,19 +1,36 @@
 """The feed poller: reads a system's `GET /events` after the stored cursor and hands events over.
 
-A page's events are handed over and the cursor stored in one ledger unit of work, so the cursor
-never passes an event that was not handed over; a crash or failure mid-page reads the page again
-(at-least-once): duplicates are dropped by event id, and effects by tracking.
+The poller asks the feed only for the event types the registered flows handle (`type`, repeated, one
+prefix each): the feed's cursor still passes the events it skipped, and an event no flow handles is
+none of the engine's business. A page's events are handed over and the cursor stored in one ledger
+unit of work, so the cursor never passes an event that was not handed over; a crash or failure
+mid-page reads the page again (at-least-once): duplicates are dropped by event id, and effects by
+tracking.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from syncengine.adapters.http import SystemClient
 from syncengine.domain.errors import PermanentFailure
 from syncengine.ledger.port import AbstractLedger
+
+MAX_TYPE_PREFIXES = 50
+"""The most `type` prefixes one `GET /events` takes (contracts/openapi/_common.yaml, listEvents)."""
+_TYPE_PREFIX = re.compile(r"^[a-z0-9_.]{1,100}$")
+"""What the feed takes as one `type` prefix (the same spec)."""
+
+
+def type_filter(prefixes: Sequence[str]) -> list[str] | None:
+    """Return the `type` values that ask a feed for events of these prefixes, or None to read every event
+    (no prefixes, more than the feed takes, or one it would refuse: reading all is always right)."""
+    if not 1 <= len(prefixes) <= MAX_TYPE_PREFIXES or not all(map(_TYPE_PREFIX.match, prefixes)):
+        return None
+    return list(prefixes)
 
 
 class EventSink(Protocol):
@@ -40,9 +57,12 @@ class FeedPoller:
     """Polls one system's event feed."""
 
     def __init__(self, system: str, client: SystemClient, ledger: AbstractLedger, sink: EventSink, *,
-                 limit: int = 100, max_pages: int = 10) -> None:
+                 limit: int = 100, max_pages: int = 10,
+                 type_prefixes: Callable[[], Sequence[str]] | None = None) -> None:
         if not 1 <= limit <= 1000:
             raise ValueError("limit must be from 1 to 1000 (the feed's maximum)")
+        self.type_prefixes = type_prefixes
+        """The event type prefixes to read (the registry's, asked at each read); None reads every event."""
         self.system = system
         self.client = client
         self.ledger = ledger
@@ -61,10 +81,13 @@ class FeedPoller:
     def _read(self, cursor: str | None, max_pages: int | None, *, replay: bool) -> PollResult:
         events = pages = latency_ms = 0
         stored = self.ledger.cursor(self.system) if replay else None  # a poll started from it: only a replay asks
+        types = type_filter(self.type_prefixes()) if self.type_prefixes is not None else None
         while max_pages is None or pages < max_pages:
             params: dict[str, Any] = {"limit": self.limit}
             if cursor is not None:
                 params["after"] = cursor
+            if types is not None:
+                params["type"] = types
             result = self.client.get("/events", params)
             pages += 1
             latency_ms += result.latency_ms

@@ -61,9 +61,9 @@ class Engine:
         self._listeners.append(listener)
 
     def add_poller(self, system: str, *, limit: int = 100, max_pages: int = 10) -> FeedPoller:
-        """Poll a system's event feed with its client."""
+        """Poll a system's event feed with its client, for the event types the registered flows handle."""
         poller = FeedPoller(system, self.ports.client(system), self.ports.ledger, self, limit=limit,
-                            max_pages=max_pages)
+                            max_pages=max_pages, type_prefixes=self.registry.type_prefixes)
         self.pollers[system] = poller
         return poller
 

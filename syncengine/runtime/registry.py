@@ -89,6 +89,7 @@ class HandlerRegistry:
         self._flows: dict[str, Flow] = {}
         self._routes: dict[str, tuple[Route, ...]] = {}
         """`routes` by event type, as found (every event of a feed asks, twice)."""
+        self._type_prefixes: tuple[str, ...] | None = None
         for flow in flows:
             self.add(flow)
 
@@ -109,6 +110,7 @@ class HandlerRegistry:
                 routes.append((event_type, route))
         self._flows[flow.name] = flow
         self._routes.clear()
+        self._type_prefixes = None
         for event_type, route in routes:
             if event_type.endswith("*"):
                 self._prefixes.append((event_type[:-1], route))
@@ -119,6 +121,17 @@ class HandlerRegistry:
     def flows(self) -> list[str]:
         """Return the registered flow names in registration order."""
         return list(self._flows)
+
+    def type_prefixes(self) -> tuple[str, ...]:
+        """Return the shortest set of type prefixes that covers every event type a route is registered for
+        (an exact type is its own prefix), sorted: what a feed reader needs to ask for, and no more."""
+        if self._type_prefixes is None:
+            covering: list[str] = []
+            for prefix in sorted({*self._exact, *(prefix for prefix, _ in self._prefixes)}):
+                if not covering or not prefix.startswith(covering[-1]):  # sorted: a prefix precedes what it covers
+                    covering.append(prefix)
+            self._type_prefixes = tuple(covering)
+        return self._type_prefixes
 
     def routes(self, event_type: str) -> Sequence[Route]:
         """Return the routes an event type reaches: exact ones first, then prefix ones."""

@@ -12,8 +12,10 @@ from simulators.common.clock import ManualClock
 from syncengine.adapters.outcomes import TransientHttpError
 from syncengine.bootstrap import EngineConfig, SystemConfig, bootstrap
 from syncengine.domain import SourceEvent, by_subject
+from syncengine.intake.feed import type_filter
 from syncengine.ports import Ports
 from syncengine.runtime import Engine, Flow
+from syncengine.runtime.registry import HandlerRegistry
 from tests.unit.common.toy import create_app
 from tests.unit.syncengine.conftest import add_fault
 
@@ -131,3 +133,52 @@ def test_a_page_records_its_event_ids_at_once_and_drops_what_was_taken_in_before
     assert not engine.ports.ledger.record_received("toy", "toy-bad-1", engine.ports.clock.now())
     assert engine.ports.ledger.record_received("toy", "toy-other-1", engine.ports.clock.now()), \
         "an event no flow handles is not recorded"
+
+
+def test_the_poller_asks_only_for_the_types_the_flows_handle_and_passes_the_rest(toy: Flask,
+                                                                                clock: ManualClock) -> None:
+    engine = bootstrap(EngineConfig(
+        systems=(SystemConfig("toy", app=toy, token=TOKEN),), clock=clock, poll_limit=2,
+        flows=(Flow("polished", {"toy.widget.polished": [handle_widget]}, by_subject),
+               Flow("gadgets", {"toy.gadget.*": [handle_widget]}, by_subject))))
+    create_widgets(toy, 3)
+    widget_id = toy.test_client().get("/widgets", headers=AUTH).get_json()["items"][0]["id"]
+    assert toy.test_client().post(f"/widgets/{widget_id}/polish", headers=AUTH).status_code == 200
+    create_widgets(toy, 2)
+
+    result = engine.poll("toy")
+
+    assert (result.events, result.pages, result.cursor) == (1, 1, "6")
+    snapshot = engine.snapshot()
+    assert (snapshot.events_received, snapshot.ignored_events, engine.queues.depth()) == (1, 0, 1)
+    assert engine.ports.ledger.cursor("toy") == "6"
+    assert engine.poll("toy").events == 0
+
+
+def test_flows_of_more_types_than_a_feed_takes_read_every_event(toy: Flask, clock: ManualClock) -> None:
+    many = {f"toy.kind_{number}.made": [handle_widget] for number in range(51)}
+    engine = bootstrap(EngineConfig(
+        systems=(SystemConfig("toy", app=toy, token=TOKEN),), clock=clock, poll_limit=2,
+        flows=(Flow("many", many, by_subject),)))
+    create_widgets(toy, 2)
+
+    assert engine.poll("toy").events == 2
+    assert engine.snapshot().ignored_events == 2
+
+
+def test_the_registry_asks_for_the_fewest_prefixes_that_cover_every_handled_type() -> None:
+    registry = HandlerRegistry([Flow("one", {"psa.time_entry.approved": [handle_widget],
+                                             "psa.time_entry.*": [handle_widget],
+                                             "erp.invoice.posted": [handle_widget]}, by_subject)])
+    assert registry.type_prefixes() == ("erp.invoice.posted", "psa.time_entry.")
+
+    registry.add(Flow("two", {"psa.time_entry_note.added": [handle_widget], "erp.*": [handle_widget]}, by_subject))
+
+    assert registry.type_prefixes() == ("erp.", "psa.time_entry.", "psa.time_entry_note.added")
+
+
+def test_a_flow_of_every_type_or_a_type_the_feed_would_refuse_reads_every_event() -> None:
+    assert type_filter(HandlerRegistry([Flow("all", {"*": [handle_widget]}, by_subject)]).type_prefixes()) is None
+    assert type_filter(["psa.time_entry.", "PSA.Odd-Type"]) is None
+    assert type_filter([]) is None
+    assert type_filter(["psa.time_entry.", "erp."]) == ["psa.time_entry.", "erp."]
