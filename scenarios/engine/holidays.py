@@ -11,7 +11,7 @@ on the firm-wide days of `scenarios.engine.values.FIRM_HOLIDAYS`.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from scenarios.engine.values import is_workday
 
@@ -77,6 +77,7 @@ def public_holidays(legal_entity: str, year: int) -> frozenset[date]:
     return frozenset(calendar(year)) if calendar else frozenset()
 
 
+@cache  # asked for every person's every day (timesheets, time off)
 def is_office_day(legal_entity: str, day: date) -> bool:
     """Tell whether an entity's people work on a date: Monday to Friday, not a firm or public holiday."""
     return is_workday(day) and day not in public_holidays(legal_entity, day.year)

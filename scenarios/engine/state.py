@@ -10,8 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from scenarios.engine.plan import DealPlan, Milestone
+
+
+@lru_cache(maxsize=4096)
+def mondays(start: date, end: date) -> tuple[date, ...]:
+    """Return the Mondays of the weeks from the one of `start` to the one of `end` (a staffing search asks
+    for the same dates of everyone it looks at)."""
+    first = start - timedelta(days=start.weekday())
+    return tuple(first + timedelta(days=7 * week) for week in range(max(0, (end - first).days // 7 + 1)))
 
 
 @dataclass(slots=True, eq=False)
@@ -71,16 +80,17 @@ class Worker:
         With `stop_at`, stop looking once the peak exceeds it (the person is too busy: the exact peak no longer
         matters).
         """
-        week = start - timedelta(days=start.weekday())
         peak = Decimal(0)
         load = self.load
-        while week <= end:
-            hours = load.get(week)
+        if not load:
+            return peak
+        get = load.get
+        for week in mondays(start, end):
+            hours = get(week)
             if hours is not None and hours > peak:
                 peak = hours
                 if stop_at is not None and peak > stop_at:
                     return peak
-            week += timedelta(days=7)
         return peak
 
     def book(self, assignment: Assignment, sign: int = 1) -> None:
@@ -191,11 +201,18 @@ class Roster:
 
     workers: dict[str, Worker] = field(default_factory=dict)
     by_entity: dict[str, list[Worker]] = field(default_factory=dict)
+    by_role: dict[tuple[str, str], list[tuple[int, Worker]]] = field(default_factory=dict)
 
     def add(self, worker: Worker) -> None:
         """Remember a new hire."""
         self.workers[worker.worker_id] = worker
-        self.by_entity.setdefault(worker.legal_entity, []).append(worker)
+        staff = self.by_entity.setdefault(worker.legal_entity, [])
+        self.by_role.setdefault((worker.legal_entity, worker.role), []).append((len(staff), worker))
+        staff.append(worker)
+
+    def in_role(self, legal_entity: str, role: str) -> list[tuple[int, Worker]]:
+        """Return everyone an entity has employed in a role, each with their place in the entity's hiring order."""
+        return self.by_role.get((legal_entity, role), [])
 
     def active(self, on: date) -> list[Worker]:
         """Return the people employed on a date, in hiring order."""
@@ -203,8 +220,7 @@ class Roster:
 
     def by(self, legal_entity: str, role: str, on: date) -> list[Worker]:
         """Return the people of an entity in a role on a date, in hiring order."""
-        return [worker for worker in self.by_entity.get(legal_entity, ()) if worker.role == role
-                and worker.employed_on(on)]
+        return [worker for _, worker in self.in_role(legal_entity, role) if worker.employed_on(on)]
 
 
 @dataclass(slots=True)

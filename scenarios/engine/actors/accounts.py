@@ -9,6 +9,7 @@ name, with the same tax id written differently.
 from __future__ import annotations
 
 from collections.abc import Generator
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import simpy
@@ -96,6 +97,7 @@ def company_name(firm: Firm, country: str) -> str:
     return name
 
 
+@cache  # every new company is checked against all the names of its country
 def _name_key(name: str) -> str:
     return "".join(char for char in name.replace("&", "and").casefold() if char.isalnum())
 

@@ -35,8 +35,9 @@ def _candidates(firm: Firm, project: Project, roles: tuple[str, ...], entities: 
     found = []
     practice = project.deal.plan.practice
     for entity in entities:
-        for order, worker in enumerate(firm.roster.by_entity.get(entity, ())):
-            if worker.role not in roles or worker.worker_id in exclude or not worker.employed_on(start):
+        # by role and then hiring order: the sort below ties only people of different entities
+        for order, worker in (person for role in roles for person in firm.roster.in_role(entity, role)):
+            if worker.worker_id in exclude or not worker.employed_on(start):
                 continue
             if worker.termination_date is not None and worker.termination_date < end:
                 continue

@@ -1,0 +1,43 @@
+"""The firm's staffing memory: a person's weekly load over dates, and the roster by entity and role."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from scenarios.engine.state import Roster, Worker, mondays
+
+
+def _worker(number: int, entity: str = "US01", role: str = "CONSULTANT") -> Worker:
+    return Worker(f"WRK-{number:06d}", "A B", "a.b@example.com", entity, "USD", role, "DATA_AI", "EMPLOYEE",
+                  Decimal(40), date(2024, 1, 1), Decimal(100000))
+
+
+def test_the_weeks_of_a_span_run_from_the_monday_of_its_first_day_to_the_week_of_its_last() -> None:
+    assert mondays(date(2026, 3, 4), date(2026, 3, 16)) == (date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 16))
+    assert mondays(date(2026, 3, 4), date(2026, 3, 2)) == (date(2026, 3, 2),)
+    assert mondays(date(2026, 3, 4), date(2026, 3, 1)) == ()
+
+
+def test_the_peak_load_is_the_busiest_week_the_span_touches() -> None:
+    worker = _worker(1)
+    worker.load = {date(2026, 2, 23): Decimal(40), date(2026, 3, 2): Decimal(16), date(2026, 3, 9): Decimal(24),
+                   date(2026, 3, 23): Decimal(32)}
+    assert worker.peak_load(date(2026, 3, 6), date(2026, 3, 8)) == Decimal(16)  # the week of a Friday
+    assert worker.peak_load(date(2026, 3, 6), date(2026, 3, 16)) == Decimal(24)  # a Friday to a Monday
+    assert worker.peak_load(date(2026, 3, 6), date(2026, 3, 23)) == Decimal(32)
+    assert worker.peak_load(date(2026, 3, 16), date(2026, 3, 20)) == Decimal(0)
+    assert worker.peak_load(date(2026, 3, 2), date(2026, 3, 23), stop_at=Decimal(20)) == Decimal(24)
+    assert _worker(2).peak_load(date(2026, 3, 2), date(2026, 3, 23)) == Decimal(0)
+
+
+def test_the_roster_by_role_keeps_each_persons_place_in_the_entitys_hiring_order() -> None:
+    roster = Roster()
+    people = [_worker(1), _worker(2, role="MANAGER"), _worker(3, "UK01"), _worker(4), _worker(5, role="MANAGER")]
+    for worker in people:
+        roster.add(worker)
+    assert roster.in_role("US01", "CONSULTANT") == [(0, people[0]), (2, people[3])]
+    assert roster.in_role("US01", "MANAGER") == [(1, people[1]), (3, people[4])]
+    assert roster.in_role("UK01", "CONSULTANT") == [(0, people[2])]
+    assert roster.in_role("DE01", "CONSULTANT") == []
+    assert roster.by("US01", "MANAGER", date(2026, 1, 1)) == [people[1], people[4]]
