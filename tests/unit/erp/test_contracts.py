@@ -278,3 +278,17 @@ def test_a_date_python_cannot_represent_is_a_bad_request(erp: ErpClient) -> None
         "billing_plan": {"retainer": {"monthly_fee": "10", "term_months": 1, "start_date": "0000-01-01"}}})
 
     assert (response.status, response.body["field"]) == (400, "body/billing_plan/retainer/start_date")
+
+
+def test_contracts_can_be_found_by_customer_with_other_filters(erp: ErpClient) -> None:
+    customer = erp.customer()
+    first = erp.contract(customer=customer)
+    second = erp.contract(customer=customer)
+    erp.contract()
+
+    found = erp.get(f"/contracts?customer_id={customer['id']}")["items"]
+    by_both = erp.get(f"/contracts?customer_id={customer['id']}&crm_opportunity_id={second['crm_opportunity_id']}")
+
+    assert [item["id"] for item in found] == [first["id"], second["id"]]
+    assert [item["id"] for item in by_both["items"]] == [second["id"]]
+    assert erp.get(f"/contracts?crm_opportunity_id={second['crm_opportunity_id']}&legal_entity=DE01")["items"] == []

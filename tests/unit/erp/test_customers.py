@@ -69,3 +69,19 @@ def test_update_from_an_older_source_version_is_refused(erp: ErpClient) -> None:
 
     assert response.status == 409
     assert response.body["type"].endswith("/stale-version")
+
+
+def test_search_by_crm_account_and_entity_combines_every_filter(erp: ErpClient) -> None:
+    uk = erp.customer("UK01", crm_account_id="ACC-000007", tax_registration="GB 123 456 789")
+    de = erp.customer("DE01", crm_account_id="ACC-000007")
+    erp.customer("UK01", crm_account_id="ACC-000008")
+
+    def ids(query: str) -> list[str]:
+        return [item["id"] for item in erp.get(f"/customers?{query}")["items"]]
+
+    assert ids("crm_account_id=ACC-000007") == [uk["id"], de["id"]]
+    assert ids("crm_account_id=ACC-000007&legal_entity=DE01") == [de["id"]]
+    assert ids("crm_account_id=ACC-000007&tax_registration=gb123456789") == [uk["id"]]
+    assert ids("legal_entity=UK01&tax_registration=gb-123.456.789") == [uk["id"]]
+    assert ids("legal_entity=DE01&tax_registration=gb123456789") == []
+    assert ids("crm_account_id=ACC-000009") == []
