@@ -10,6 +10,7 @@ import pytest
 from syncengine.domain.deals import deal_key, milestone_key
 from syncengine.flows import deal_customers
 from syncengine.ledger.records import ExceptionStatus
+from syncengine.mapping.tables import default_tables
 from tests.unit.syncengine.flows.deal_world import FIXED_FEE_TERMS, TIME_AND_MATERIALS_TERMS, Firm, running_firm
 
 
@@ -248,6 +249,20 @@ def test_a_parked_deal_the_customer_cancels_closes_its_exception_and_leaves_noth
     assert [item.status for item in firm.exceptions()] == [ExceptionStatus.RESOLVED]
     assert firm.records("erp", "contracts") == firm.records("psa", "projects") == []
     assert firm.engine.snapshot().queue_depth == 0 and firm.ledger.dead_letters() == []
+
+
+def test_a_practice_the_psa_has_no_template_for_raises_one_exception_and_writes_nothing(firm: Firm) -> None:
+    practice = default_tables().practice(TIME_AND_MATERIALS_TERMS["practice"]).psa_practice
+    psa = firm.world.context("psa").store
+    for template in psa.where_equal("templates", "practice", practice):
+        psa.update("templates", template["id"], {"practice": f"{practice}-RETIRED"})
+    bad = firm.won_deal(firm.account("Contoso Ltd", "GB", "GBP", tax_id="GB123456789"), TIME_AND_MATERIALS_TERMS)
+    firm.settle()
+
+    [exception] = firm.exceptions()
+    assert (exception.reason, exception.key) == ("unknown-practice", f"deal:{bad}")
+    assert firm.records("erp", "customers") == firm.records("erp", "contracts") == []
+    assert firm.records("psa", "projects") == []
 
 
 def test_unknown_practice_raises_one_exception_and_other_deals_still_flow(firm: Firm) -> None:
