@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from harness.gc_pause import GC_THRESHOLDS
+
 if TYPE_CHECKING:
     from syncengine.adapters.bus.port import Publisher
     from syncengine.adapters.bus.timings import BusTimings
@@ -95,13 +97,6 @@ def _clock(epoch_text: str | None, origin: float | None, speed: float, path: Pat
     if epoch is None or epoch.tzinfo is None:
         raise click.BadParameter("give an aware ISO 8601 instant (with its offset)", param_hint="--clock-epoch")
     return FollowedClock(epoch, path) if path is not None else ScaledClock(epoch, speed, origin)
-
-
-GC_THRESHOLDS = (50_000, 20, 100)
-"""The worker's cyclic garbage collector runs after 50,000 net allocations, not 700: a feed page of a thousand
-events or a bus message of as many deliveries is tens of thousands of objects, and each young collection that
-finds them half built promotes them to be scanned again. Measured (thread CPU in the collector, 1 worker, 4,000
-time approvals): 290 ms with the defaults, 114 ms with these thresholds and the start-up heap frozen."""
 
 
 def _settle_heap() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from werkzeug.test import Client
 
+from harness.gc_pause import gc_relaxed
 from harness.runner.flows import builtin_flows
 from harness.runner.record import RunRecord
 from harness.runner.world import World, build_world
@@ -138,30 +139,31 @@ def simulate(scenario: Scenario, *, seed: int, engine: str, ledger_path: Path | 
     started = time.perf_counter()
     scenario = dataclasses.replace(scenario, seed=seed, params={**scenario.params, "seed": seed})
     engine_flows = (list(flows) if flows is not None else builtin_flows()) if engine == "builtin" else None
-    world = build_world(firm_start(scenario), flows=engine_flows, seed=seed,
-                        ledger="sqlite" if ledger_path else "memory", ledger_path=ledger_path,
-                        poll_interval_s=poll_interval_s, max_poll_interval_s=MAX_POLL_INTERVAL_S)
-    faults = _schedule_faults(world, scenario)
-    firm = Firm(world, scenario)
-    firm.start()
-    period_start = world.clock.at(scenario.start_instant)
-    world.run_until(period_start)
-    series: dict[str, Any] = {"sync_lag": [], "queue_depth": []}
-    lag_seen = 0
-    for day in range(1, scenario.days + 1):
-        world.run_until(period_start + day * DAY)
-        if world.engine is not None:
-            snapshot = world.engine.snapshot()
-            new_lags = snapshot.sync_lag_s[lag_seen:]
-            lag_seen = len(snapshot.sync_lag_s)
-            if new_lags:
-                series["sync_lag"].append([day * DAY, percentile(new_lags, 95)])
-            series["queue_depth"].append([day * DAY, snapshot.queue_depth])
-        if on_progress:
-            exceptions = len(world.engine.ports.ledger.exceptions()) if world.engine else 0
-            on_progress(Progress(day, scenario.days, (scenario.start + timedelta(days=day - 1)).isoformat(),
-                                 _events(world), exceptions))
-    drained = world.drain(DRAIN_LIMIT_S)
+    with gc_relaxed():
+        world = build_world(firm_start(scenario), flows=engine_flows, seed=seed,
+                            ledger="sqlite" if ledger_path else "memory", ledger_path=ledger_path,
+                            poll_interval_s=poll_interval_s, max_poll_interval_s=MAX_POLL_INTERVAL_S)
+        faults = _schedule_faults(world, scenario)
+        firm = Firm(world, scenario)
+        firm.start()
+        period_start = world.clock.at(scenario.start_instant)
+        world.run_until(period_start)
+        series: dict[str, Any] = {"sync_lag": [], "queue_depth": []}
+        lag_seen = 0
+        for day in range(1, scenario.days + 1):
+            world.run_until(period_start + day * DAY)
+            if world.engine is not None:
+                snapshot = world.engine.snapshot()
+                new_lags = snapshot.sync_lag_s[lag_seen:]
+                lag_seen = len(snapshot.sync_lag_s)
+                if new_lags:
+                    series["sync_lag"].append([day * DAY, percentile(new_lags, 95)])
+                series["queue_depth"].append([day * DAY, snapshot.queue_depth])
+            if on_progress:
+                exceptions = len(world.engine.ports.ledger.exceptions()) if world.engine else 0
+                on_progress(Progress(day, scenario.days, (scenario.start + timedelta(days=day - 1)).isoformat(),
+                                     _events(world), exceptions))
+        drained = world.drain(DRAIN_LIMIT_S)
     states = {kind: export_state(world.context(kind)) for kind in world.apps}
     view = engine_view(world)
     invariants = check(firm.truth, states, view)
