@@ -29,7 +29,7 @@ def _charts(report: dict[str, Any]) -> dict[str, str]:
     return {
         "sync_lag": line_chart("Sync lag (s) over the period (days)", {"sync lag s": lag}, (start, end)),
         "queue_depth": line_chart("Queue depth over the period", {"messages in flight": depth}, (start, end)),
-        "revenue": bar_chart("Invoiced vs recognized revenue by month", months, {
+        "revenue": bar_chart("Invoiced vs recognized revenue by closed month", months, {
             "invoiced": [float(by_month[m].get("invoiced", 0)) for m in months],
             "recognized": [float(by_month[m].get("recognized", 0)) for m in months],
         }),

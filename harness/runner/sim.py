@@ -104,7 +104,12 @@ def business_metrics(kpis: Any, engine_view: dict[str, Any] | None,
 
 
 def revenue_by_month(erp_state: dict[str, Any] | None) -> dict[str, dict[str, float]]:
-    """Return invoiced (net of credits) and recognized revenue per month from the ERP's records, all currencies."""
+    """Return invoiced (net of credits) and recognized revenue per closed month from the ERP's records, all currencies.
+
+    A month is closed once its revenue run has been made: the months after the last such run are left out, as
+    their billing and revenue runs come after the period ends (the credits of such a month alone would read as
+    negative invoicing and its revenue as nothing).
+    """
     months: dict[str, dict[str, float]] = {}
     if not erp_state:
         return months
@@ -120,7 +125,8 @@ def revenue_by_month(erp_state: dict[str, Any] | None) -> dict[str, dict[str, fl
             -float(memo.get("net_total") or 0))
     for result in records.get("revenue_results", []):
         add(str(result.get("period", ""))[:7], "recognized", result.get("period_revenue"))
-    return dict(sorted(item for item in months.items() if item[0]))
+    closed = max((str(result.get("period", ""))[:7] for result in records.get("revenue_results", [])), default=None)
+    return dict(sorted(item for item in months.items() if item[0] and (closed is None or item[0] <= closed)))
 
 
 def simulate(scenario: Scenario, *, seed: int, engine: str, ledger_path: Path | None,
