@@ -230,6 +230,16 @@ class Book:
     accounts: list[Account] = field(default_factory=list)
     deals: dict[str, Deal] = field(default_factory=dict)
     projects: list[Project] = field(default_factory=list)
+    by_country: dict[str, list[Account]] = field(default_factory=dict)
+
+    def add_account(self, account: Account) -> None:
+        """Remember a new CRM account."""
+        self.accounts.append(account)
+        self.by_country.setdefault(account.country, []).append(account)
+
+    def accounts_in(self, country: str) -> list[Account]:
+        """Return the accounts of companies of a country, in the order they were created."""
+        return self.by_country.get(country, [])
 
     def won(self) -> list[Deal]:
         """Return the won deals (cancelled ones included), in closing order."""

@@ -14,6 +14,8 @@ from typing import Any
 from scenarios.engine.canonical import canonical_json
 from scenarios.engine.facts import FACT_FIELDS
 
+_FIELD_SETS = {kind: frozenset(fields) for kind, fields in FACT_FIELDS.items()}
+
 
 @dataclass(frozen=True, slots=True)
 class Fact:
@@ -39,10 +41,10 @@ class Truth:
 
     def record(self, kind: str, at: str, /, **data: Any) -> Fact:
         """Append one fact; its fields must be exactly those of its kind (scenarios.engine.facts)."""
-        expected = FACT_FIELDS.get(kind)
+        expected = _FIELD_SETS.get(kind)
         if expected is None:
             raise ValueError(f"unknown fact kind {kind!r}")
-        if set(data) != set(expected):
+        if data.keys() != expected:
             raise ValueError(f"fact {kind}: expected fields {sorted(expected)}, got {sorted(data)}")
         fact = Fact(len(self._facts) + 1, kind, at, data)
         self._facts.append(fact)

@@ -27,7 +27,7 @@ T = TypeVar("T")
 
 def money(value: Decimal | float | int | str) -> Decimal:
     """Return an amount quantized to cents, half up, without a negative zero."""
-    rounded = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+    rounded = (value if isinstance(value, Decimal) else Decimal(str(value))).quantize(CENT, rounding=ROUND_HALF_UP)
     return rounded if rounded != 0 else ZERO
 
 

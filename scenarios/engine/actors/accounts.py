@@ -76,7 +76,7 @@ def create_account(firm: Firm, name: str, country: str, tax_id: str | None, cust
         return None
     account = Account(result.body["id"], customer_key, name, country, body["currency"], tax_id,
                       body["parent_account_id"], us_state)
-    firm.book.accounts.append(account)
+    firm.book.add_account(account)
     firm.record("account_created", account_id=account.account_id, customer_key=customer_key, name=name,
                 country=country, tax_id=tax_id, parent_account_id=account.parent_account_id)
     contact = f"{faker.first_name()} {faker.last_name()}"
@@ -89,7 +89,7 @@ def create_account(firm: Firm, name: str, country: str, tax_id: str | None, cust
 def company_name(firm: Firm, country: str) -> str:
     """Return the name of a new company: one no other company of the country bears (a country's register
     holds a name once; `Davis Inc` and `DAVIS, INC.` are one name, `Davis PLC` another)."""
-    taken = {_name_key(account.name) for account in firm.book.accounts if account.country == country}
+    taken = {_name_key(account.name) for account in firm.book.accounts_in(country)}
     faker = firm.faker_for_country(country)
     name = str(faker.company())
     while _name_key(name) in taken:
@@ -115,7 +115,7 @@ def choose_account(firm: Firm, country: str) -> Process:
     """Return the account a new opportunity is for: repeat business, a division, a duplicate or a new company."""
     rng = firm.rng("sales-accounts")
     sales = firm.params["sales"]
-    existing = [account for account in firm.book.accounts if account.country == country]
+    existing = list(firm.book.accounts_in(country))
     draw = rng.random()
     repeat = float(sales["existing_customer_rate"])
     hierarchy = repeat + float(sales["account_hierarchy_rate"])

@@ -6,13 +6,16 @@ from types import SimpleNamespace
 from typing import Any
 
 from scenarios.engine.actors.accounts import company_name
+from scenarios.engine.state import Account, Book
 
 
 def _firm(drawn: list[str], accounts: list[tuple[str, str]]) -> Any:
     names = iter(drawn)
     faker = SimpleNamespace(company=lambda: next(names))
-    return SimpleNamespace(faker_for_country=lambda country: faker, book=SimpleNamespace(
-        accounts=[SimpleNamespace(name=name, country=country) for name, country in accounts]))
+    book = Book()
+    for number, (name, country) in enumerate(accounts):
+        book.add_account(Account(f"ACC-{number:06d}", f"company-{number:05d}", name, country, "USD", None, None))
+    return SimpleNamespace(faker_for_country=lambda country: faker, book=book)
 
 
 def test_a_new_company_does_not_take_the_name_of_another_company_of_its_country() -> None:

@@ -1,11 +1,14 @@
-"""The firm's staffing memory: a person's weekly load over dates, and the roster by entity and role."""
+"""The firm's memory: a person's weekly load over dates, the roster by entity and role, and the truth's facts."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from scenarios.engine.state import Roster, Worker, mondays
+from scenarios.engine.truth import Truth
 
 
 def _worker(number: int, entity: str = "US01", role: str = "CONSULTANT") -> Worker:
@@ -41,3 +44,16 @@ def test_the_roster_by_role_keeps_each_persons_place_in_the_entitys_hiring_order
     assert roster.in_role("UK01", "CONSULTANT") == [(0, people[2])]
     assert roster.in_role("DE01", "CONSULTANT") == []
     assert roster.by("US01", "MANAGER", date(2026, 1, 1)) == [people[1], people[4]]
+
+
+def test_the_truth_takes_a_fact_with_exactly_the_fields_of_its_kind() -> None:
+    truth = Truth()
+    fact = truth.record("deal_lost", "2026-03-02T10:00:00Z", opportunity_id="OPP-000001")
+    assert fact.sequence == 1 and truth.of("deal_lost") == [fact]
+    with pytest.raises(ValueError, match="expected fields"):
+        truth.record("deal_lost", "2026-03-02T10:00:00Z")
+    with pytest.raises(ValueError, match="expected fields"):
+        truth.record("deal_lost", "2026-03-02T10:00:00Z", opportunity_id="OPP-000002", reason="price")
+    with pytest.raises(ValueError, match="unknown fact kind"):
+        truth.record("deal_won_twice", "2026-03-02T10:00:00Z", opportunity_id="OPP-000003")
+    assert len(truth) == 1
