@@ -254,8 +254,9 @@ def test_a_parked_deal_the_customer_cancels_closes_its_exception_and_leaves_noth
 def test_a_practice_the_psa_has_no_template_for_raises_one_exception_and_writes_nothing(firm: Firm) -> None:
     practice = default_tables().practice(TIME_AND_MATERIALS_TERMS["practice"]).psa_practice
     psa = firm.world.context("psa").store
-    for template in psa.where_equal("templates", "practice", practice):
-        psa.update("templates", template["id"], {"practice": f"{practice}-RETIRED"})
+    other = next(template["practice"] for template in psa.all("templates") if template["practice"] != practice)
+    for template in psa.where_equal("templates", "practice", practice):  # now a second template of another
+        psa.update("templates", template["id"], {"practice": other})
     bad = firm.won_deal(firm.account("Contoso Ltd", "GB", "GBP", tax_id="GB123456789"), TIME_AND_MATERIALS_TERMS)
     firm.settle()
 
