@@ -104,8 +104,14 @@ def list_billable_transactions(request: Request) -> Reply:
     """List billable transactions by contract, status or source."""
     filters = {name: request.query[name] for name in ("contract_id", "status", "source_system", "source_id",
                                                         "external_id") if name in request.query}
-    return request.page(request.store.where(
-        "billable_transactions", lambda record: all(record[name] == value for name, value in filters.items())))
+    store = request.store
+    # The engine lists a contract's transactions (capacity) or looks one up by its external id (a lost
+    # response): through the store's index, not a scan of every transaction ever posted.
+    indexed = next((name for name in ("external_id", "source_id", "contract_id") if name in filters), None)
+    records = store.all("billable_transactions") if indexed is None else store.where_equal(
+        "billable_transactions", indexed, filters[indexed])
+    return request.page([record for record in records
+                         if all(record[name] == value for name, value in filters.items())])
 
 
 @operations("createBillableTransaction")

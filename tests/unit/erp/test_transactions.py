@@ -129,3 +129,21 @@ def test_reversal_with_a_stale_etag_is_refused(erp: ErpClient) -> None:
     assert erp.get(f"/billable-transactions/{transaction['id']}")["status"] == "UNBILLED"
 
 
+
+
+def test_transactions_are_found_by_external_id_source_or_contract_with_every_other_filter(erp: ErpClient) -> None:
+    contract, other = erp.contract(), erp.contract()
+    first = erp.transaction(contract, source_id="TE-000001", external_id="psa:TE-000001:v1")
+    second = erp.transaction(contract, source_id="TE-000002")
+    third = erp.transaction(other, source_id="TE-000001")
+
+    def ids(query: str) -> list[str]:
+        return [item["id"] for item in erp.get(f"/billable-transactions?{query}")["items"]]
+
+    assert ids("external_id=psa:TE-000001:v1") == [first["id"]]
+    assert ids(f"external_id=psa:TE-000001:v1&contract_id={other['id']}") == []
+    assert ids("source_id=TE-000001") == [first["id"], third["id"]]
+    assert ids(f"source_id=TE-000001&contract_id={other['id']}") == [third["id"]]
+    assert ids(f"contract_id={contract['id']}") == [first["id"], second["id"]]
+    assert ids(f"contract_id={contract['id']}&status=UNBILLED") == [first["id"], second["id"]]
+    assert ids(f"contract_id={contract['id']}&status=BILLED") == []
