@@ -157,8 +157,12 @@ class SqliteLedger(AbstractLedger):
     def _tracking_among(self, keys: list[tuple[str, str, int, str]]) -> set[tuple[str, str, int, str]]:
         found: set[tuple[str, str, int, str]] = set()
         for chunk in _chunks(keys):
-            rows = self._execute("SELECT system, source_id, source_version, handler FROM tracking WHERE "
-                                 f"(system, source_id, source_version, handler) IN (VALUES {_marks(len(chunk), 4)})",
+            # a join from the keys, so each is a search of the primary key: SQLite answers a row-value
+            # `IN (VALUES ...)` by scanning the whole table (a full year of tracking per batch)
+            rows = self._execute("SELECT t.system, t.source_id, t.source_version, t.handler "
+                                 f"FROM (VALUES {_marks(len(chunk), 4)}) AS k JOIN tracking AS t "
+                                 "ON t.system = k.column1 AND t.source_id = k.column2 "
+                                 "AND t.source_version = k.column3 AND t.handler = k.column4",
                                  tuple(value for key in chunk for value in key)).fetchall()
             found.update((row[0], row[1], row[2], row[3]) for row in rows)
         return found

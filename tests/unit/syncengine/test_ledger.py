@@ -38,6 +38,24 @@ class TestSqliteLedger(DurableLedgerContract):
         assert Path(ledger.path + "-wal").exists()
         assert ledger.already_processed("psa", "TE-000001", 1, "billing.handle_approved")
 
+    def test_a_batch_tracking_lookup_searches_the_primary_key(self, ledger: SqliteLedger,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+        # a scan of the whole tracking table per batch made a year-long run quadratic
+        ledger.record_processed(tracking())
+        statements: list[tuple[str, tuple[object, ...]]] = []
+        execute = ledger._execute
+
+        def recording(sql: str, parameters: tuple[object, ...] = ()) -> object:
+            statements.append((sql, parameters))
+            return execute(sql, parameters)
+
+        monkeypatch.setattr(ledger, "_execute", recording)
+        keys = [("psa", "TE-000001", 1, "billing.handle_approved"), ("psa", "TE-000002", 1, "billing.handle_approved")]
+        assert ledger.processed_among(keys) == {keys[0]}
+        sql, parameters = next((sql, parameters) for sql, parameters in statements if "tracking" in sql)
+        plan = " | ".join(str(row[-1]) for row in execute("EXPLAIN QUERY PLAN " + sql, parameters).fetchall())
+        assert "SEARCH t USING COVERING INDEX" in plan and "SCAN t" not in plan, plan
+
 
 def test_idempotency_keys_are_stable_and_specific() -> None:
     key = idempotency_key("psa", "TE-000001", 2, "billable-transaction")
