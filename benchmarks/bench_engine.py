@@ -82,6 +82,9 @@ class Monitor(threading.Thread):
                 self.stop.wait(0.02)
 
 
+TIMESHEET_MAX = 100
+
+
 class Producer:
     """Record and approve time entries in bulk; note when each approval returned."""
 
@@ -271,7 +274,8 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
         while time.monotonic() - started < duration_s:
             tick = time.monotonic()
             before = set(producer.approved)
-            producer.batch(per_tick)
+            for done in range(0, per_tick, TIMESHEET_MAX):  # a timesheet holds at most 100 entries
+                producer.batch(min(TIMESHEET_MAX, per_tick - done))
             sustained += [entry for entry in producer.approved if entry not in before]
             time.sleep(max(0.0, 0.1 - (time.monotonic() - tick)))
         offered = len(sustained) / (time.monotonic() - started)
