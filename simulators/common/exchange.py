@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import orjson
 from flask import Response
-from werkzeug.http import HTTP_STATUS_CODES, parse_options_header
+from werkzeug.http import parse_options_header
 from werkzeug.urls import iri_to_uri
 
 from simulators.common.errors import PROBLEM_JSON, ApiProblem
@@ -166,11 +166,6 @@ class Answer:
                                                       if header[0].lower() != wanted]
                 return
         headers.append((name, value))
-
-    @property
-    def status_line(self) -> str:
-        """Return the WSGI status line Werkzeug would send (`201 CREATED`)."""
-        return f"{self.status} {HTTP_STATUS_CODES.get(self.status, 'unknown').upper()}"
 
     def to_response(self) -> Response:
         """Return the Flask response that sends exactly this answer."""
