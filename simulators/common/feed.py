@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import itertools
 import re
 import threading
 from collections.abc import Callable
@@ -91,7 +90,9 @@ class EventFeed:
                 return items, items[-1]["sequence"] if items else after
             items = []
             cursor = after
-            for event in itertools.islice(self._events, start, None):
+            events = self._events
+            for index in range(start, len(events)):  # not islice(events, start, None): it steps over the first `start`
+                event = events[index]
                 cursor = event["sequence"]
                 if event["type"].startswith(type_prefixes):
                     items.append(event)
