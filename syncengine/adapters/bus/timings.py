@@ -15,6 +15,7 @@ digits, up to an hour) so processes' histograms merge exactly (`to_dict`, `histo
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from typing import Any
@@ -85,17 +86,28 @@ class BusTimings:
                     "clock_skewed": self.clock_skewed}
 
     def buckets(self, which: str, bounds_s: tuple[float, ...]) -> tuple[list[tuple[str, float]], float]:
-        """Return cumulative (le, count) pairs of `delivery` or `ack` at these bounds, and the sum in seconds."""
+        """Return cumulative (le, count) pairs of `delivery` or `ack` at these bounds, and the sum in seconds.
+
+        Counted from the histogram's counts array: a value counts under a bound when the highest value
+        equivalent to it (as HdrHistogram reports it) is at most the bound. HdrHistogram's own iterator took
+        ~85 ms per histogram with delays up to a second (pure Python, one step per sub-bucket), per scrape."""
         with self._lock:
             histogram = self.delivery if which == "delivery" else self.ack
             total = self.delivery_seconds if which == "delivery" else self.ack_wait_seconds
-            values = [(item.value_iterated_to, item.count_at_value_iterated_to)
-                      for item in histogram.get_recorded_iterator()]
-        pairs, index, cumulative = [], 0, 0
-        for bound in bounds_s:
-            while index < len(values) and values[index][0] <= bound * 1_000_000:
-                cumulative += values[index][1]
-                index += 1
-            pairs.append((str(bound), float(cumulative)))
-        pairs.append(("+Inf", float(sum(count for _, count in values))))
+            counts = histogram.counts
+            ends = [_end_index(histogram, bound * 1_000_000) for bound in bounds_s]
+            cumulative = list(itertools.accumulate(sum(counts[start:end])
+                                                   for start, end in itertools.pairwise([0, *ends])))
+            recorded = histogram.total_count
+        pairs = [(str(bound), float(count)) for bound, count in zip(bounds_s, cumulative, strict=True)]
+        pairs.append(("+Inf", float(recorded)))
         return pairs, total
+
+
+def _end_index(histogram: HdrHistogram, bound_us: float) -> int:
+    """Return the first counts index whose values are all above `bound_us` (its values are equivalent)."""
+    index = int(histogram.get_counts_array_index(int(bound_us)))
+    if index >= histogram.counts_len:
+        return int(histogram.counts_len)
+    highest = histogram.get_highest_equivalent_value(histogram.get_value_from_index(index))
+    return index + 1 if highest <= bound_us else index

@@ -107,6 +107,25 @@ def test_a_publish_stamp_read_back_after_a_wait_is_the_delivery_delay_and_surviv
     assert (timings.clock_skewed, timings.unstamped) == (1, 1)
 
 
+def test_the_scraped_delay_buckets_count_what_hdrhistogram_reports_at_or_below_each_bound() -> None:
+    bounds_s = (0.0005, 0.0025, 0.0025011, 0.1, 1.0, 60.0, 3600.0, 4000.0)
+    delays_us = [1, 499, 500, 501, 2_500, 2_501, 2_503, 99_999, 100_000, 100_100, 59_990_000, 60_100_000,
+                 3_600_000_000]
+    timings = BusTimings()
+    for delay_us in delays_us:
+        timings.delivery.record_value(delay_us)
+
+    buckets, _ = timings.buckets("delivery", bounds_s)
+
+    reported = [(item.value_iterated_to, item.count_at_value_iterated_to)
+                for item in timings.delivery.get_recorded_iterator()]
+    expected = [(str(bound), float(sum(count for value, count in reported if value <= bound * 1e6)))
+                for bound in bounds_s]
+    assert buckets == [*expected, ("+Inf", float(len(delays_us)))]
+    # 2,500 us is one value with 2,501 to the histogram (3 digits): above 0.0025 s, at or below 0.0025011 s
+    assert (buckets[1], buckets[2]) == (("0.0025", 4.0), ("0.0025011", 6.0))
+
+
 def test_the_phase_bus_timings_are_the_workers_merged_less_what_they_held_before() -> None:
     first, second = _worker([0.004] * 90, [0.001] * 90, 0.5), _worker([1.0] * 5, [0.002] * 5, 0.25)
     before = [first.to_dict(), second.to_dict()]
