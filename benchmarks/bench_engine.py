@@ -238,9 +238,9 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
         monitor = Monitor(urls["erp"])
         monitor.start()
         producer = Producer(firm, staffed)
+        counts_before = worker_counts(metrics_urls)  # a scrape is the benchmark's, not an event's: before CPU
         cpu_before = {"systems": cpu_seconds(serve.pid), "engine": sum(cpu_seconds(p.pid) for p in engines)}
         services_before = services.read() if services else None
-        counts_before = worker_counts(metrics_urls)
         harness_before = time.process_time()
         profiler = None
         if os.environ.get("BENCH_PROFILE"):  # sample the first engine process during the saturation phase
