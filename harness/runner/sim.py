@@ -21,6 +21,7 @@ from scenarios.engine.clock import DAY
 from scenarios.engine.config import Scenario
 from scenarios.engine.faults import fault_windows
 from simulators.common.admin import export_state
+from syncengine.ledger import AbstractLedger, SqliteLedger
 from syncengine.runtime.registry import Flow
 
 DRAIN_LIMIT_S = 14 * DAY
@@ -131,11 +132,15 @@ def revenue_by_month(erp_state: dict[str, Any] | None) -> dict[str, dict[str, fl
 
 def simulate(scenario: Scenario, *, seed: int, engine: str, ledger_path: Path | None,
              on_progress: Callable[[Progress], None] | None = None, flows: Sequence[Flow] | None = None,
-             poll_interval_s: float = POLL_INTERVAL_S) -> SimRun:
+             poll_interval_s: float = POLL_INTERVAL_S, ledger_in_file: bool = False) -> SimRun:
     """Run the firm over the scenario's period, drain the engine, export state and check the oracle.
 
-    `flows` replaces the built-in engine's flows (e.g. a deliberately broken variant, in the tests);
-    `poll_interval_s` is the engine's feed polling interval while feeds are busy.
+    The built-in engine keeps its ledger in memory (nothing outlives the process, and a SQLite
+    statement per read costs a fifth of a run) and leaves it in a SQLite file at `ledger_path` when
+    the run ends (None: nowhere), for `firmsim engine --store`. `ledger_in_file` has it write to that
+    file as it runs instead, as a live engine does. `flows` replaces the built-in engine's flows
+    (e.g. a deliberately broken variant, in the tests); `poll_interval_s` is the engine's feed polling
+    interval while feeds are busy.
     """
     from harness.oracle import check
     from scenarios.engine.firm import Firm, firm_start
@@ -146,8 +151,9 @@ def simulate(scenario: Scenario, *, seed: int, engine: str, ledger_path: Path | 
     scenario = dataclasses.replace(scenario, seed=seed, params={**scenario.params, "seed": seed})
     engine_flows = (list(flows) if flows is not None else builtin_flows()) if engine == "builtin" else None
     with gc_relaxed():
+        in_file = ledger_in_file and ledger_path is not None
         world = build_world(firm_start(scenario), flows=engine_flows, seed=seed,
-                            ledger="sqlite" if ledger_path else "memory", ledger_path=ledger_path,
+                            ledger="sqlite" if in_file else "memory", ledger_path=ledger_path if in_file else None,
                             poll_interval_s=poll_interval_s, max_poll_interval_s=MAX_POLL_INTERVAL_S)
         faults = _schedule_faults(world, scenario)
         firm = Firm(world, scenario)
@@ -170,6 +176,8 @@ def simulate(scenario: Scenario, *, seed: int, engine: str, ledger_path: Path | 
                 on_progress(Progress(day, scenario.days, (scenario.start + timedelta(days=day - 1)).isoformat(),
                                      _events(world), exceptions))
         drained = world.drain(DRAIN_LIMIT_S)
+        if world.engine is not None and ledger_path is not None and not in_file:
+            leave_ledger(world.engine.ports.ledger, ledger_path)
     states = {kind: export_state(world.context(kind)) for kind in world.apps}
     view = engine_view(world)
     invariants = check(firm.truth, states, view)
@@ -177,6 +185,15 @@ def simulate(scenario: Scenario, *, seed: int, engine: str, ledger_path: Path | 
     return SimRun(scenario=scenario, seed=seed, engine=engine, world=world, truth=firm.truth, states=states,
                   engine_view=view, invariants=invariants, business=business, faults=faults, series=series,
                   drained=drained, wall_s=time.perf_counter() - started)
+
+
+def leave_ledger(ledger: AbstractLedger, path: Path) -> None:
+    """Copy a run's ledger into a new SQLite ledger file at `path`."""
+    kept = SqliteLedger(path)
+    try:
+        ledger.copy_to(kept)
+    finally:
+        kept.close()
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -12,6 +12,7 @@ from syncengine.ledger.records import (
     DeadLetterStatus,
     ExceptionItem,
     LedgerError,
+    ReceivedId,
     Tracking,
     XrefEntry,
 )
@@ -37,11 +38,14 @@ class _Table(Generic[K, V]):
             raise LedgerError("a ledger write needs an open unit of work")
         self.pending[key] = value
 
-    def values(self) -> list[V]:
+    def items(self) -> list[tuple[K, V]]:
         merged = dict(self.committed)
         if self.pending:
             merged.update(self.pending)
-        return list(merged.values())
+        return list(merged.items())
+
+    def values(self) -> list[V]:
+        return [value for _, value in self.items()]
 
     def begin(self) -> None:
         self.pending = {}
@@ -153,6 +157,28 @@ class InMemoryLedger(AbstractLedger):
         letter = self._dead_letters.get(letter_id)
         if letter is not None:
             self._dead_letters.put(letter_id, replace(letter, status=status))
+
+    def _all_tracking(self) -> list[Tracking]:
+        return self._tracking.values()
+
+    def _all_received(self) -> list[ReceivedId]:
+        return [ReceivedId(system, event_id, received_at)
+                for (system, event_id), received_at in self._received.items()]
+
+    def _all_xrefs(self) -> list[XrefEntry]:
+        return self._xref_by_id.values()
+
+    def _all_counters(self) -> dict[str, int]:
+        return dict(self._counters.items())
+
+    def _put_counter(self, counter: str, value: int) -> None:
+        self._counters.put(counter, value)
+
+    def _all_cursors(self) -> dict[str, str]:
+        return dict(self._cursors.items())
+
+    def _all_applied(self) -> dict[str, int]:
+        return dict(self._applied.items())
 
     def _get_cursor(self, system: str) -> str | None:
         return self._cursors.get(system)

@@ -33,7 +33,9 @@ from syncengine.ledger.records import (
     DuplicateTracking,
     ExceptionItem,
     ExceptionStatus,
+    LedgerContents,
     LedgerError,
+    ReceivedId,
     Tracking,
     XrefConflict,
     XrefEntry,
@@ -227,7 +229,69 @@ class AbstractLedger(LedgerBatches):
         with self.unit_of_work():
             self._put_applied(key, version)
 
+    # -- everything at once: a copy to another ledger ----------------------------------------------
+
+    @standalone
+    def contents(self) -> LedgerContents:
+        """Return every record the ledger holds, read in one unit of work."""
+        with self.unit_of_work():
+            return LedgerContents(
+                tracking=tuple(self._all_tracking()), received=tuple(self._all_received()),
+                xrefs=tuple(self._all_xrefs()), counters=self._all_counters(),
+                exceptions=tuple(self._all_exceptions()), dead_letters=tuple(self._all_dead_letters()),
+                cursors=self._all_cursors(), applied_versions=self._all_applied())
+
+    @standalone
+    def load(self, contents: LedgerContents) -> None:
+        """Write every record of `contents` into this ledger, which must be empty, in one unit of work."""
+        with self.unit_of_work():
+            if not self.contents().is_empty():
+                raise LedgerError("a ledger can only be loaded while it is empty, and this one holds records")
+            if contents.tracking:
+                self._insert_trackings(list(contents.tracking))
+            for (system, received_at), event_ids in _received_by_system_and_time(contents.received).items():
+                self._insert_received_many(system, event_ids, received_at)
+            if contents.xrefs:
+                self._insert_xrefs(list(contents.xrefs))
+            for name, value in contents.counters.items():
+                self._put_counter(name, value)
+            for item in contents.exceptions:
+                self._put_exception(item)
+            for letter in contents.dead_letters:
+                self._put_dead_letter(letter)
+            for system, cursor in contents.cursors.items():
+                self._put_cursor(system, cursor)
+            if contents.applied_versions:
+                self._put_applied_many(dict(contents.applied_versions))
+
+    def copy_to(self, target: AbstractLedger) -> None:
+        """Copy every record of this ledger into `target`, an empty ledger of any adapter.
+
+        A simulated run keeps its ledger in memory and leaves it in a SQLite file at the end this way."""
+        target.load(self.contents())
+
     # -- what an adapter provides (besides the single forms of `LedgerBatches`) ---------------------
+
+    @abc.abstractmethod
+    def _all_tracking(self) -> list[Tracking]: ...
+
+    @abc.abstractmethod
+    def _all_received(self) -> list[ReceivedId]: ...
+
+    @abc.abstractmethod
+    def _all_xrefs(self) -> list[XrefEntry]: ...
+
+    @abc.abstractmethod
+    def _all_counters(self) -> dict[str, int]: ...
+
+    @abc.abstractmethod
+    def _put_counter(self, counter: str, value: int) -> None: ...
+
+    @abc.abstractmethod
+    def _all_cursors(self) -> dict[str, str]: ...
+
+    @abc.abstractmethod
+    def _all_applied(self) -> dict[str, int]: ...
 
     @abc.abstractmethod
     def _xref_entries(self, canonical_key: str) -> list[XrefEntry]: ...
@@ -264,6 +328,13 @@ class AbstractLedger(LedgerBatches):
 
     @abc.abstractmethod
     def _put_cursor(self, system: str, cursor: str) -> None: ...
+
+
+def _received_by_system_and_time(received: tuple[ReceivedId, ...]) -> dict[tuple[str, datetime], list[str]]:
+    groups: dict[tuple[str, datetime], list[str]] = {}
+    for record in received:
+        groups.setdefault((record.system, record.received_at), []).append(record.event_id)
+    return groups
 
 
 def _number(record_id: str) -> int:

@@ -46,6 +46,7 @@ from syncengine.ledger.records import (
     ExceptionItem,
     ExceptionStatus,
     LedgerError,
+    ReceivedId,
     Tracking,
     XrefConflict,
     XrefEntry,
@@ -265,6 +266,31 @@ class PostgresLedger(PostgresSession, PostgresBatches, AbstractLedger):
 
     def _set_dead_letter_status(self, letter_id: str, status: DeadLetterStatus) -> None:
         self._execute("UPDATE dead_letters SET status=%s WHERE id=%s", (status.value, letter_id))
+
+    # -- every record, for a copy ----------------------------------------------------------------
+
+    def _all_tracking(self) -> list[Tracking]:
+        rows = self._execute("SELECT system, source_id, source_version, handler, processed_at FROM tracking")
+        return [Tracking(*row) for row in rows.fetchall()]
+
+    def _all_received(self) -> list[ReceivedId]:
+        return [ReceivedId(*row) for row in self._execute("SELECT system, event_id, received_at FROM received")]
+
+    def _all_xrefs(self) -> list[XrefEntry]:
+        return [XrefEntry(*row) for row in self._execute("SELECT kind, system, external_id, canonical_key FROM xref")]
+
+    def _all_counters(self) -> dict[str, int]:
+        return {str(row[0]): int(row[1]) for row in self._execute("SELECT name, value FROM counters")}
+
+    def _put_counter(self, counter: str, value: int) -> None:
+        self._execute("INSERT INTO counters VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET value=excluded.value",
+                      (counter, value))
+
+    def _all_cursors(self) -> dict[str, str]:
+        return {str(row[0]): str(row[1]) for row in self._execute("SELECT system, cursor FROM cursors")}
+
+    def _all_applied(self) -> dict[str, int]:
+        return {str(row[0]): int(row[1]) for row in self._execute("SELECT key, version FROM applied_versions")}
 
     # -- cursors and applied versions ------------------------------------------------------------
 

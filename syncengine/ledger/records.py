@@ -100,3 +100,31 @@ class DeadLetter:
     payload: dict[str, Any]
     time: datetime
     status: DeadLetterStatus = DeadLetterStatus.OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedId:
+    """An inbound event id, as intake recorded it."""
+
+    system: str
+    event_id: str
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerContents:
+    """Everything a ledger holds, record by record: what `AbstractLedger.copy_to` carries to another ledger."""
+
+    tracking: tuple[Tracking, ...]
+    received: tuple[ReceivedId, ...]
+    xrefs: tuple[XrefEntry, ...]
+    counters: dict[str, int]
+    exceptions: tuple[ExceptionItem, ...]
+    dead_letters: tuple[DeadLetter, ...]
+    cursors: dict[str, str]
+    applied_versions: dict[str, int]
+
+    def is_empty(self) -> bool:
+        """Tell whether there is no record at all."""
+        return not any((self.tracking, self.received, self.xrefs, self.counters, self.exceptions,
+                        self.dead_letters, self.cursors, self.applied_versions))

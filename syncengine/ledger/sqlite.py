@@ -16,6 +16,7 @@ from syncengine.ledger.records import (
     ExceptionItem,
     ExceptionStatus,
     LedgerError,
+    ReceivedId,
     Tracking,
     XrefEntry,
 )
@@ -259,6 +260,32 @@ class SqliteLedger(AbstractLedger):
 
     def _set_dead_letter_status(self, letter_id: str, status: DeadLetterStatus) -> None:
         self._execute("UPDATE dead_letters SET status=? WHERE id=?", (status.value, letter_id))
+
+    # -- every record, for a copy ----------------------------------------------------------------
+
+    def _all_tracking(self) -> list[Tracking]:
+        rows = self._execute("SELECT system, source_id, source_version, handler, processed_at FROM tracking")
+        return [Tracking(row[0], row[1], row[2], row[3], datetime.fromisoformat(row[4])) for row in rows]
+
+    def _all_received(self) -> list[ReceivedId]:
+        rows = self._execute("SELECT system, event_id, received_at FROM received")
+        return [ReceivedId(row[0], row[1], datetime.fromisoformat(row[2])) for row in rows]
+
+    def _all_xrefs(self) -> list[XrefEntry]:
+        return [XrefEntry(*row) for row in self._execute("SELECT kind, system, external_id, canonical_key FROM xref")]
+
+    def _all_counters(self) -> dict[str, int]:
+        return {str(row[0]): int(row[1]) for row in self._execute("SELECT name, value FROM counters")}
+
+    def _put_counter(self, counter: str, value: int) -> None:
+        self._execute("INSERT INTO counters VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value=excluded.value",
+                      (counter, value))
+
+    def _all_cursors(self) -> dict[str, str]:
+        return {str(row[0]): str(row[1]) for row in self._execute("SELECT system, cursor FROM cursors")}
+
+    def _all_applied(self) -> dict[str, int]:
+        return {str(row[0]): int(row[1]) for row in self._execute("SELECT key, version FROM applied_versions")}
 
     def _get_cursor(self, system: str) -> str | None:
         row = self._one("SELECT cursor FROM cursors WHERE system=?", (system,))

@@ -21,11 +21,12 @@ from syncengine.ledger import (
 )
 from tests.unit.syncengine.ledger_batch_contract import LedgerBatchContract
 from tests.unit.syncengine.ledger_contract_support import T0, Boom, record_exception, tracking
+from tests.unit.syncengine.ledger_copy_contract import LedgerCopyContract
 
 __all__ = ["T0", "Boom", "record_exception", "tracking"]
 
 
-class LedgerContract(LedgerBatchContract):
+class LedgerContract(LedgerBatchContract, LedgerCopyContract):
     """Behaviour of the ledger port, whatever stores it."""
 
     def test_a_processed_message_is_tracked(self, ledger: AbstractLedger) -> None:
