@@ -27,15 +27,16 @@ from faker import Faker
 from scenarios.engine.clock import DAY, SimClock
 from scenarios.engine.config import Scenario
 from scenarios.engine.kpis import USD_PER, Kpis, business_kpis
-from scenarios.engine.ports import ApiResult, SystemPort, new_traceparent, persist
+from scenarios.engine.ports import LATER_TRIES, ApiResult, SystemPort, new_traceparent, persist
 from scenarios.engine.state import Book, Roster
 from scenarios.engine.streams import Streams
 from scenarios.engine.truth import Fact, Truth
-from scenarios.engine.values import ENTITY_CURRENCY, ENTITY_LOCALE, workday_on_or_after
+from scenarios.engine.values import ENTITY_CURRENCY, ENTITY_LOCALE, is_workday, workday_on_or_after
 
 LEAD_IN_DAYS = 21
 LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "nl_NL")
 COUNTRY_LOCALE = {"US": "en_US", "GB": "en_GB", "DE": "de_DE", "FR": "fr_FR", "NL": "nl_NL"}
+OFFICE_CLOSES_H = 17.5
 WEEK_HOURS = {"US01": Decimal(40), "UK01": Decimal("37.5"), "DE01": Decimal(40)}
 Process = Generator[simpy.Event, Any, Any]
 
@@ -82,6 +83,7 @@ class Firm:
         self.credit_set_up: set[str] = set()
         self.diary: list[tuple[str, str, str]] = []
         self.failures: Counter[tuple[str, str, int, str]] = Counter()
+        self.deferred: Counter[tuple[str, str]] = Counter()  # calls that waited for a system to come back
         self.api_calls = 0
         self._keys: Counter[str] = Counter()
         self._started = False
@@ -155,12 +157,33 @@ class Firm:
         key = self.key(purpose or path.strip("/").split("/")[0]) if method == "POST" else None
         # one trace per business transaction (retries included), from a stream of its own
         traceparent = new_traceparent(self.streams("traceparent")) if method != "GET" else None
-        result = yield from persist(self.env, self.ports[system], method, path, body=body, params=params,
+        port = self.ports[system]
+        result = yield from persist(self.env, port, method, path, body=body, params=params,
                                     idempotency_key=key, traceparent=traceparent)
+        deferred = 0
+        while result.retry_later:  # still down: the work waits for the system, it is never dropped
+            self.deferred[(system, _template(path))] += 1
+            yield self.until(*self._come_back(deferred))
+            deferred += 1
+            result = yield from persist(self.env, port, method, path, tries=LATER_TRIES, body=body, params=params,
+                                        idempotency_key=key, traceparent=traceparent)
         self.api_calls += 1
         if not result.ok and result.status not in expect:
             self.failures[(system, _template(path), result.status, result.problem_type)] += 1
         return result
+
+    def _come_back(self, deferred: int) -> tuple[date, float]:
+        """Return when a person tries a system again that stayed down: in an hour, then the next working day.
+
+        The first time, an hour later if that is still office hours (09:00-17:30) on a working day; after
+        that, or outside office hours, the next working day's morning (09:00-10:00, each person at their
+        own time, from a stream drawn only here).
+        """
+        now = self.clock.now()
+        hour = now.hour + now.minute / 60 + 1
+        if deferred == 0 and is_workday(now.date()) and 9 <= hour < OFFICE_CLOSES_H:
+            return now.date(), hour
+        return workday_on_or_after(now.date() + timedelta(days=1)), 9 + self.streams("come-back").random()
 
     def invoice_disputed(self, invoice_id: str) -> bool:
         """Tell whether a customer disputed an invoice."""

@@ -21,6 +21,7 @@ import orjson
 
 RETRY_LATER_S = 1800.0
 MAX_PERSON_RETRIES = 48
+LATER_TRIES = 3  # coming back to a system that was down: a few tries, then again the next working day
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,11 +205,15 @@ class HttpPort:
         self._client.close()
 
 
-def persist(env: Any, port: SystemPort, method: str, path: str, **kwargs: Any) -> Generator[Any, Any, ApiResult]:
-    """Call like a person would: on an outage or throttle, come back later (virtual time) and retry."""
+def persist(env: Any, port: SystemPort, method: str, path: str, *, tries: int = MAX_PERSON_RETRIES,
+            **kwargs: Any) -> Generator[Any, Any, ApiResult]:
+    """Call like a person would: on an outage or throttle, try again shortly (virtual time), `tries` times at most.
+
+    The answer may still ask to come back later: the caller decides when (Firm.call: the next working hour).
+    """
     result = port.call(method, path, **kwargs)
     attempts = 1
-    while result.retry_later and attempts < MAX_PERSON_RETRIES:
+    while result.retry_later and attempts < tries:
         wait = RETRY_LATER_S
         retry_after = result.headers.get("Retry-After")
         if retry_after and retry_after.isdigit():
