@@ -3,23 +3,56 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime
+from types import TracebackType
 from typing import Any
 
 from simulators.common.clock import Clock, isoformat
 from simulators.common.errors import not_found
 
 Record = dict[str, Any]
-Fields = str | tuple[str, ...]
-"""What an index is keyed by: one field, or several (the key is then the tuple of their values)."""
+Fields = str | tuple[str, ...] | Callable[[Record], Any]
+"""What an index is keyed by: one field, several (the key is then the tuple of their values), or a
+function of the record (a module-level one, so each lookup finds the same index)."""
 
 
 def _key(record: Record, fields: Fields) -> Any:
     if fields.__class__ is str:
         return record.get(fields)
-    return tuple(map(record.get, fields))
+    if fields.__class__ is tuple:
+        return tuple(map(record.get, fields))
+    return fields(record)  # type: ignore[operator]
+
+
+class _Transaction:
+    """The block of `Store.transaction`: a class rather than a generator, as it wraps every request."""
+
+    __slots__ = ("counters", "outer", "store")
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __enter__(self) -> None:
+        store = self.store
+        store.lock.acquire()
+        self.outer = store._undo
+        store._undo = []
+        self.counters = dict(store._counters)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        store = self.store
+        try:
+            if kind is not None:
+                store._roll_back(self.counters)
+        finally:
+            undo = store._undo
+            if self.outer is not None and undo is not None:
+                self.outer.extend(undo)
+            store._undo = self.outer
+            store.lock.release()
 
 
 class Store:
@@ -61,30 +94,20 @@ class Store:
         self._counters[collection] += 1
         return f"{self.prefixes[collection]}-{self._counters[collection]:06d}"
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         """Run a block so that an exception undoes every write it made."""
-        with self.lock:
-            outer = self._undo
-            self._undo = []
-            counters = dict(self._counters)
-            try:
-                yield
-            except BaseException:
-                for collection, record_id, previous in reversed(self._undo):
-                    current = self._collections[collection].get(record_id)
-                    if previous is None:
-                        self._collections[collection].pop(record_id, None)
-                    else:
-                        self._collections[collection][record_id] = previous
-                    self._reindex(collection, record_id, current, previous)
-                    self._unsorted.add(collection)
-                self._counters = counters
-                raise
-            finally:
-                if outer is not None and self._undo is not None:
-                    outer.extend(self._undo)
-                self._undo = outer
+        return _Transaction(self)
+
+    def _roll_back(self, counters: dict[str, int]) -> None:
+        for collection, record_id, previous in reversed(self._undo or ()):
+            current = self._collections[collection].get(record_id)
+            if previous is None:
+                self._collections[collection].pop(record_id, None)
+            else:
+                self._collections[collection][record_id] = previous
+            self._reindex(collection, record_id, current, previous)
+            self._unsorted.add(collection)
+        self._counters = counters
 
     def _write(self, collection: str, record: Record) -> None:
         records = self._collections[collection]

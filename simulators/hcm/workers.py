@@ -15,10 +15,15 @@ operations = Operations()
 _FILTERS = ("legal_entity", "role", "status", "practice", "worker_type", "manager_id")
 
 
+def _email_key(worker: Record) -> str | None:
+    email = worker.get("email")
+    return email.lower() if isinstance(email, str) else None
+
+
 def check_unique_email(store: Store, email: str, worker_id: str | None = None) -> None:
-    """Refuse an email another worker already has (409)."""
-    wanted = email.lower()
-    holder = store.first("workers", lambda w: w["email"].lower() == wanted and w["id"] != worker_id)
+    """Refuse an email another worker already has, in any case (409)."""
+    holder = next((worker for worker in store.where_equal("workers", _email_key, email.lower())
+                   if worker["id"] != worker_id), None)
     if holder is not None:
         raise conflict(f"{holder['id']} already has the email {email}; rehire that worker instead", "email")
 

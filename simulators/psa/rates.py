@@ -24,7 +24,8 @@ def effective_on(rows: list[Record], on: date) -> Record | None:
 
 def default_rate_card(store: Store, currency: str) -> Record | None:
     """Return the default (firm-wide) rate card of a currency."""
-    return store.first("rate_cards", lambda card: card["project_id"] is None and card["currency"] == currency)
+    cards = store.where_equal("rate_cards", ("project_id", "currency"), (None, currency))
+    return cards[0] if cards else None
 
 
 def bill_rate(store: Store, project: Record, role: str, on: date) -> tuple[str, str] | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from flask import Flask
 
@@ -95,6 +97,40 @@ def test_index_on_several_fields_follows_updates_and_rollbacks(store: Store) -> 
         raise RuntimeError("refused")
     assert store.where_equal("widgets", ("owner", "day"), ("ann", "2026-03-09")) == [moved]
     assert store.where_equal_any("widgets", ("owner", "day"), week) == [tuesday]
+
+
+def _lower_owner(widget: dict[str, str]) -> str:
+    return widget["owner"].lower()
+
+
+def test_index_on_a_function_of_the_record_follows_updates_and_rollbacks(store: Store) -> None:
+    ann = store.insert("widgets", {"owner": "Ann"})
+    store.insert("widgets", {"owner": "bob"})
+    assert store.where_equal("widgets", _lower_owner, "ann") == [ann]
+    shouted = store.update("widgets", ann["id"], {"owner": "ANN"})
+    later = store.insert("widgets", {"owner": "ann"})
+    assert store.where_equal("widgets", _lower_owner, "ann") == [shouted, later]
+    with pytest.raises(RuntimeError), store.transaction():
+        store.update("widgets", later["id"], {"owner": "Bob"})
+        raise RuntimeError("refused")
+    assert store.where_equal("widgets", _lower_owner, "ann") == [shouted, later]
+    assert [w["id"] for w in store.where_equal("widgets", _lower_owner, "bob")] == ["WID-000002"]
+
+
+def test_transaction_releases_the_lock_after_an_error(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        raise RuntimeError("refused")
+    taken: list[bool] = []
+
+    def other_request() -> None:  # the RLock is reentrant: only another thread sees it held
+        taken.append(store.lock.acquire(blocking=False))
+        if taken[0]:
+            store.lock.release()
+
+    thread = threading.Thread(target=other_request)
+    thread.start()
+    thread.join()
+    assert taken == [True]
 
 
 def test_missing_record_is_a_404_problem(store: Store) -> None:
