@@ -8,6 +8,9 @@ from syncengine.domain.errors import PoisonMessage
 
 MINOR_UNITS: dict[str, int] = {"USD": 2, "GBP": 2, "EUR": 2, "CHF": 2, "CAD": 2, "AUD": 2, "JPY": 0}
 ROUNDING = ROUND_HALF_UP
+_MINOR_UNIT_STEPS = {currency: Decimal(1).scaleb(-places) for currency, places in MINOR_UNITS.items()}
+"""Each currency's minor unit as a Decimal step (0.01, 1), made once: every amount read or written is
+quantized, and building the step took most of that."""
 
 
 def minor_unit(currency: str) -> int:
@@ -20,8 +23,10 @@ def minor_unit(currency: str) -> int:
 
 def quantize(amount: Decimal | int | str, currency: str) -> Decimal:
     """Round an amount to the currency's minor unit, half up (2.345 USD -> 2.35, -2.345 -> -2.35)."""
-    exponent = Decimal(1).scaleb(-minor_unit(currency))
-    return Decimal(amount).quantize(exponent, rounding=ROUNDING)
+    step = _MINOR_UNIT_STEPS.get(currency)
+    if step is None:
+        step = Decimal(1).scaleb(-minor_unit(currency))
+    return (amount if type(amount) is Decimal else Decimal(amount)).quantize(step, rounding=ROUNDING)
 
 
 def parse_amount(text: object, currency: str, where: str = "amount") -> Decimal:

@@ -29,6 +29,7 @@ from syncengine.domain.work import (
     Valuation,
     WorkEntry,
 )
+from syncengine.mapping.psa_plain import NotPlain, plain_expense, plain_time_entry
 
 MALFORMED = "malformed-record"
 TIME_EVENTS = "psa.time_entry."
@@ -155,6 +156,10 @@ def _common(system: str, fields: Fields) -> dict[str, Any]:
 
 def time_entry(system: str, data: Any) -> TimeEntry:
     """Read a PSA time entry (`TimeEntry` schema)."""
+    try:
+        return plain_time_entry(system, data)
+    except NotPlain:
+        pass
     fields = Fields(data, f"{system} time entry")
     approvals = tuple(_time_valuation(item) for item in fields.objects("approvals"))
     return TimeEntry(**_common(system, fields), approvals=approvals, description=fields.optional_text("notes"),
@@ -163,6 +168,10 @@ def time_entry(system: str, data: Any) -> TimeEntry:
 
 def expense(system: str, data: Any) -> Expense:
     """Read a PSA expense (`Expense` schema)."""
+    try:
+        return plain_expense(system, data)
+    except NotPlain:
+        pass
     fields = Fields(data, f"{system} expense")
     approvals = tuple(_expense_valuation(item) for item in fields.objects("approvals"))
     category = fields.text("category")

@@ -147,3 +147,55 @@ def test_a_system_instance_is_recorded_as_its_kind() -> None:
     assert erp_billing.source_system("psa-legacy") == "psa"
     with pytest.raises(ValueError, match="not one of"):
         erp_billing.source_system("sap")
+
+
+EXPENSE = {"id": "EX-000031", "version": 2, "project_id": "PRJ-000007", "resource_id": "WRK-000012",
+           "status": "APPROVED", "revision": 1, "category": "TRAVEL", "description": "Train",
+           "approvals": [{"revision": 1, "date": "2026-03-03", "amount": "120.505", "currency": "EUR",
+                          "billable": True}]}
+
+
+def _approval(**changes: Any) -> dict[str, Any]:
+    return {**time_entry_data()["approvals"][0], **changes}
+
+
+@pytest.mark.parametrize("data", [
+    time_entry_data(),
+    time_entry_data(notes=None, role=None),
+    time_entry_data(status="REOPENED", revision=2, approvals=[_approval(), _approval(revision=2, hours=" 2.5 ")]),
+    time_entry_data(approvals=[_approval(bill_amount="1200.005", bill_rate="1.6E+2", currency="JPY")]),
+    time_entry_data(approvals=[]),
+    time_entry_data(version=True),
+    time_entry_data(revision=0),
+    time_entry_data(id=""),
+    time_entry_data(notes=7),
+    time_entry_data(status="LOST"),
+    time_entry_data(approvals=[_approval(hours="NaN")]),
+    time_entry_data(approvals=[_approval(hours="seven")]),
+    time_entry_data(approvals=[_approval(bill_amount="Infinity")]),
+    time_entry_data(approvals=[_approval(date="2026-02-30")]),
+    time_entry_data(approvals=[_approval(billable=1)]),
+    time_entry_data(approvals=[_approval(currency="XXX")]),
+    time_entry_data(approvals=["none"]),
+    time_entry_data(approvals={"0": _approval()}),
+])
+def test_a_time_entry_reads_the_same_from_a_dict_and_from_any_mapping(data: dict[str, Any]) -> None:
+    # a dict is read inline, another Mapping field by field: same entry, or the same refusal
+    assert _reading(psa_work.time_entry, data) == _reading(psa_work.time_entry, MappingProxyType(data))
+
+
+@pytest.mark.parametrize("changes", [
+    {}, {"description": None}, {"category": ""}, {"revision": -1},
+    {"approvals": [{**EXPENSE["approvals"][0], "amount": 120.5}]},
+    {"approvals": [{**EXPENSE["approvals"][0], "revision": "1"}]},
+])
+def test_an_expense_reads_the_same_from_a_dict_and_from_any_mapping(changes: dict[str, Any]) -> None:
+    data = {**EXPENSE, **changes}
+    assert _reading(psa_work.expense, data) == _reading(psa_work.expense, MappingProxyType(data))
+
+
+def _reading(read: Any, data: Any) -> Any:
+    try:
+        return read("psa", data)
+    except PoisonMessage as refused:
+        return refused.reason, refused.detail
