@@ -103,6 +103,12 @@ def _instants(instants: Iterable[datetime]) -> str:
 
 
 def _array(values: Iterable[str | int]) -> str:
-    """Return a PostgreSQL array literal of strings or integers (cast in the statement: `%s::text[]`)."""
-    return "{" + ",".join('"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-                          for value in values) + "}"
+    """Return a PostgreSQL array literal of strings or integers (cast in the statement: `%s::text[]`).
+
+    Each element is double-quoted; a quote or backslash in one is escaped, looked for once in them all (ids
+    have none: escaping each element cost twice as much, ~0.2 us, over ~15 elements per message handled)."""
+    texts = list(map(str, values))
+    whole = "".join(texts)
+    if '"' in whole or "\\" in whole:
+        texts = [text.replace("\\", "\\\\").replace('"', '\\"') for text in texts]
+    return '{"' + '","'.join(texts) + '"}' if texts else "{}"
