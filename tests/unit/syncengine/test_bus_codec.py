@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 import pytest
 
 from syncengine.adapters.bus.memory import InProcessBus
+from syncengine.domain.errors import MalformedEvent
+from syncengine.domain.messages import SourceEvent
 from syncengine.runtime.bus_codec import decode, decode_many, encode, encode_many
 from syncengine.runtime.engine import Engine
 from syncengine.runtime.registry import Delivery
@@ -53,3 +56,24 @@ def test_a_malformed_body_is_refused_with_a_value_error(body: bytes) -> None:
     engine, _ = _engine_and_deliveries()
     with pytest.raises(ValueError):
         decode_many(engine, body)
+
+
+@pytest.mark.parametrize("time_text", ["2026-03-02T10:00:00+01:00", "2026-03-02T09:00:00.250000Z",
+                                       "2026-03-02T09:00:00+00:00"])
+def test_an_event_time_however_written_comes_back_as_the_same_utc_instant(time_text: str) -> None:
+    engine, [delivery] = _engine_and_deliveries(raw_event(1, "a", "A1"))
+    body = {"system": "src", "handler": delivery.route.handler_name, "key": delivery.key,
+            "event": {**delivery.event.to_cloudevent(), "time": time_text}}
+    back = decode(engine, json.dumps(body).encode())
+    assert back.event == SourceEvent.from_cloudevent("src", body["event"])
+    assert back.event.time.tzinfo is UTC and back.event.time.hour == 9
+
+
+@pytest.mark.parametrize(("field", "value"), [("sequence", "1"), ("sequence", True), ("time", "yesterday"),
+                                              ("data", ["A1"]), ("subject", "")])
+def test_an_event_with_a_bad_field_is_refused_naming_it(field: str, value: object) -> None:
+    engine, [delivery] = _engine_and_deliveries(raw_event(1, "a", "A1"))
+    body = {"system": "src", "handler": delivery.route.handler_name, "key": delivery.key,
+            "event": {**delivery.event.to_cloudevent(), field: value}}
+    with pytest.raises(MalformedEvent, match=field):
+        decode_many(engine, json.dumps({"deliveries": [body]}).encode())
