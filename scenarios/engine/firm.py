@@ -87,6 +87,7 @@ class Firm:
         self.api_calls = 0
         self._keys: Counter[str] = Counter()
         self._started = False
+        self._stamped: tuple[float, str] = (-1.0, "")
 
     def _faker(self, locale: str) -> Faker:
         faker = Faker(locale)
@@ -138,7 +139,10 @@ class Firm:
 
     def stamp(self) -> str:
         """Return the virtual instant as an ISO string (the `at` of facts)."""
-        return self.clock.now().isoformat().replace("+00:00", "Z")
+        now = float(self.env.now)
+        if now != self._stamped[0]:  # many facts and diary lines share an instant
+            self._stamped = (now, self.clock.now().isoformat().replace("+00:00", "Z"))
+        return self._stamped[1]
 
     # Acting --------------------------------------------------------------------------------------
 

@@ -23,6 +23,11 @@ def mondays(start: date, end: date) -> tuple[date, ...]:
     return tuple(first + timedelta(days=7 * week) for week in range(max(0, (end - first).days // 7 + 1)))
 
 
+def name_key(name: str) -> str:
+    """Return what makes two company names one in a register: `Davis Inc` and `DAVIS, INC.` are one name."""
+    return "".join(char for char in name.replace("&", "and").casefold() if char.isalnum())
+
+
 @dataclass(slots=True, eq=False)
 class Assignment:
     """A person booked on a project seat for dates at weekly hours."""
@@ -231,15 +236,21 @@ class Book:
     deals: dict[str, Deal] = field(default_factory=dict)
     projects: list[Project] = field(default_factory=list)
     by_country: dict[str, list[Account]] = field(default_factory=dict)
+    names_by_country: dict[str, set[str]] = field(default_factory=dict)
 
     def add_account(self, account: Account) -> None:
         """Remember a new CRM account."""
         self.accounts.append(account)
         self.by_country.setdefault(account.country, []).append(account)
+        self.names_by_country.setdefault(account.country, set()).add(name_key(account.name))
 
     def accounts_in(self, country: str) -> list[Account]:
         """Return the accounts of companies of a country, in the order they were created."""
         return self.by_country.get(country, [])
+
+    def names_in(self, country: str) -> set[str]:
+        """Return the names (as name_key gives them) the accounts of a country bear."""
+        return self.names_by_country.get(country, set())
 
     def won(self) -> list[Deal]:
         """Return the won deals (cancelled ones included), in closing order."""

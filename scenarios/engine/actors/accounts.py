@@ -9,12 +9,11 @@ name, with the same tax id written differently.
 from __future__ import annotations
 
 from collections.abc import Generator
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from scenarios.engine.state import Account
+from scenarios.engine.state import Account, name_key
 from scenarios.engine.values import chance, pick
 
 if TYPE_CHECKING:
@@ -89,17 +88,12 @@ def create_account(firm: Firm, name: str, country: str, tax_id: str | None, cust
 def company_name(firm: Firm, country: str) -> str:
     """Return the name of a new company: one no other company of the country bears (a country's register
     holds a name once; `Davis Inc` and `DAVIS, INC.` are one name, `Davis PLC` another)."""
-    taken = {_name_key(account.name) for account in firm.book.accounts_in(country)}
+    taken = firm.book.names_in(country)
     faker = firm.faker_for_country(country)
     name = str(faker.company())
-    while _name_key(name) in taken:
+    while name_key(name) in taken:
         name = str(faker.company())
     return name
-
-
-@cache  # every new company is checked against all the names of its country
-def _name_key(name: str) -> str:
-    return "".join(char for char in name.replace("&", "and").casefold() if char.isalnum())
 
 
 def new_company(firm: Firm, country: str, *, with_tax_id: bool = True) -> Process:
