@@ -23,6 +23,7 @@ from simulators.erp import (
     progress,
     revenue_runs,
     runs,
+    settlements,
     transactions,
 )
 
@@ -48,7 +49,7 @@ PREFIXES = {
 }
 
 MODULES = (entities, customers, contracts, milestones, progress, transactions, runs, invoices, balances, periods,
-           journals, fx, payments, credit, revenue_runs)
+           journals, fx, payments, credit, settlements, revenue_runs)
 
 
 def seed(store: Store) -> None:

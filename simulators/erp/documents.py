@@ -65,10 +65,13 @@ def totals(lines: list[dict[str, Any]]) -> dict[str, str]:
     return {"net_total": money_str(net), "tax_total": money_str(tax), "total": money_str(net + tax)}
 
 
-def open_amount(invoice: Record, credited: Decimal, paid: Decimal) -> str:
+def open_amount(invoice: Record, credited: Decimal, paid: Decimal, credit_applied: Decimal | None = None) -> str:
     """Return what the customer still owes on an invoice (never below zero; an excess credit stays open on
-    the credit memo as the customer's credit)."""
-    return money_str(max(Decimal(invoice["total"]) - credited - paid, Decimal(0)))
+    the credit memo as the customer's credit): its total less credits, payments, customer credit applied
+    from other credit memos and what was written off."""
+    applied = Decimal(invoice["credit_applied"]) if credit_applied is None else credit_applied
+    settled = credited + paid + applied + Decimal(invoice["written_off_amount"])
+    return money_str(max(Decimal(invoice["total"]) - settled, Decimal(0)))
 
 
 def _contract_ref(contract: Record) -> SourceRef:
@@ -102,7 +105,8 @@ def post_invoice(request: Request, contract: Record, treatment: TaxTreatment, ch
         "posting_note": posting.note, "supplier_tax_registration": entity["tax_registration"],
         "customer_tax_registration": customer["tax_registration"], "tax_note": treatment.note,
         "lines": lines, **sums, "status": "POSTED", "reversed_by": None,
-        "credited_total": "0.00", "amount_paid": "0.00", "open_amount": sums["total"],
+        "credited_total": "0.00", "amount_paid": "0.00", "credit_applied": "0.00", "written_off_amount": "0.00",
+        "write_off": None, "open_amount": sums["total"],
         "journal_entry_id": journal_entry_id,
     }, record_id=invoice_id)
     request.emit("erp.invoice.posted", invoice)
@@ -142,8 +146,9 @@ def post_credit_memo(request: Request, invoice: Record, line_nos: list[int], rea
         "reason": reason, "memo": memo, "currency": invoice["currency"], "credit_date": credit_date.isoformat(),
         "posting_date": posting.posting_date.isoformat(), "period": posting.posted_period,
         "posting_note": posting.note, "tax_note": invoice["tax_note"],
-        "lines": lines, **sums, "status": "POSTED", "applied_amount": money_str(applied),
-        "open_amount": money_str(Decimal(sums["total"]) - applied), "journal_entry_id": journal_entry_id,
+        "lines": lines, **sums, "status": "POSTED", "applied_amount": money_str(applied), "applications": [],
+        "refunds": [], "refunded_amount": "0.00", "open_amount": money_str(Decimal(sums["total"]) - applied),
+        "journal_entry_id": journal_entry_id,
     }, record_id=credit_memo_id)
     credited = Decimal(invoice["credited_total"]) + Decimal(credit_memo["total"])
     invoice = store.update("invoices", invoice["id"], {

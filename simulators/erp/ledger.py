@@ -63,6 +63,7 @@ class Account(StrEnum):
     CONTRACT_LIABILITY = "CONTRACT_LIABILITY"
     REVENUE = "REVENUE"
     FX_GAIN_LOSS = "FX_GAIN_LOSS"
+    BAD_DEBT = "BAD_DEBT"
 
 
 # Account number and title as a finance user would see them in a trial balance.
@@ -75,6 +76,7 @@ CHART_OF_ACCOUNTS: dict[Account, tuple[str, str]] = {
     Account.TAX_PAYABLE: ("2200", "Sales tax / VAT payable"),
     Account.CONTRACT_LIABILITY: ("2400", "Contract liabilities (deferred revenue)"),
     Account.REVENUE: ("4000", "Services revenue"),
+    Account.BAD_DEBT: ("6100", "Bad debt expense"),
     Account.FX_GAIN_LOSS: ("7900", "Realised FX gain / loss"),
 }
 

@@ -185,6 +185,32 @@ def unapplied_cash_applied(ctx: PostingContext, *, applied_on: date, customer_id
     return _entry(ctx, applied_on, lines, memo, source_refs)
 
 
+def credit_refunded(ctx: PostingContext, *, credit_memo_id: str, refunded_on: date, customer_id: str,
+                    amount: Decimal, source_refs: Sequence[SourceRef] = ()) -> JournalEntry:
+    """Pay a customer back the open credit of a credit memo: Dr AR (clearing the credit) / Cr cash."""
+    _require_non_negative(amount=amount)
+    lines = [
+        debit(Account.AR, amount, customer_id=customer_id),
+        credit(Account.CASH, amount),
+    ]
+    return _entry(ctx, refunded_on, lines, f"Credit of {credit_memo_id} refunded to {customer_id}", source_refs)
+
+
+def bad_debt_written_off(ctx: PostingContext, *, invoice_id: str, written_off_on: date, customer_id: str,
+                         amount: Decimal, source_refs: Sequence[SourceRef] = ()) -> JournalEntry:
+    """Write off what a customer will not pay of an invoice: Dr bad debt expense / Cr AR.
+
+    Revenue is untouched: the work was delivered, and a credit loss is an expense, not a price change.
+    """
+    _require_non_negative(amount=amount)
+    lines = [
+        debit(Account.BAD_DEBT, amount, customer_id=customer_id),
+        credit(Account.AR, amount, customer_id=customer_id),
+    ]
+    return _entry(ctx, written_off_on, lines, f"Invoice {invoice_id} of {customer_id} written off as bad debt",
+                  source_refs)
+
+
 def fx_difference_posted(ctx: PostingContext, *, on: date, customer_id: str, gain: Decimal,
                          account: Account = Account.AR, memo: str | None = None,
                          source_refs: Sequence[SourceRef] = ()) -> JournalEntry:

@@ -2,10 +2,11 @@
 opportunity (`setOpportunityBillingStatus`) and the PSA project (`setProjectBillingStatus`) of each
 deal, and the customer's receivables and credit hold to its CRM accounts (`setAccountArStatus`).
 
-Events: `erp.invoice.{posted,reversed}`, `erp.credit_memo.posted`, `erp.payment.*` (received, applied),
-`erp.customer.{credit_hold_set,credit_hold_released}`, and `crm.account.erp_linked` (an account newly
-billed as a customer, e.g. a division whose deal was matched to its parent's customer, shows what the
-customer already owes and its hold without waiting for the customer's next document), keyed per ERP
+Events: `erp.invoice.{posted,reversed,written_off}`, `erp.credit_memo.{posted,applied,refunded}` (a customer's
+credit applied to its open invoices or paid back moves its AR balance and what is overdue), `erp.payment.*`
+(received, applied), `erp.customer.{credit_hold_set,credit_hold_released}`, and `crm.account.erp_linked` (an
+account newly billed as a customer, e.g. a division whose deal was matched to its parent's customer, shows what
+the customer already owes and its hold without waiting for the customer's next document), keyed per ERP
 customer (`erp-customer:<id>`), since a payment or a hold touches every deal of its customer.
 
 Each event re-reads the ERP's current figures (the customer, its invoices, its aging line) and
@@ -43,7 +44,8 @@ PAGE_LIMIT = 500
 
 
 def handle_document_changed(message: SourceEvent, ports: Ports) -> None:
-    """An invoice or credit memo was posted or reversed: refresh its deal and its customer's AR."""
+    """An invoice or credit memo was posted, reversed, written off, applied or refunded: refresh its deal and
+    its customer's AR."""
     handle_documents_changed([message], ports)
 
 
@@ -224,7 +226,10 @@ def _customer_key(event: SourceEvent) -> str:
 HANDLERS: dict[str, list[Handler]] = {
     "erp.invoice.posted": [handle_document_changed],
     "erp.invoice.reversed": [handle_document_changed],
+    "erp.invoice.written_off": [handle_document_changed],
     "erp.credit_memo.posted": [handle_document_changed],
+    "erp.credit_memo.applied": [handle_document_changed],
+    "erp.credit_memo.refunded": [handle_document_changed],
     "erp.payment.*": [handle_payment_changed],
     "erp.customer.credit_hold_set": [handle_credit_hold_changed],
     "erp.customer.credit_hold_released": [handle_credit_hold_changed],

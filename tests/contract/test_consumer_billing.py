@@ -80,11 +80,36 @@ def test_invoices_credit_memos_payments_and_credit_holds_reach_the_crm_and_the_p
                   after="the customer just paid its overdue invoice and the ERP released the credit hold")
     story.settle()
 
+    story.act("erp", "POST", f"/invoices/{may['id']}/reverse", {"reason": "Wrong purchase order", "date": "2026-10-05"})
+    story.settle()
+    _approved_time(story, staffing, "2026-05-05")
+    october = _invoice(story, "2026-10-31")
+    story.settle()
+    reversed_may = story.act("erp", "GET", f"/invoices/{may['id']}")
+    credit_memo = story.act("erp", "GET", f"/credit-memos/{reversed_may['reversed_by']}")
+    story.act("erp", "POST", f"/credit-memos/{credit_memo['id']}/apply",
+              {"allocations": [{"invoice_id": october["id"], "amount": "100.00"}], "date": "2026-11-02"})
+    story.capture("erp", "erp.credit_memo.applied", label="to the customer's next invoice",
+                  before="a customer is in credit: its paid invoice was reversed",
+                  after="finance just applied part of the customer's credit to its next invoice")
+    story.settle()
+    story.act("erp", "POST", f"/credit-memos/{credit_memo['id']}/refund", {"refunded_on": "2026-11-03"})
+    story.capture("erp", "erp.credit_memo.refunded", label="of the credit left",
+                  before="a customer has credit left after part was applied",
+                  after="finance just paid the customer's credit back")
+    story.settle()
+    story.act("erp", "POST", f"/invoices/{october['id']}/write-off", {"reason": "Customer insolvent"})
+    written_off = story.capture("erp", "erp.invoice.written_off", label="as bad debt",
+                                before="a customer has an invoice it will never pay",
+                                after="finance just wrote the invoice off as bad debt")
+    assert "crm setAccountArStatus 200" in written_off.operations()
+    story.settle()
+
     division = story.act("crm", "POST", "/accounts", {**UK_ACCOUNT, "name": "Albion Retail — Outlets",
                                                       "parent_account_id": deal["account_id"]})
     story.act("crm", "PUT", f"/accounts/{division['id']}/erp-link", {"erp_customer_number": may["customer_id"]})
     linked = story.capture("crm", "crm.account.erp_linked", label="of a division billed as its parent's customer",
-                           before="a customer has paid its invoices; its division's account is not linked",
+                           before="a customer has settled its invoices; its division's account is not linked",
                            after="the division's account was just linked to its parent's ERP customer")
     assert "crm setAccountArStatus 200" in linked.operations()
     story.settle()

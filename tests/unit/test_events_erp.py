@@ -81,6 +81,13 @@ def _drive(erp: Driver) -> None:
                                              "currency": "GBP", "received_on": "2026-04-28", "reference": "BACS 88213"})
     erp.call("POST", f"/payments/{payment['id']}/apply", {"allocations": [
         {"invoice_id": open_invoice["id"], "amount": open_invoice["total"]}]})
+    # the paid invoice reversed leaves the customer a credit: part applied to the rebill, the rest refunded,
+    # and the rebill's remainder written off as bad debt
+    credit = erp.call("POST", f"/invoices/{open_invoice['id']}/reverse", {"reason": "Dispute", "date": "2026-04-29"})
+    rebill = erp.call("POST", "/billing-runs", {"legal_entity": "UK01", "period_end": "2026-04-30"})["invoice_ids"][0]
+    erp.call("POST", f"/credit-memos/{credit['id']}/apply", {"allocations": [{"invoice_id": rebill, "amount": "1.00"}]})
+    erp.call("POST", f"/credit-memos/{credit['id']}/refund", {"refunded_on": "2026-05-06"})
+    erp.call("POST", f"/invoices/{rebill}/write-off", {"reason": "Customer insolvent"})
     erp.call("PATCH", f"/customers/{customer['id']}", {"credit_limit": "10000000.00"})
     erp.call("POST", "/receivables/credit-review", {"as_of": "2026-07-31"})
     erp.call("POST", "/periods/2026-03/close", {"legal_entity": "UK01"})
