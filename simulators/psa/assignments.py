@@ -23,8 +23,11 @@ def _check_within_project(project: Record, start_date: str, end_date: str) -> No
 def list_assignments(request: Request) -> Reply:
     """List assignments of a project or a resource."""
     filters = {name: request.query[name] for name in ("project_id", "resource_id") if name in request.query}
-    return request.page(request.store.where(
-        "assignments", lambda assignment: all(assignment[name] == value for name, value in filters.items())))
+    indexed = next(iter(filters), None)  # narrow through the index of the first filter, then apply them all
+    candidates = request.store.all("assignments") if indexed is None else request.store.where_equal(
+        "assignments", indexed, filters[indexed])
+    return request.page([assignment for assignment in candidates
+                         if all(assignment[name] == value for name, value in filters.items())])
 
 
 @operations("createAssignment")

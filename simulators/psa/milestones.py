@@ -16,9 +16,8 @@ def list_project_milestones(request: Request) -> Reply:
     """List a project's milestones, optionally by status."""
     project = request.store.get("projects", request.path["project_id"])
     status = request.query.get("status")
-    return request.page(request.store.where(
-        "milestones", lambda milestone: milestone["project_id"] == project["id"]
-        and (status is None or milestone["status"] == status)))
+    return request.page([milestone for milestone in request.store.where_equal("milestones", "project_id", project["id"])
+                         if status is None or milestone["status"] == status])
 
 
 @operations("createProjectMilestone")

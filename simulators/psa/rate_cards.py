@@ -18,6 +18,9 @@ def list_rate_cards(request: Request) -> Reply:
                 and ("project_id" not in query or card["project_id"] == query["project_id"])
                 and ("default" not in query or (card["project_id"] is None) == query["default"]))
 
+    if "project_id" in query:  # a project's own cards through the index
+        return request.page([card for card in request.store.where_equal("rate_cards", "project_id", query["project_id"])
+                             if wanted(card)])
     return request.page(request.store.where("rate_cards", wanted))
 
 

@@ -12,8 +12,8 @@ from simulators.psa.values import find_referenced
 def assignment_on(store: Store, resource_id: str, project_id: str, on: date) -> Record | None:
     """Return the resource's assignment to the project covering a date (the oldest if several)."""
     wanted = on.isoformat()
-    for assignment in store.where_equal("assignments", "resource_id", resource_id):
-        if assignment["project_id"] == project_id and assignment["start_date"] <= wanted <= assignment["end_date"]:
+    for assignment in store.where_equal("assignments", ("resource_id", "project_id"), (resource_id, project_id)):
+        if assignment["start_date"] <= wanted <= assignment["end_date"]:
             return assignment
     return None
 

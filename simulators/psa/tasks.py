@@ -14,7 +14,7 @@ operations = Operations()
 def list_project_tasks(request: Request) -> Reply:
     """List a project's tasks."""
     project = request.store.get("projects", request.path["project_id"])
-    return request.page(request.store.where("tasks", lambda task: task["project_id"] == project["id"]))
+    return request.page(request.store.where_equal("tasks", "project_id", project["id"]))
 
 
 @operations("createProjectTask")
@@ -25,7 +25,7 @@ def create_project_task(request: Request) -> Reply:
     body = request.body
     parent_id = body.get("parent_task_id")
     check_task(store, project, parent_id, "parent_task_id")
-    if store.first("tasks", lambda task: task["project_id"] == project["id"] and task["code"] == body["code"]):
+    if store.where_equal("tasks", ("project_id", "code"), (project["id"], body["code"])):
         raise ApiProblem(409, "conflict", "WBS code taken",
                          f"project {project['id']} already has a task {body['code']}", field="code")
     planned = body.get("planned_hours")
