@@ -1,18 +1,27 @@
 """AR ties out: per invoice, per customer, against truth, and in the copies the CRM and PSA show.
 
 - Per invoice: `credited_total` is the sum of its credit memos, `amount_paid` the sum of the
-  payments applied to it, `open_amount` = total - credited - paid (never below zero).
+  payments applied to it, `credit_applied` the sum of the customer credit the credit memos'
+  `applications` put on it, `open_amount` = total - credited - paid - credit applied - written off
+  (never below zero).
 - Documents against truth: every invoice is one a billing run in truth produced (and each of those
   exists); every payment is one a customer made in truth, for its customer, amount and currency
   (and each of those exists).
-- Per credit memo: `applied_amount` (what it took off its invoice's open amount) + `open_amount`
-  (the customer's unapplied credit) = its total, neither below zero.
-- Per customer and currency: open AR = invoices - credit memos - cash received, where the invoices
-  are truth's, the cash is truth's payments (for a payment in another currency, the ERP's converted
-  amount net of its FX difference: truth has no FX rates), and the ERP's side is its customer
-  balance as NetSuite or SAP show it: open invoices - unapplied credits (open credit memos) -
-  unapplied cash. So a customer in credit (an invoice credited after it was paid, an overpayment)
-  has a negative balance on both sides; a credit the ERP does not show anywhere is a violation.
+- Per credit memo: `applied_amount` (what it took off its invoice's open amount) + its later
+  `applications` to other invoices + `refunded_amount` + `open_amount` (the customer's unapplied
+  credit) = its total, none below zero.
+- Settlements against truth (`receivables_settled`): each application of a customer's credit to an
+  invoice, each refund of it and each bad-debt write-off in the ERP is one finance made in truth, for
+  the same amount, and each one finance made is in the ERP (a lost application, a write-off nobody
+  decided or of another amount is a violation).
+- Per customer and currency: open AR = invoices - credit memos - cash received + credit refunded -
+  bad debt written off, where the invoices are truth's, the cash is truth's payments (for a payment
+  in another currency, the ERP's converted amount net of its FX difference: truth has no FX rates),
+  the refunds and write-offs truth's, and the ERP's side is its customer balance as NetSuite or SAP
+  show it: open invoices - unapplied credits (open credit memos) - unapplied cash (applying a credit
+  to an invoice moves neither side). So a customer in credit (an invoice credited after it was paid,
+  an overpayment) has a negative balance on both sides; a credit the ERP does not show anywhere is a
+  violation.
 - In the CRM and PSA (`receivables_shown`): each won deal's billing status (invoiced, credited,
   paid) on its opportunity and project, and each linked account's AR balance, equal the ERP's
   documents as read here; with the ERP tied to truth above, they equal truth too. This belongs to
@@ -30,6 +39,7 @@ from decimal import Decimal
 
 from harness.oracle.evidence import Evidence
 from harness.oracle.model import InvariantResult
+from harness.oracle.receivables_settled import check_settlements, credit_applications
 from harness.oracle.receivables_shown import check_shown
 from harness.oracle.systems import Record
 from harness.oracle.values import ZERO, decimal, money_text, same_money
@@ -65,17 +75,22 @@ def invoice_figures(evidence: Evidence) -> dict[str, tuple[Decimal, Decimal]]:
 
 
 def _check_invoices(result: InvariantResult, evidence: Evidence, figures: dict[str, tuple[Decimal, Decimal]]) -> None:
+    applied = {invoice_id: sum(amounts.values(), ZERO)
+               for invoice_id, amounts in credit_applications(evidence.systems.erp).items()}
     for invoice in evidence.systems.erp.all("invoices"):
         result.checked += 1
         invoice_id = str(invoice.get("id"))
         credited, received = figures.get(invoice_id, (ZERO, ZERO))
-        expected = [money_text(credited), money_text(received),
-                    money_text(max(_amount(invoice, "total") - credited - received, ZERO))]
-        actual = [invoice.get("credited_total"), invoice.get("amount_paid"), invoice.get("open_amount")]
+        credit, written_off = applied.get(invoice_id, ZERO), _amount(invoice, "written_off_amount")
+        settled = credited + received + credit + written_off
+        expected = [money_text(credited), money_text(received), money_text(credit),
+                    money_text(max(_amount(invoice, "total") - settled, ZERO))]
+        actual = [invoice.get("credited_total"), invoice.get("amount_paid"), invoice.get("credit_applied", "0.00"),
+                  invoice.get("open_amount")]
         if not all(same_money(have, decimal(want or "0")) for want, have in zip(expected, actual, strict=True)):
             result.violate("erp", invoice_id, expected, actual,
-                           "invoice [credited_total, amount_paid, open_amount] do not tie to its credit memos and "
-                           "payments")
+                           "invoice [credited_total, amount_paid, credit_applied, open_amount] do not tie to its "
+                           "credit memos, payments, the customer credit applied to it and what was written off")
 
 
 def _check_credit_memos(result: InvariantResult, evidence: Evidence) -> None:
@@ -84,9 +99,19 @@ def _check_credit_memos(result: InvariantResult, evidence: Evidence) -> None:
             continue  # an ERP that does not split its credit memos: only the customer balance is checked
         result.checked += 1
         applied, left = _amount(memo, "applied_amount"), _amount(memo, "open_amount")
-        if applied < 0 or left < 0 or applied + left != _amount(memo, "total"):
-            result.violate("erp", str(memo.get("id")), memo.get("total"), [money_text(applied), money_text(left)],
-                           "credit memo [applied_amount, open_amount] do not add up to its total")
+        later = sum((amount for _, amount in _credit_items(memo)), ZERO)
+        refunded = _amount(memo, "refunded_amount")
+        if min(applied, later, refunded, left) < 0 or applied + later + refunded + left != _amount(memo, "total"):
+            result.violate("erp", str(memo.get("id")), memo.get("total"),
+                           [money_text(applied), money_text(later), money_text(refunded), money_text(left)],
+                           "credit memo [applied_amount, applications, refunded_amount, open_amount] do not add up "
+                           "to its total")
+
+
+def _credit_items(memo: Record) -> list[tuple[str, Decimal]]:
+    """Return (invoice id, amount) of the customer credit a credit memo applied to other invoices."""
+    return [(str(item.get("invoice_id")), decimal(item.get("applied", "0"), f"{memo.get('id')}/applications"))
+            for item in memo.get("applications") or [] if isinstance(item, dict)]
 
 
 def _check_documents(result: InvariantResult, evidence: Evidence) -> None:
@@ -118,7 +143,8 @@ def _check_documents(result: InvariantResult, evidence: Evidence) -> None:
 
 
 def expected_balances(result: InvariantResult, evidence: Evidence) -> dict[tuple[str, str], Decimal]:
-    """Return open AR per (customer, currency) per truth: its invoices - their credit memos - its cash."""
+    """Return open AR per (customer, currency) per truth: its invoices - their credit memos - its cash + the
+    credit refunded to it - its bad debt written off."""
     erp, truth = evidence.systems.erp, evidence.truth
     expected: dict[tuple[str, str], Decimal] = {}
     invoices = erp.by_id("invoices")
@@ -145,6 +171,12 @@ def expected_balances(result: InvariantResult, evidence: Evidence) -> dict[tuple
             converted_by_erp.append(fact.payment_id)
         key = (fact.customer_id, currency)
         expected[key] = expected.get(key, ZERO) - cash
+    for refund in truth.credit_refunds:
+        key = (refund.customer_id, refund.currency)
+        expected[key] = expected.get(key, ZERO) + refund.amount
+    for write_off in truth.write_offs:
+        key = (write_off.customer_id, write_off.currency)
+        expected[key] = expected.get(key, ZERO) - write_off.amount
     if converted_by_erp:
         result.note(f"{len(converted_by_erp)} payments in another currency than their invoice's are taken at the "
                     f"ERP's converted amount (truth has no FX rates): {', '.join(converted_by_erp[:5])}"
@@ -161,14 +193,17 @@ def erp_balances(evidence: Evidence) -> tuple[dict[tuple[str, str], Decimal], di
     for invoice in erp.all("invoices"):
         key = (str(invoice.get("customer_id")), str(invoice.get("currency")))
         actual[key] = actual.get(key, ZERO) + _amount(invoice, "open_amount")
-        owed_back = _amount(invoice, "credited_total") + _amount(invoice, "amount_paid") - _amount(invoice, "total")
+        owed_back = (_amount(invoice, "credited_total") + _amount(invoice, "amount_paid")
+                     + _amount(invoice, "credit_applied") + _amount(invoice, "written_off_amount")
+                     - _amount(invoice, "total"))
         if owed_back > 0:
             hidden[key] = hidden.get(key, ZERO) + owed_back
     for memo in erp.all("credit_memos"):
         key = (str(memo.get("customer_id")), str(memo.get("currency")))
         unapplied_credit = _amount(memo, "open_amount")
         actual[key] = actual.get(key, ZERO) - unapplied_credit
-        hidden[key] = hidden.get(key, ZERO) - unapplied_credit
+        settled_since = sum((amount for _, amount in _credit_items(memo)), _amount(memo, "refunded_amount"))
+        hidden[key] = hidden.get(key, ZERO) - unapplied_credit - settled_since
     for payment in erp.all("payments"):
         currencies = {currency for customer, currency in actual if customer == payment.get("customer_id")}
         currency = currencies.pop() if len(currencies) == 1 else str(payment.get("currency"))
@@ -199,6 +234,7 @@ def ar_ties_out(evidence: Evidence) -> InvariantResult:
     _check_invoices(result, evidence, figures)
     _check_credit_memos(result, evidence)
     _check_documents(result, evidence)
+    check_settlements(result, evidence)
     balances, hidden = erp_balances(evidence)
     _check_customers(result, expected_balances(result, evidence), balances, hidden)
     check_shown(result, evidence, figures, balances)

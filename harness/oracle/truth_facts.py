@@ -203,6 +203,44 @@ class PaymentFact:
 
 
 @dataclass(frozen=True, slots=True)
+class CreditApplied:
+    """Customer credit left open on a credit memo that finance applied to another open invoice."""
+
+    sequence: int
+    credit_memo_id: str
+    customer_id: str
+    invoice_id: str
+    amount: Decimal
+    currency: str
+    applied_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class CreditRefunded:
+    """Customer credit left open on a credit memo that finance paid back."""
+
+    sequence: int
+    credit_memo_id: str
+    customer_id: str
+    amount: Decimal
+    currency: str
+    refunded_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOff:
+    """What was open on an invoice when finance wrote it off as bad debt."""
+
+    sequence: int
+    invoice_id: str
+    customer_id: str
+    amount: Decimal
+    currency: str
+    written_off_on: date
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Dispute:
     """An invoice the customer disputed (finance reverses it; credit and rebill)."""
 
@@ -291,6 +329,12 @@ READERS: dict[str, Callable[[int, dict[str, Any]], Any]] = {
     "revenue_run": lambda s, d: RevenueRun(s, d["revenue_run_id"], d["legal_entity"], d["period"]),
     "payment_made": lambda s, d: PaymentFact(s, d["payment_id"], d["customer_id"], d["invoice_id"],
                                              decimal(d["amount"]), d["currency"], day(d["received_on"])),
+    "credit_applied": lambda s, d: CreditApplied(s, d["credit_memo_id"], d["customer_id"], d["invoice_id"],
+                                                 decimal(d["amount"]), d["currency"], day(d["applied_on"])),
+    "credit_refunded": lambda s, d: CreditRefunded(s, d["credit_memo_id"], d["customer_id"], decimal(d["amount"]),
+                                                   d["currency"], day(d["refunded_on"])),
+    "invoice_written_off": lambda s, d: WriteOff(s, d["invoice_id"], d["customer_id"], decimal(d["amount"]),
+                                                 d["currency"], day(d["written_off_on"]), d["reason"]),
     "invoice_disputed": lambda s, d: Dispute(s, d["invoice_id"], d["customer_id"], d["contract_id"]),
 }
 

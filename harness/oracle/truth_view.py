@@ -22,6 +22,8 @@ from harness.oracle.truth_facts import (
     BillingRun,
     Cancellation,
     CostRate,
+    CreditApplied,
+    CreditRefunded,
     Deal,
     Dispute,
     Estimate,
@@ -31,6 +33,7 @@ from harness.oracle.truth_facts import (
     RevenueRun,
     TimeLine,
     Worker,
+    WriteOff,
     read_fact,
 )
 from harness.oracle.values import BadValue
@@ -78,6 +81,9 @@ class TruthView:
         self.revenue_runs: list[RevenueRun] = []
         self.payments: list[PaymentFact] = []
         self.disputes: list[Dispute] = []
+        self.credit_applications: list[CreditApplied] = []
+        self.credit_refunds: list[CreditRefunded] = []
+        self.write_offs: list[WriteOff] = []
         self.last_sequence = 0
         self._time_cache: dict[int, Revisions[TimeLine]] = {}
         self._expense_cache: dict[int, Revisions[ExpenseLine]] = {}
@@ -151,6 +157,12 @@ class TruthView:
             self.payments.append(record)
         elif isinstance(record, Dispute):
             self.disputes.append(record)
+        elif isinstance(record, CreditApplied):
+            self.credit_applications.append(record)
+        elif isinstance(record, CreditRefunded):
+            self.credit_refunds.append(record)
+        elif isinstance(record, WriteOff):
+            self.write_offs.append(record)
 
     # -- deals -------------------------------------------------------------------------------------
 

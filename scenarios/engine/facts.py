@@ -19,6 +19,10 @@ How the firm model fills them (scenarios/engine/actors):
   and booked again as a new, clean deal.
 - `cost_rate_set.retroactive` is HCM's flag (a correction of a date in force, or a backdated rate).
 - `payment_made.amount` is allocated in full to `invoice_id`.
+- `credit_applied`: finance applied `amount` of the customer credit left open on `credit_memo_id` (a
+  credit memo against an invoice already paid) to the open invoice `invoice_id`; `credit_refunded`:
+  finance paid `amount` of it back to the customer. `invoice_written_off.amount` is what was still open
+  on the invoice when finance wrote it off as bad debt.
 """
 
 from __future__ import annotations
@@ -58,5 +62,8 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     "revenue_run": ("revenue_run_id", "legal_entity", "period"),
     "invoice_disputed": ("invoice_id", "customer_id", "contract_id", "reason"),
     "payment_made": ("payment_id", "customer_id", "invoice_id", "amount", "currency", "received_on"),
+    "credit_applied": ("credit_memo_id", "customer_id", "invoice_id", "amount", "currency", "applied_on"),
+    "credit_refunded": ("credit_memo_id", "customer_id", "amount", "currency", "refunded_on"),
+    "invoice_written_off": ("invoice_id", "customer_id", "amount", "currency", "written_off_on", "reason"),
     "period_closed": ("legal_entity", "period"),
 }

@@ -147,9 +147,10 @@ def _dso(erp_state: dict[str, Any] | None, start: date, end: date) -> float | No
     The close is the last invoice date in the period (a billing run dates its invoices the month's last
     day). Receivables on it are the AR balance of the books then: invoices dated up to it, less credit
     memos dated and payments received up to it (open credits and unapplied cash net, as in the ERP's
-    aging). A run ends at the period end, before the last month's billing run (working day 2 of the
-    next month), so the period end itself is no month-end: its receivables lack the month's invoices
-    while its days include the month (full-year: eleven months of invoices over 365 days).
+    aging), less bad debt written off and plus customer credit refunded up to it. A run ends at the
+    period end, before the last month's billing run (working day 2 of the next month), so the period
+    end itself is no month-end: its receivables lack the month's invoices while its days include the
+    month (full-year: eleven months of invoices over 365 days).
     """
     if not erp_state:
         return None
@@ -175,6 +176,13 @@ def _dso(erp_state: dict[str, Any] | None, start: date, end: date) -> float | No
             receivable -= amount
             if credited_on >= start:
                 sales -= amount
+        for refund in memo.get("refunds", []):
+            if date.fromisoformat(refund["refunded_on"]) <= close:
+                receivable += _usd(refund["amount"], memo["currency"])
+    for invoice in invoices:
+        write_off = invoice.get("write_off")
+        if write_off and date.fromisoformat(write_off["date"]) <= close:
+            receivable -= _usd(invoice["written_off_amount"], invoice["currency"])
     for payment in records.get("payments", []):
         if date.fromisoformat(payment["received_on"]) <= close:
             receivable -= _usd(payment["amount"], payment["currency"])

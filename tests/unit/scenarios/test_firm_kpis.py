@@ -114,3 +114,19 @@ def test_setup_days_run_from_the_win_to_the_first_booking(truth: Truth) -> None:
     kpis = business_kpis(truth, None, start=START, end=END)
     assert kpis.setup_days_median == pytest.approx(3.0)
     assert "billable utilization" in kpis.render()
+
+
+def test_dso_receivables_leave_out_bad_debt_written_off_and_add_back_credit_refunded(truth: Truth) -> None:
+    erp: dict[str, Any] = {"records": {"invoices": [
+        {"invoice_date": "2026-01-09", "total": "1000.00", "open_amount": "0.00", "currency": "USD",
+         "written_off_amount": "300.00", "write_off": {"date": "2026-01-20"}},
+        {"invoice_date": "2026-01-23", "total": "1100.00", "open_amount": "0.00", "currency": "USD",
+         "written_off_amount": "1100.00", "write_off": {"date": "2026-01-29"}},  # after the close
+    ], "credit_memos": [
+        {"credit_date": "2026-01-10", "total": "100.00", "open_amount": "0.00", "currency": "USD",
+         "refunds": [{"amount": "40.00", "refunded_on": "2026-01-15"},
+                     {"amount": "60.00", "refunded_on": "2026-01-30"}]},  # the second after the close
+    ], "payments": [{"received_on": "2026-01-16", "amount": "600.00", "currency": "USD"}]}}
+    kpis = business_kpis(truth, erp, start=START, end=END)
+    receivable = 1000 + 1100 - 100 + 40 - 600 - 300
+    assert kpis.dso_days == pytest.approx(receivable / (1000 + 1100 - 100) * 19)

@@ -17,7 +17,7 @@ def test_an_open_amount_that_does_not_tie_names_the_invoice(world: World) -> Non
     result = world.check()["ar-ties-out"]
 
     assert violations(result) == ["INV-000001", "CUS-000001"]
-    assert result.violations[0].expected == ["0.00", "1000.00", "2226.44"]
+    assert result.violations[0].expected == ["0.00", "1000.00", "0.00", "2226.44"]
 
 
 def test_a_payment_applied_twice_is_caught(world: World) -> None:
@@ -96,7 +96,7 @@ def test_a_credit_memo_whose_applied_and_open_amounts_do_not_add_up_is_caught(wo
     result = world.check()["ar-ties-out"]
 
     assert violations(result) == ["CM-000001", "CUS-000001"]
-    assert result.violations[0].actual == ["2226.44", "900.00"]
+    assert result.violations[0].actual == ["2226.44", "0.00", "0.00", "900.00"]
 
 
 def test_unapplied_cash_counts_against_the_customer_balance(world: World) -> None:
