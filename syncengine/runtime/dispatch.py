@@ -44,6 +44,10 @@ class AttemptResult:
     """The system a retry waits for when the attempt failed because it is down (503, unreachable), else None."""
 
 
+_PROCESSED = AttemptResult(AttemptOutcome.PROCESSED)
+_DUPLICATE = AttemptResult(AttemptOutcome.DUPLICATE)
+"""The results of a batch's messages (immutable, so one of each serves every message)."""
+
 UNAVAILABLE_REASONS = frozenset({"connection-error"})
 """Reasons of a call that found no system at all (besides a 503 answer)."""
 
@@ -211,16 +215,23 @@ class Dispatcher:
         if self.virtual_latency:
             now += timedelta(milliseconds=meter.latency_ms)
         results = []
+        first_failed = self._first_failed
+        flow = deliveries[0].route.flow
+        counts = self.metrics.flow(flow)
         for delivery, (outcome, calls) in zip(deliveries, outcomes, strict=True):
-            self._first_failed.pop(delivery.id, None)
-            counts = self.metrics.flow(delivery.route.flow)
+            if first_failed:
+                first_failed.pop(delivery.id, None)
+            if delivery.route.flow != flow:
+                flow = delivery.route.flow
+                counts = self.metrics.flow(flow)
             counts.api_calls += calls
             if outcome is AttemptOutcome.DUPLICATE:
                 counts.duplicates += 1
+                results.append(_DUPLICATE)
             else:
                 counts.processed += 1
                 counts.sync_lag_s.append((now - delivery.event.time).total_seconds())
-            results.append(AttemptResult(outcome))
+                results.append(_PROCESSED)
         # the batch's calls took their latency once, before its last result
         results[-1] = replace(results[-1], latency_s=meter.latency_ms / 1000)
         return results

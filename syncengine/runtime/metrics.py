@@ -84,7 +84,10 @@ class Metrics:
 
     def flow(self, name: str) -> FlowCounts:
         """Return the counters of a flow."""
-        return self.flows.setdefault(name, FlowCounts())
+        counts = self.flows.get(name)
+        if counts is None:  # not setdefault: that builds a FlowCounts on every call (twice per message)
+            counts = self.flows[name] = FlowCounts()
+        return counts
 
     def observe_call(self, call: Call) -> None:
         """Count one HTTP call, and add it to the handler attempt under way (if any)."""
