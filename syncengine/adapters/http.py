@@ -90,6 +90,8 @@ class SystemClient:
         self.timeout_s = timeout_s
         self.observer = observer
         self.calls: Counter[str] = Counter()
+        self._encoded: tuple[Any, bytes] | None = None
+        """The body `encode` last encoded, and its encoding."""
         self._http: httpx.Client | WsgiHttp
         if transport is None and app is not None:
             self._http = WsgiHttp(app, base_url)
@@ -99,6 +101,16 @@ class SystemClient:
     def close(self) -> None:
         """Close the underlying connection pool."""
         self._http.close()
+
+    def encode(self, body: Any) -> bytes:
+        """Return a body as this client sends it (compact JSON, keys sorted), for a caller that hashes it.
+
+        The encoding is kept for the next call that sends this very body object (not an equal one), so
+        a body hashed for its Idempotency-Key is not encoded twice; the caller must not change it between.
+        """
+        content = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+        self._encoded = (body, content)
+        return content
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, traceparent: str | None = None) -> ApiResult:
         """Read a resource."""
@@ -172,7 +184,13 @@ class SystemClient:
         traceparent = traceparent or outbound_traceparent()
         if traceparent:
             headers["traceparent"] = traceparent
-        content = None if body is None else json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+        encoded = self._encoded
+        if body is None:
+            content = None
+        elif encoded is not None and encoded[0] is body:
+            content = encoded[1]
+        else:
+            content = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
         if content is not None:
             headers["Content-Type"] = "application/json"
         timeout_ms = int(self.timeout_s * 1000)

@@ -46,7 +46,6 @@ termination): that is the cancellation's rule, not a problem, and nothing is pos
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
@@ -264,9 +263,9 @@ def _event_prefix(entry: WorkEntry) -> str:
 def _post(ports: Ports, book: _Book, message: SourceEvent, batch: list[_Item]) -> None:
     """Post a batch (the event's own entry first) and link every item the ERP holds."""
     body = erp_billing.batch_body([transaction for _, transaction, _ in batch])
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
-    answer = ports.client(ERP).post(BATCH_PATH, body,
-                                    idempotency_key=ports.idempotency_key(message, f"billable-batch:{digest}"))
+    erp = ports.client(ERP)
+    digest = hashlib.sha256(erp.encode(body)).hexdigest()[:16]  # the bytes it sends: encoded once
+    answer = erp.post(BATCH_PATH, body, idempotency_key=ports.idempotency_key(message, f"billable-batch:{digest}"))
     results = erp_billing.batch_results(answer.body, len(batch))
     for (entry, _, seen), result in zip(batch, results, strict=True):
         if result.transaction_id is not None:

@@ -74,6 +74,19 @@ def test_a_successful_post_returns_the_parsed_record_and_etag(client: SystemClie
     assert client.get(f"/widgets/{result.body['id']}").body == result.body
 
 
+def test_a_body_hashed_before_posting_is_sent_as_hashed_and_a_changed_one_as_it_now_stands(
+        client: SystemClient) -> None:
+    body = {"name": "gear", "size": 3}
+    assert client.encode(body) == b'{"name":"gear","size":3}'
+    assert client.post("/widgets", body, idempotency_key="k-hashed").body["name"] == "gear"
+    client.encode(body)
+    other = {"name": "cog"}  # not the body encoded: encoded as it stands
+    assert client.post("/widgets", other, idempotency_key="k-other").body["name"] == "cog"
+    body["name"] = "wheel"  # changed after it was last sent: encoded again only once it is hashed again
+    client.encode(body)
+    assert client.post("/widgets", body, idempotency_key="k-changed").body["name"] == "wheel"
+
+
 def test_a_post_without_an_idempotency_key_is_refused_before_sending(client: SystemClient) -> None:
     with pytest.raises(ValueError, match="Idempotency-Key"):
         client.post("/widgets", {"name": "gear"}, idempotency_key="")
