@@ -23,7 +23,9 @@ how far the engine had read the PSA feed when the project's last complete read b
 period it read, and in which month (`cost-read-feed/from/month:<project>`); a change whose event lies
 within that feed position, dated in a period the read covered, in the same month, is already posted
 and is skipped. Projects whose contract is not cost-to-cost are skipped after one read
-of the contract (its policy never changes, so the answer is kept).
+of the contract (its policy never changes, so the answer is kept). A run of a key's messages is
+handled at once (`handle_costs_changed`, the dispatcher's batch): the same steps one message after
+the other, the project's contract and last complete read asked for once.
 
 Estimate: version-aware by the PSA project's version (ledger `estimate:<psa>:<project>`), so an
 older estimate never overwrites a newer one.
@@ -32,6 +34,7 @@ older estimate never overwrites a newer one.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -42,24 +45,71 @@ from syncengine.domain.ordering import by_field
 from syncengine.flows.time_expense_billing import ERP, billing_terms, contract_fact, contract_of_project
 from syncengine.mapping import erp_billing, psa_work
 from syncengine.ports import Ports
-from syncengine.runtime.registry import Flow, Handler
+from syncengine.runtime.registry import BatchFailure, Flow, Handler
 
 STALE_VERSION = "stale-version"
+READ_MARKS = ("feed", "from", "month")
 PAGE_LIMIT = 500
 EVE_ATTEMPTS = 5
 
 
 def handle_cost_changed(message: SourceEvent, ports: Ports) -> None:
     """Post the project's cumulative cost to every day from the entry's period on whose figure changed."""
+    _cost_changed(message, ports, _Run())
+
+
+def handle_costs_changed(messages: Sequence[SourceEvent], ports: Ports) -> None:
+    """Handle a key's cost messages in order, as `handle_cost_changed` would one by one, asking for the
+    project's contract and its last complete read once: a bulk approval's hundred messages find the
+    project read by the first and cost a ledger read or three each no more."""
+    run = _Run()
+    for index, message in enumerate(messages):
+        try:
+            _cost_changed(message, ports, run)
+        except Exception as error:  # named as this message's: the dispatcher sorts it
+            raise BatchFailure(index, error) from error
+
+
+class _Run:
+    """What the messages of one run (one unit of work) share: each project's cost-to-cost contract, and
+    its last complete read as the ledger holds it (only this flow writes it, so it is kept as written)."""
+
+    def __init__(self) -> None:
+        self.contracts: dict[tuple[str, str], str | None] = {}
+        self.reads: dict[str, dict[str, int | None]] = {}
+
+    def contract(self, ports: Ports, system: str, project_id: str) -> str | None:
+        """Return the project's contract when it is cost-to-cost (else None)."""
+        if (system, project_id) not in self.contracts:
+            contract_id = contract_of_project(ports, system, project_id)
+            cost_to_cost = contract_id is not None and contract_fact(ports, contract_id, "cost-to-cost")
+            self.contracts[(system, project_id)] = contract_id if cost_to_cost else None
+        return self.contracts[(system, project_id)]
+
+    def read(self, ports: Ports, marker: str) -> dict[str, int | None]:
+        """Return the project's last complete read: feed position, from which month, in which month."""
+        if marker not in self.reads:
+            self.reads[marker] = {name: ports.ledger.applied_version(f"cost-read-{name}:{marker}")
+                                  for name in READ_MARKS}
+        return self.reads[marker]
+
+    def record_read(self, ports: Ports, marker: str, read: dict[str, int]) -> None:
+        """Record a complete read of the project."""
+        for name, value in read.items():
+            ports.ledger.set_applied_version(f"cost-read-{name}:{marker}", value)
+        self.reads[marker] = dict(read)
+
+
+def _cost_changed(message: SourceEvent, ports: Ports, run: _Run) -> None:
     entry = psa_work.work_entry_of(message)  # billing's reading of it, if it read it first
     if not entry.approvals:
         return
-    contract_id = contract_of_project(ports, entry.system, entry.project_id)
-    if contract_id is None or not contract_fact(ports, contract_id, "cost-to-cost"):
+    contract_id = run.contract(ports, entry.system, entry.project_id)
+    if contract_id is None:
         return
     changed_on = entry.approvals[-1].date
     marker = f"{entry.system}:{entry.project_id}"
-    if _read_since(ports, marker, changed_on, message.sequence):
+    if _read_since(ports, run.read(ports, marker), changed_on, message.sequence):
         return
     feed_read = _feed_position(ports, entry.system)
     cost = _ProjectCost(ports, message, entry.system, entry.project_id, contract_id)
@@ -79,8 +129,7 @@ def handle_cost_changed(message: SourceEvent, ports: Ports) -> None:
                 raise
             # A newer figure for the day got there first; it was read later than this one.
     if feed_read is not None:
-        for name, value in (("feed", feed_read), ("from", _month(changed_on)), ("month", _month(ports.now()))):
-            ports.ledger.set_applied_version(f"cost-read-{name}:{marker}", value)
+        run.record_read(ports, marker, {"feed": feed_read, "from": _month(changed_on), "month": _month(ports.now())})
 
 
 def post_cost_through(message: SourceEvent, ports: Ports, system: str, project_id: str, contract_id: str,
@@ -151,10 +200,9 @@ def _feed_position(ports: Ports, system: str) -> int | None:
     return int(cursor) if cursor is not None and cursor.isdigit() else None
 
 
-def _read_since(ports: Ports, marker: str, changed_on: date, sequence: int) -> bool:
+def _read_since(ports: Ports, read: dict[str, int | None], changed_on: date, sequence: int) -> bool:
     """Tell whether the project's last complete read already includes this change: made after the
     event's feed position, from a period no later than its own, in the current month."""
-    read = {name: ports.ledger.applied_version(f"cost-read-{name}:{marker}") for name in ("feed", "from", "month")}
     return (read["feed"] is not None and read["from"] is not None and sequence <= read["feed"]
             and _month(changed_on) >= read["from"] and read["month"] == _month(ports.now()))
 
@@ -246,4 +294,5 @@ HANDLERS: dict[str, list[Handler]] = {
     f"{psa_work.TIME_EVENTS}recosted": [handle_cost_changed],
     "psa.project.estimate_changed": [handle_estimate_changed],
 }
-FLOW = Flow("cost_actuals", HANDLERS, ordering_key=_cost_key)
+FLOW = Flow("cost_actuals", HANDLERS, ordering_key=_cost_key,
+            batch_handlers={handle_cost_changed: handle_costs_changed})

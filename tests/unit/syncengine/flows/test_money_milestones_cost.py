@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
 from harness.runner.world import World
+from syncengine.domain.messages import SourceEvent
+from syncengine.flows import cost_actuals
+from syncengine.runtime.registry import BatchFailure
 from tests.unit.syncengine.flows.test_money_world import (
     Deal,
     billing_run,
@@ -135,6 +139,38 @@ def test_a_burst_of_approvals_is_read_once_and_a_later_one_read_again(world: Wor
 
     [actual] = records(world, "erp", "cost_actuals")
     assert (actual["cumulative_cost"], actual["source_version"]) == ("3280.00", 2)
+
+
+def test_a_burst_handled_as_one_batch_asks_the_ledger_for_the_projects_last_read_once(
+        world: World, deal: Deal, monkeypatch: pytest.MonkeyPatch) -> None:
+    entries = [log_time(world, deal, date(2026, 3, day), "8.00", approve=False) for day in range(2, 7)]
+    settle(world)
+    ledger = engine_of(world).ports.ledger
+    asked: list[str] = []
+    applied_version = ledger.applied_version
+
+    def counted(key: str) -> int | None:
+        asked.append(key)
+        return applied_version(key)
+
+    monkeypatch.setattr(ledger, "applied_version", counted)
+    call(world, "psa", "POST", "/time-entries/bulk-approve", {"ids": entries})
+    settle(world)
+
+    assert sorted(key for key in asked if key.startswith("cost-read-")) == [
+        f"cost-read-{name}:psa:{deal.project_id}" for name in ("feed", "from", "month")]
+    [actual] = records(world, "erp", "cost_actuals")
+    assert actual["cumulative_cost"] == "3200.00"
+
+
+def test_a_malformed_message_in_a_run_of_cost_messages_is_named_to_the_dispatcher(world: World) -> None:
+    without_approvals = SourceEvent("psa", "1", "psa.time_entry.approved", "TE-1", 1, datetime(2026, 3, 2, tzinfo=UTC),
+                                    {"id": "TE-1", "version": 1, "project_id": "PRJ-1", "resource_id": "W-1",
+                                     "status": "APPROVED", "revision": 1, "approvals": []})
+    malformed = replace(without_approvals, event_id="2", data={**without_approvals.data, "revision": 0})
+    with pytest.raises(BatchFailure) as raised:
+        cost_actuals.handle_costs_changed([without_approvals, malformed, without_approvals], engine_of(world).ports)
+    assert (raised.value.index, getattr(raised.value.error, "reason", None)) == (1, "malformed-record")
 
 
 def test_cost_in_another_currency_is_converted_at_the_erps_rate(world: World, deal: Deal) -> None:
