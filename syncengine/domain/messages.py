@@ -47,7 +47,7 @@ class SourceEvent:
     @classmethod
     def from_cloudevent(cls, system: str, raw: Any) -> SourceEvent:
         """Parse a CloudEvents-shaped event of `system`; raise MalformedEvent naming the bad field."""
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):  # a dict first: no ABC check per event
             raise MalformedEvent("malformed-event", f"{system}: an event must be a JSON object")
         strings = {}
         for name in ("id", "type", "subject", "time"):
@@ -59,7 +59,7 @@ class SourceEvent:
         if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
             raise MalformedEvent("malformed-event", f"{system} event {strings['id']}: sequence must be an integer >= 1")
         data = raw.get("data")
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise MalformedEvent("malformed-event", f"{system} event {strings['id']}: data must be an object")
         traceparent = raw.get("traceparent")
         return cls(

@@ -74,7 +74,7 @@ class Engine:
         ledger = self.ports.ledger
         now = self.ports.clock.now()
         self.metrics.events_received += 1
-        event_id = raw.get("id") if isinstance(raw, Mapping) else None
+        event_id = raw.get("id") if type(raw) is dict or isinstance(raw, Mapping) else None  # a dict: no ABC check
         try:
             event = SourceEvent.from_cloudevent(system, raw)
         except MalformedEvent as error:
@@ -268,7 +268,7 @@ class Engine:
     def _receipt_needed(self, raw: Any) -> bool:
         """Tell whether `submit` records this event's id: one of a type a flow handles (it records an event
         it cannot read on its own)."""
-        if not isinstance(raw, Mapping) or not isinstance(raw.get("id"), str) or not raw["id"]:
+        if not (type(raw) is dict or isinstance(raw, Mapping)) or not isinstance(raw.get("id"), str) or not raw["id"]:
             return False
         event_type = raw.get("type")
         return isinstance(event_type, str) and bool(self.registry.routes(event_type))

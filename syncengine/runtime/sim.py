@@ -124,24 +124,25 @@ class SimRuntime:
         latency_s = 0.0
         unreachable = False
         for system in list(self.engine.pollers):
-            read, latency, failure, _ = self._poll(system)
+            read, latency, failure, _, _ = self._poll(system)
             events += read
             latency_s += latency
             unreachable = unreachable or isinstance(failure, TransientFailure)
         return events, latency_s, unreachable
 
-    def _poll(self, system: str) -> tuple[int, float, EngineError | None, bool]:
-        """Read a feed once: events read, latency, the failure if it failed, whether it read to the feed's end."""
+    def _poll(self, system: str) -> tuple[int, float, EngineError | None, bool, str | None]:
+        """Read a feed once: events read, latency, the failure if it failed, whether it read to the feed's end,
+        and the cursor it stored."""
         try:
             result = self.engine.poll(system)
         except EngineError as error:
             # Nothing of the failed page was handed over; the next round reads it again.
             self.poll_failures[system] = self.poll_failures.get(system, 0) + 1
             latency_ms = getattr(getattr(error, "call", None), "latency_ms", 0)
-            return 0, latency_ms / 1000, error, False
+            return 0, latency_ms / 1000, error, False, None
         # a page less than full is the feed's last (an empty read is one such page)
         at_end = result.events < self.engine.pollers[system].limit * result.pages
-        return result.events, result.latency_ms / 1000, None, at_end
+        return result.events, result.latency_ms / 1000, None, at_end, result.cursor
 
     def _poller(self, system: str) -> SimGenerator:
         # Back off while a feed is quiet (doubling up to max_poll_interval_s) and return to the
@@ -152,9 +153,9 @@ class SimRuntime:
                 read, latency_s = 0, 0.0
                 self.skipped_polls += 1
             else:
-                read, latency_s, _, at_end = self._poll(system)
+                read, latency_s, _, at_end, cursor = self._poll(system)
                 if at_end and system in self._doorbells:
-                    self._quiet[system] = self.engine.ports.ledger.cursor(system)
+                    self._quiet[system] = cursor  # what the poll stored: no ledger read to ask it back
             interval = self.poll_interval_s if read else min(interval * 2, self.max_poll_interval_s)
             yield self.env.timeout(latency_s + interval)
 
