@@ -70,6 +70,16 @@ class PostgresSession:
             connection = self._local.connection = self._connect()
         return connection
 
+    def _cursor(self, connection: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
+        """Return this thread's cursor on its connection. One cursor serves every statement of the thread (each
+        caller reads its rows or row count before the next statement): `Connection.execute` builds a cursor per
+        statement, ~35 us of CPU of the ~85 a statement costs the client (process_time, 2,000 statements)."""
+        cursor: psycopg.Cursor[Any] | None = getattr(self._local, "cursor", None)
+        if cursor is None or getattr(self._local, "cursor_connection", None) is not connection:
+            cursor = self._local.cursor = connection.cursor()
+            self._local.cursor_connection = connection
+        return cursor
+
     def _discard(self, connection: psycopg.Connection[Any]) -> None:
         self.lost_connections += 1
         self._local.connection = None
@@ -86,7 +96,7 @@ class PostgresSession:
         connection = self._connection()
         self.statements += 1
         try:
-            return connection.execute(query, parameters)
+            return self._cursor(connection).execute(query, parameters)
         except ROLLED_BACK_BY_SERVER as error:
             raise ConflictFailure("ledger-conflict", first_line(error)) from error
         except psycopg.OperationalError as error:
@@ -129,14 +139,24 @@ class PostgresSession:
                     raise
                 self._pause(attempt)
         self._local.in_transaction = True
+        self._local.transaction_id = None
+
+    def _note_transaction_id(self, transaction_id: str | None) -> None:
+        """Keep the id a statement of the open transaction read (`pg_current_xact_id_if_assigned()` after a
+        write): assigned at its first write and never changed, so COMMIT need not ask for it again."""
+        if transaction_id is not None and self._in_transaction:
+            self._local.transaction_id = transaction_id
 
     def _commit(self) -> None:
-        row = self._one("SELECT pg_current_xact_id_if_assigned()::text", ())
-        transaction_id = row[0] if row else None
+        transaction_id: str | None = getattr(self._local, "transaction_id", None)
+        self._local.transaction_id = None
+        if transaction_id is None:
+            row = self._one("SELECT pg_current_xact_id_if_assigned()::text", ())
+            transaction_id = row[0] if row else None
         connection = self._connection()
         self.statements += 1
         try:
-            connection.execute("COMMIT")
+            self._cursor(connection).execute("COMMIT")
         except ROLLED_BACK_BY_SERVER as error:
             raise ConflictFailure("ledger-conflict", first_line(error)) from error
         except psycopg.OperationalError as error:
@@ -167,12 +187,13 @@ class PostgresSession:
 
     def _rollback(self) -> None:
         self._local.in_transaction = False
+        self._local.transaction_id = None
         connection: psycopg.Connection[Any] | None = getattr(self._local, "connection", None)
         if connection is None or connection.closed:
             return
         self.statements += 1
         try:
-            connection.execute("ROLLBACK")
+            self._cursor(connection).execute("ROLLBACK")
         except psycopg.OperationalError:
             self._discard(connection)
 

@@ -105,6 +105,26 @@ class LostCommitAnswer:
             raise psycopg.OperationalError("server closed the connection unexpectedly")
         return self.connection.execute(query, parameters)
 
+    def cursor(self) -> Any:
+        return LostCommitAnswerCursor(self, self.connection.cursor())
+
+
+class LostCommitAnswerCursor:
+    """A cursor of a LostCommitAnswer connection: its COMMIT goes the connection's way."""
+
+    def __init__(self, connection: LostCommitAnswer, cursor: psycopg.Cursor[Any]) -> None:
+        self.lost = connection
+        self.cursor = cursor
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.cursor, name)
+
+    def execute(self, query: Any, parameters: Any = None) -> Any:
+        if query == "COMMIT":
+            return self.lost.execute(query)
+        self.cursor.execute(query, parameters)
+        return self
+
 
 def _lose_next_commit_answer(ledger: PostgresLedger, *, committed: bool) -> None:
     ledger._local.connection = LostCommitAnswer(ledger._connection(), committed=committed)
@@ -135,6 +155,38 @@ def test_a_commit_whose_answer_was_lost_is_settled_by_asking_the_server(postgres
 
 
 @pytest.mark.slow
+def test_a_unit_of_work_tracking_messages_learns_its_transaction_id_from_the_insert(postgres_url: str,
+                                                                                    schema: str) -> None:
+    ledger = PostgresLedger(postgres_url, schema=schema)
+    try:
+        before = ledger.statements
+        with ledger.unit_of_work():
+            ledger.record_processed_many([tracking(f"TE-{number}") for number in range(5)])
+        assert ledger.statements - before == 3  # BEGIN, the insert, COMMIT: no question for the transaction id
+        assert ledger.processed_among([("psa", "TE-4", 1, "billing.handle_approved")])
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("committed", [True, False])
+def test_a_tracking_commit_whose_answer_was_lost_is_settled_by_the_id_the_insert_read(
+        postgres_url: str, schema: str, committed: bool) -> None:
+    ledger = PostgresLedger(postgres_url, schema=schema)
+    try:
+        _lose_next_commit_answer(ledger, committed=committed)
+        try:
+            with ledger.unit_of_work():
+                ledger.record_processed_many([tracking("TE-1"), tracking("TE-2")])
+        except LedgerUnavailable as error:
+            assert not committed and error.rolled_back
+        else:
+            assert committed
+        assert ledger.already_processed("psa", "TE-2", 1, "billing.handle_approved") is committed
+        assert ledger.lost_connections == 1
+    finally:
+        ledger.close()
+
+
 def test_connections_killed_mid_run_lose_and_duplicate_nothing(postgres_url: str, schema: str) -> None:
     ledger = PostgresLedger(postgres_url, schema=schema)
     messages = 0  # at least 200, and on until the kills did what the asserts below need (a fast machine
