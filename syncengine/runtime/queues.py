@@ -19,13 +19,16 @@ class KeyedQueues:
 
     def push(self, delivery: Delivery, *, front: bool = False) -> None:
         """Queue a delivery at the back of its key (the front for a re-drive)."""
-        queue = self._queues.setdefault(delivery.key, deque())
+        queue = self._queues.get(delivery.key)
+        if queue is None:  # not setdefault: that builds a deque on every push
+            queue = self._queues[delivery.key] = deque()
         if front:
             queue.appendleft(delivery)
         else:
             queue.append(delivery)
         self._depth += 1
-        self.max_depth = max(self.max_depth, self._depth)
+        if self._depth > self.max_depth:
+            self.max_depth = self._depth
 
     def head(self, key: str) -> Delivery | None:
         """Return the next delivery of a key, None when it is empty or parked."""
