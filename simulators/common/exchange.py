@@ -125,10 +125,17 @@ class Answer:
     def of(cls, status: int, content_type: str, body: bytes, headers: Any = ()) -> Answer:
         """Return an answer with a body, its Content-Type and Content-Length, then `headers`."""
         answer = cls(status, [("Content-Type", content_type)], body)
+        present = {"content-type"}
         if status != 204 and not 100 <= status < 200:
             answer.headers.append(("Content-Length", str(len(body))))
+            present.add("content-length")
         for name, value in headers:
-            answer.set_header(name, value)
+            wanted = name.lower()
+            if wanted in present or wanted == "location":
+                answer.set_header(name, value)
+            else:  # a header not there yet: what set_header would do, without looking for it
+                answer.headers.append((name, value))
+            present.add(wanted)
         return answer
 
     @classmethod

@@ -114,11 +114,37 @@ class FaultPlane:
         self._counter = 0
         self._lock = threading.Lock()
         self.injected: dict[str, int] = {}
+        self._quiet: tuple[datetime | None, datetime | None] | None = None
+
+    def _quiet_at(self, now: datetime) -> bool:
+        """Tell whether no request fault is in effect at `now` (for any operation).
+
+        The answer holds for a span (from the last window that ended to the next that starts), kept
+        until the faults change: most requests of a run fall between windows and skip the scan.
+        """
+        quiet = self._quiet
+        if quiet is not None and (quiet[0] is None or quiet[0] <= now) and (quiet[1] is None or now < quiet[1]):
+            return True
+        since: datetime | None = None
+        until: datetime | None = None
+        for fault in self._faults:
+            if fault.kind not in REQUEST_FAULTS:
+                continue
+            if fault.start is not None and now < fault.start:
+                until = fault.start if until is None else min(until, fault.start)
+            elif fault.end is not None and now >= fault.end:
+                since = fault.end if since is None else max(since, fault.end)
+            else:
+                self._quiet = None
+                return False
+        self._quiet = (since, until)
+        return True
 
     def reset(self, seed: int | None = None) -> None:
         """Remove every fault (admin reset)."""
         with self._lock:
             self._faults = []
+            self._quiet = None
             self.injected = {}
             if seed is not None:
                 self._rng = random.Random(seed)
@@ -154,6 +180,7 @@ class FaultPlane:
             self._counter += 1
             fault = Fault(definition.get("id") or f"F{self._counter:04d}", kind, start, end, dict(params))
             self._faults.append(fault)
+            self._quiet = None
         return fault
 
     def remove(self, fault_id: str) -> bool:
@@ -161,6 +188,7 @@ class FaultPlane:
         with self._lock:
             before = len(self._faults)
             self._faults = [fault for fault in self._faults if fault.id != fault_id]
+            self._quiet = None
             return len(self._faults) != before
 
     def scheduled(self) -> list[Fault]:
@@ -178,6 +206,8 @@ class FaultPlane:
         """Decide the faults of one business request."""
         decision = RequestFaults()
         with self._lock:
+            if self._quiet_at(now):
+                return decision
             for fault in self._active(REQUEST_FAULTS, now, operation_id):
                 params = fault.params
                 if fault.kind == "outage":

@@ -21,6 +21,9 @@ class Grant:
     expires_at: datetime | None
 
 
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="firmsim"'}
+
+
 class TokenRegistry:
     """The bearer tokens one system accepts."""
 
@@ -50,10 +53,9 @@ class TokenRegistry:
 
     def check(self, authorization: str | None, now: datetime, expired_before: datetime | None) -> str:
         """Return the caller's token, or raise 401 (missing, unknown or expired)."""
-        headers = {"WWW-Authenticate": 'Bearer realm="firmsim"'}
         if not authorization or not authorization.startswith("Bearer "):
             raise ApiProblem(401, "unauthorized", "Unauthorized",
-                             "Send 'Authorization: Bearer <token>'", field="Authorization", headers=headers)
+                             "Send 'Authorization: Bearer <token>'", field="Authorization", headers=dict(_CHALLENGE))
         token = authorization[len("Bearer "):].strip()
         if token in self.static_tokens:
             issued_at = None
@@ -63,7 +65,7 @@ class TokenRegistry:
                 grant = self._issued.get(token)
             if grant is None:
                 raise ApiProblem(401, "unauthorized", "Unauthorized", "Unknown bearer token",
-                                 field="Authorization", headers=headers)
+                                 field="Authorization", headers=dict(_CHALLENGE))
             issued_at, expires_at = grant.issued_at, grant.expires_at
         expired = expires_at is not None and now >= expires_at
         if expired_before is not None and (issued_at is None or issued_at < expired_before):
@@ -71,7 +73,7 @@ class TokenRegistry:
         if expired:
             raise ApiProblem(401, "token-expired", "Token expired",
                              "The bearer token has expired; get a new one from POST /oauth/token",
-                             field="Authorization", headers=headers)
+                             field="Authorization", headers=dict(_CHALLENGE))
         return token
 
 

@@ -128,3 +128,31 @@ def test_faults_with_unknown_kind_or_params_are_refused(api: ToyApi) -> None:
     assert api.client.get("/admin/faults").get_json()["items"] == []
     assert backwards.get_json()["field"] == "end"
     assert backwards.get_json()["detail"] == "end: must be after start"
+
+
+def test_outage_windows_follow_the_clock_both_ways_and_every_change_to_the_schedule() -> None:
+    from datetime import UTC, datetime
+
+    from simulators.common.faults import FaultPlane
+
+    plane = FaultPlane()
+
+    def at(hour: int, minute: int = 0) -> datetime:
+        return datetime(2026, 3, 2, hour, minute, tzinfo=UTC)
+
+    plane.add({"kind": "outage", "start": "2026-03-02T10:00:00Z", "end": "2026-03-02T11:00:00Z"})
+
+    def down(hour: int, minute: int = 0) -> bool:
+        return plane.on_request(at(hour, minute), "getWidget").outage_retry_after is not None
+
+    assert [down(9), down(9, 59), down(10), down(10, 59), down(11), down(10, 15)] == [
+        False, False, True, True, False, True]
+    assert not down(11, 45)
+    added = plane.add({"kind": "outage", "start": "2026-03-02T11:30:00Z", "duration": 1800})
+    assert [down(11, 15), down(11, 45), down(12)] == [False, True, False]
+    plane.remove(added.id)
+    assert not down(11, 45)
+    plane.add({"kind": "latency", "start": "2026-03-02T08:00:00Z", "params": {"ms": 100}})
+    assert plane.on_request(at(11, 45), "getWidget").latency_s == 0.1
+    plane.reset()
+    assert [down(10, 30), plane.on_request(at(11, 45), "getWidget").latency_s] == [False, 0.0]

@@ -94,3 +94,31 @@ def test_each_app_has_its_own_registry_and_the_global_one_stays_clean(api: ToyAp
     assert value(scrape(api), "firmsim_system_requests_total", operation="createWidget", status="201") == 1
     assert value(scrape(other), "firmsim_system_requests_total", operation="createWidget", status="201") == 0
     assert "firmsim_system" not in prometheus_client.generate_latest(prometheus_client.REGISTRY).decode()
+
+
+def test_latency_histogram_is_exposed_as_prometheus_client_exposes_a_histogram() -> None:
+    from prometheus_client import CollectorRegistry, Histogram, generate_latest
+
+    from simulators.common.metrics import LATENCY_BUCKETS_S, _LatencyHistogram
+
+    observations = [("getWidget", 200, 0.0004), ("createWidget", 201, 0.0005), ("getWidget", 404, 0.003),
+                    ("getWidget", 200, 0.0011), ("createWidget", 201, 12.5), ("getWidget", 200, 0.25),
+                    ("listWidgets", 200, 0.0)]
+    reference = CollectorRegistry(auto_describe=True)
+    histogram = Histogram("firmsim_system_request_duration_seconds",
+                          "Time to answer a business API request, by operation id and status (its _count counts "
+                          "requests).", ["system", "operation", "status"], registry=reference,
+                          buckets=LATENCY_BUCKETS_S)
+    ours = CollectorRegistry(auto_describe=True)
+    latencies = _LatencyHistogram("toy")
+    ours.register(latencies)
+    for operation_id, status, seconds in observations:
+        histogram.labels("toy", operation_id, str(status)).observe(seconds)
+        latencies.observe(operation_id, status, seconds)
+
+    def without_created(text: bytes) -> list[str]:
+        return [line for line in text.decode().splitlines() if "_created" not in line]
+
+    exposed = generate_latest(ours)
+    assert without_created(exposed) == without_created(generate_latest(reference))
+    assert exposed.decode().count("firmsim_system_request_duration_seconds_created{") == 4
