@@ -3,7 +3,8 @@
 Each customer has its own habit of days to pay (a few pay on receipt, most around the scenario's
 distribution on the firm's standard terms, some always late), drawn once and moved by its own terms
 (scenarios.engine.actors.credit: net 60 pays a month later than net 30); an invoice is paid on a
-working day near that habit, what the invoice still owes then (less the credit notes sent since);
+working day near that habit, what the invoice still owes then (less the credit notes sent since and
+any customer credit finance applied to it);
 some customers pay part first and the rest a few weeks later; a disputed invoice is not paid (finance
 reverses it and the work is billed again). A customer chased by finance's reminder pays in one of its
 payment runs a few days later, unless it always pays a month or more late.
@@ -88,6 +89,10 @@ def _pay(firm: Firm, invoice: dict[str, Any], amount: Decimal) -> Process:
         firm.record("payment_made", payment_id=result.body["id"], customer_id=invoice["customer_id"],
                     invoice_id=invoice["id"], amount=text(amount), currency=invoice["currency"],
                     received_on=received_on.isoformat())
+    elif result.status == 422:  # it owes less than the remittance says (credit applied meanwhile): pay what is left
+        owed = yield from _owed(firm, invoice)
+        if 0 < owed < amount:
+            yield from _pay(firm, invoice, owed)
 
 
 def payment_habit(firm: Firm, customer_id: str) -> float:

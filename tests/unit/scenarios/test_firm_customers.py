@@ -190,3 +190,19 @@ def test_a_late_customer_chased_by_a_reminder_pays_in_a_payment_run_soon_after()
 def test_a_reminder_after_the_planned_payment_changes_nothing_and_a_chronic_late_payer_ignores_it() -> None:
     assert _chased(35.0, date(2026, 3, 23)) < ["2026-03-23"]
     assert _chased(95.0, date(2026, 3, 9)) > ["2026-04-20"]
+
+
+def test_a_remittance_refused_because_credit_was_applied_meanwhile_is_paid_at_what_is_left() -> None:
+    firm = _Payer(0.0, {**_sent("1000.00"), "status": "POSTED"})
+    call = firm.call
+
+    def credit_applied_before_the_payment_lands(system: str, method: str, path: str, **kwargs: Any) -> Any:
+        if method == "POST" and not firm.paid and firm.erp_invoice["open_amount"] == "1000.00":
+            firm.erp_invoice["open_amount"] = "700.00"  # finance applied 300.00 of the customer's credit
+        return (yield from call(system, method, path, **kwargs))
+
+    firm.call = credit_applied_before_the_payment_lands  # type: ignore[method-assign]
+    firm.env.process(_settle(firm.env, firm, _sent("1000.00")))  # type: ignore[arg-type]
+    firm.env.run()
+    assert firm.paid == ["700.00"]
+    assert firm.erp_invoice["open_amount"] == "0.00"
