@@ -10,8 +10,10 @@ reported once, on the system that has it:
   paid_amount, currency} and the PSA project's `billing_status` {invoiced, credited, paid,
   currency} are, over the ERP invoices of the deal's contracts (its own and any booked from its
   change orders): the sum of their totals, of the credit memos against them, and of the payments
-  applied to them (in the invoice currency). A deal nothing was invoiced on may show no status,
-  or zeros in any currency;
+  applied to them (in the invoice currency). Customer credit applied to an invoice from another
+  invoice's credit memo, and bad debt written off, settle the invoice without being cash paid or a
+  credit of the deal's work: they count in neither figure (the customer's balance below shows
+  them). A deal nothing was invoiced on may show no status, or zeros in any currency;
 - per CRM account linked to an ERP customer (`erp_customer_number`), `ar_status.balance` is the
   customer's balance in the ERP (open invoices - unapplied credits - unapplied cash) in the currency
   the status names, shown as zero when the customer is in credit (the CRM's `Balance` is never

@@ -3,7 +3,8 @@
 Credit-hold rule (receivables_aging): a customer goes on hold when an invoice is more than 60 days
 past due or its balance (open items less unapplied cash, in its legal entity's currency) is above
 its credit limit, and is released when neither holds. The rule is applied after every billing run,
-payment and invoice reversal, and to everyone by `POST /receivables/credit-review`.
+payment, invoice reversal and write-off and every application or refund of customer credit, and to
+everyone by `POST /receivables/credit-review`.
 """
 
 from __future__ import annotations
