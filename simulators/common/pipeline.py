@@ -111,8 +111,10 @@ def _parameters(
         _check(param.validator, value, param.name)
         (query if param.location == "query" else headers)[param.name] = value
     for name in ("If-Match", "traceparent"):
-        if name in request.headers and name not in headers:
-            headers[name] = request.headers[name]
+        if name not in headers:
+            value = request.headers.get(name)
+            if value is not None:
+                headers[name] = value
     return path, query, headers
 
 

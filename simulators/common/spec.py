@@ -77,12 +77,12 @@ class Parameter:
     required: bool
     schema: dict[str, Any]
     validator: Any
+    json_type: str = field(init=False)
+    """The parameter's JSON type (for coercing strings from the URL), read on every request."""
 
-    @property
-    def json_type(self) -> str:
-        """Return the parameter's JSON type (for coercing strings from the URL)."""
+    def __post_init__(self) -> None:
         kind = self.schema.get("type", "string")
-        return kind if isinstance(kind, str) else "string"
+        object.__setattr__(self, "json_type", kind if isinstance(kind, str) else "string")
 
 
 @dataclass(slots=True)

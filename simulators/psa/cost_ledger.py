@@ -27,11 +27,14 @@ def post(store: Store, project_id: str, on: str, hours: Decimal, component: str,
     period = on[:7]
     ledger = store.find("cost_ledgers", project_id)
     periods = dict(ledger["periods"]) if ledger else {}
+    new_period = period not in periods
     figures = _added(periods.get(period, _EMPTY), hours, component, currency, amount)
     days = dict(figures.get("days", {}))
+    new_day = on not in days
     days[on] = _added(days.get(on, _EMPTY), hours, component, currency, amount)
-    periods[period] = {**figures, "days": dict(sorted(days.items()))}
-    changes = {"project_id": project_id, "periods": dict(sorted(periods.items()))}
+    # kept in date order; only a new period or day moves (an existing key keeps its place)
+    periods[period] = {**figures, "days": dict(sorted(days.items())) if new_day else days}
+    changes = {"project_id": project_id, "periods": dict(sorted(periods.items())) if new_period else periods}
     if ledger is None:
         store.insert("cost_ledgers", changes, record_id=project_id)
     else:

@@ -151,3 +151,20 @@ def test_cost_through_a_day_outside_the_period_is_refused(api: Api, staffing: di
         422, "https://firmsim.dev/problems/invalid-date", "through")
     assert "2026-04-01" in outside.json["detail"] and "2026-03" in outside.json["detail"]
     assert (malformed.status_code, malformed.json["field"]) == (400, "through")
+
+
+def test_the_ledger_keeps_periods_and_days_in_date_order_whatever_the_order_of_approvals(
+        api: Api, staffing: dict[str, Any]) -> None:
+    from simulators.common.app import context_of
+
+    assign(api, staffing["project"]["id"], staffing["resource"]["id"], start_date="2026-04-01",
+           end_date="2026-04-30")
+    for on in ("2026-04-02", "2026-03-20", "2026-03-05", "2026-03-20", "2026-04-01", "2026-03-05"):
+        approve(api, "/time-entries", entry_body(staffing, date=on, hours="1"))
+    ledger = context_of(api.client.application).store.get("cost_ledgers", staffing["project"]["id"])
+
+    assert list(ledger["periods"]) == ["2026-03", "2026-04"]
+    assert list(ledger["periods"]["2026-03"]["days"]) == ["2026-03-05", "2026-03-20"]
+    assert list(ledger["periods"]["2026-04"]["days"]) == ["2026-04-01", "2026-04-02"]
+    assert ledger["periods"]["2026-03"]["days"]["2026-03-05"]["hours"] == "2.00"
+    assert ledger["periods"]["2026-03"]["hours"] == "4.00"
