@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
+from syncengine.adapters.bus import rabbitmq
 from syncengine.adapters.bus.port import BusError
 from syncengine.adapters.bus.rabbitmq import RabbitBus
 from tests.unit.syncengine.bus_contract import BusContract
@@ -28,3 +30,26 @@ def test_an_unreachable_broker_is_one_clear_error() -> None:
     bus = RabbitBus("amqp://guest:guest@127.0.0.1:1/", partitions=1)
     with pytest.raises(BusError, match=r"cannot reach RabbitMQ at amqp://127\.0\.0\.1:1/"):
         bus.declare()
+
+
+def test_a_publisher_that_publishes_nothing_for_a_while_keeps_its_connection(
+        rabbitmq_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rabbitmq, "HEARTBEAT_S", 1)  # the broker closes a connection silent for ~2 s
+    prefix = f"firmsim.test.{uuid.uuid4().hex[:8]}"
+    setup = RabbitBus(rabbitmq_url, partitions=1, prefix=prefix)
+    setup.declare()
+    setup.close()
+    publisher = RabbitBus(rabbitmq_url, partitions=1, prefix=prefix).publisher()
+    try:
+        publisher.publish_batch([(0, b'{"n": 1}', "m1")])
+        for _ in range(12):  # an intake whose feed is quiet: an empty batch every read
+            publisher.publish_batch([])
+            time.sleep(0.5)
+        publisher.publish_batch([(0, b'{"n": 2}', "m2")])  # raised BusError (connection reset by the broker)
+    finally:
+        publisher.close()
+        check = RabbitBus(rabbitmq_url, partitions=1, prefix=prefix)
+        published = check.depth()
+        check.delete()
+        check.close()
+    assert published == 2

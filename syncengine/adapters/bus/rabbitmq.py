@@ -29,6 +29,8 @@ from syncengine.adapters.bus.port import AbstractBus, BusError, Consumer, OnMess
 from syncengine.adapters.bus.timings import PUBLISHED_HEADER
 
 CONFIRM_TIMEOUT_S = 30.0
+HEARTBEAT_S = 15
+"""AMQP heartbeat: a connection that sends none for about two of these is closed by the broker."""
 QUEUE_ARGUMENTS = {"x-queue-type": "quorum", "x-single-active-consumer": True}
 LINK_ERRORS: tuple[type[BaseException], ...] = (pika.exceptions.AMQPError, OSError)
 
@@ -38,7 +40,7 @@ def _parameters(url: str, name: str) -> pika.URLParameters:
         parameters = pika.URLParameters(url)
     except Exception as error:  # pika raises several types for a malformed URL
         raise BusError(f"--bus {url!r}: not an amqp:// URL ({error})") from error
-    parameters.heartbeat = 15
+    parameters.heartbeat = HEARTBEAT_S
     parameters.blocked_connection_timeout = 30
     parameters.socket_timeout = 5
     parameters.connection_attempts = 1
@@ -154,8 +156,10 @@ class RabbitPublisher:
         self.publish_batch([(partition, body, message_id)])
 
     def publish_batch(self, messages: Sequence[tuple[int, bytes, str]]) -> None:
-        """Publish (partition, body, message id) messages; return once the broker confirmed them all."""
+        """Publish (partition, body, message id) messages; return once the broker confirmed them all. An empty
+        batch (a feed read that took in nothing) keeps the connection alive."""
         if not messages:
+            self._keep_alive()
             return
         try:
             connection, channel = self._open()
@@ -179,6 +183,17 @@ class RabbitPublisher:
         except LINK_ERRORS as error:
             self.close()
             raise BusError(f"lost RabbitMQ while publishing {len(messages)} messages: {error!r}") from error
+
+    def _keep_alive(self) -> None:
+        """Let an idle connection send and answer heartbeats (a blocking connection does only while it is
+        driven): left alone past two heartbeats the broker closed it, and the next publish failed, so a feed's
+        first read after ~30 s without events was lost and read again a second or more later."""
+        if self._connection is None or not self._connection.is_open:
+            return
+        try:
+            self._connection.process_data_events(time_limit=0)
+        except LINK_ERRORS:
+            self.close()  # the next publish connects afresh
 
     def close(self) -> None:
         """Close the connection."""
