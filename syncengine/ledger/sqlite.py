@@ -57,6 +57,11 @@ CHUNK = 200
 """Rows per statement of a batch operation (SQLite allows 32,766 parameters)."""
 
 
+STATEMENT_CACHE = 2048
+"""Prepared statements a connection keeps: a batch statement's text differs per row count (up to CHUNK), so
+five kinds of batch make ~1,000 texts, and sqlite3's default of 128 had most of them compiled again each time."""
+
+
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), CHUNK):
         yield items[start:start + CHUNK]
@@ -89,7 +94,8 @@ class SqliteLedger(AbstractLedger):
     def __init__(self, path: str | Path) -> None:
         super().__init__()
         self.path = str(path)
-        self._connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                           cached_statements=STATEMENT_CACHE)
         self._connection.row_factory = sqlite3.Row
         self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.execute("PRAGMA synchronous=NORMAL")
@@ -169,16 +175,21 @@ class SqliteLedger(AbstractLedger):
         return found
 
     def _insert_trackings(self, trackings: list[Tracking]) -> None:
+        instants: dict[datetime, str] = {}  # a batch's records mostly share one instant: format it once
+        for tracking in trackings:
+            if tracking.processed_at not in instants:
+                instants[tracking.processed_at] = tracking.processed_at.isoformat()
         self._connection.executemany("INSERT INTO tracking VALUES (?, ?, ?, ?, ?)", [
             (tracking.system, tracking.source_id, tracking.source_version, tracking.handler,
-             tracking.processed_at.isoformat()) for tracking in trackings])
+             instants[tracking.processed_at]) for tracking in trackings])
 
     def _insert_received_many(self, system: str, event_ids: list[str], now: datetime) -> set[str]:
         new: set[str] = set()
+        received_at = now.isoformat()
         for chunk in _chunks(event_ids):
             rows = self._execute(f"INSERT INTO received VALUES {_marks(len(chunk), 3)} ON CONFLICT DO NOTHING "
                                  "RETURNING event_id",
-                                 tuple(value for event_id in chunk for value in (system, event_id, now.isoformat())))
+                                 tuple(value for event_id in chunk for value in (system, event_id, received_at)))
             new.update(str(row[0]) for row in rows.fetchall())
         return new
 

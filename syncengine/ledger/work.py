@@ -9,9 +9,10 @@ from __future__ import annotations
 import abc
 import functools
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from types import TracebackType
+from typing import Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -22,9 +23,10 @@ def standalone(method: Callable[Concatenate[U, P], R]) -> Callable[Concatenate[U
     """Let the adapter retry a public operation when it is its own unit of work (see `_retry_standalone`)."""
 
     def run(self: U, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        if getattr(self._local, "depth", 0):  # in a unit of work (`in_unit_of_work`, inlined: called per read)
-            return method(self, *args, **kwargs)
-        return self._retry_standalone(lambda: method(self, *args, **kwargs))
+        # outside a unit of work (`in_unit_of_work`, inlined: called per read), on an adapter that re-runs one
+        if self._retries_standalone and not getattr(self._local, "depth", 0):
+            return self._retry_standalone(lambda: method(self, *args, **kwargs))
+        return method(self, *args, **kwargs)
 
     functools.update_wrapper(run, method)
     return run
@@ -36,6 +38,13 @@ _JOINED: AbstractContextManager[None] = nullcontext()
 
 class UnitsOfWork(abc.ABC):
     """Begin, commit and roll back a ledger's units of work, nested per thread."""
+
+    _retries_standalone: ClassVar[bool] = False
+    """Whether the adapter overrides `_retry_standalone` (set per class: `standalone` asks it per call)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._retries_standalone = cls._retry_standalone is not UnitsOfWork._retry_standalone
 
     def __init__(self) -> None:
         self._lock: AbstractContextManager[Any] = threading.RLock()
@@ -63,29 +72,7 @@ class UnitsOfWork(abc.ABC):
         lock and alone commits or rolls back (what a raise through the inner block leads to)."""
         if getattr(self._local, "depth", 0):
             return _JOINED
-        return self._outermost()
-
-    @contextmanager
-    def _outermost(self) -> Iterator[None]:
-        with self._lock:
-            self._local.memo = None
-            self._begin()
-            self._depth = 1
-            try:
-                yield
-            except BaseException:
-                self._depth = 0
-                self._local.after_commit = self._local.memo = None
-                self._rollback()
-                raise
-            self._depth = 0
-            try:
-                self._commit()
-            except BaseException:
-                self._local.after_commit = self._local.memo = None
-                raise
-            self._local.memo = None
-            self._run_after_commit()
+        return _Outermost(self)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the open unit of work has committed (never if it rolls back); at once outside one.
@@ -129,3 +116,45 @@ class UnitsOfWork(abc.ABC):
 
     @abc.abstractmethod
     def _rollback(self) -> None: ...
+
+
+class _Outermost(AbstractContextManager[None]):
+    """The outermost unit of work of a thread: holds the ledger's lock, begins, then commits or rolls back.
+
+    A class rather than a generator (`contextlib.contextmanager`): a unit of work is opened per
+    message batch and per standalone write, and a generator's context manager costs twice the calls."""
+
+    __slots__ = ("_units",)
+
+    def __init__(self, units: UnitsOfWork) -> None:
+        self._units = units
+
+    def __enter__(self) -> None:
+        units = self._units
+        units._lock.__enter__()
+        try:
+            units._local.memo = None
+            units._begin()
+            units._local.depth = 1
+        except BaseException:
+            units._lock.__exit__(None, None, None)
+            raise
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        units, local = self._units, self._units._local
+        try:
+            local.depth = 0
+            if kind is not None:
+                local.after_commit = local.memo = None
+                units._rollback()
+                return
+            try:
+                units._commit()
+            except BaseException:
+                local.after_commit = local.memo = None
+                raise
+            local.memo = None
+            units._run_after_commit()
+        finally:
+            units._lock.__exit__(None, None, None)

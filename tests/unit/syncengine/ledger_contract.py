@@ -57,6 +57,16 @@ class LedgerContract(LedgerBatchContract, LedgerCopyContract):
         assert ledger.applied_version("contract:OPP-000001") is None
         assert ledger.cursor("crm") is None
 
+    def test_a_failed_unit_of_work_gives_back_what_it_overwrote_as_it_was_before(self, ledger: AbstractLedger) -> None:
+        ledger.set_applied_version("contract:OPP-000001", 2)
+        ledger.set_cursor("crm", "10")
+        with pytest.raises(Boom), ledger.unit_of_work():
+            for version in (3, 4):  # the same key twice: it goes back to 2, not to 3
+                ledger.set_applied_version("contract:OPP-000001", version)
+                ledger.set_cursor("crm", str(version * 10))
+            raise Boom
+        assert (ledger.applied_version("contract:OPP-000001"), ledger.cursor("crm")) == (2, "10")
+
     def test_effects_and_tracking_commit_together(self, ledger: AbstractLedger) -> None:
         with ledger.unit_of_work():
             ledger.link("contract", "erp", "CON-000001", "deal:OPP-000001")
