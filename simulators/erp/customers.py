@@ -36,16 +36,24 @@ def list_customers(request: Request) -> Reply:
             return False
         return "legal_entity" not in query or customer["legal_entity"] == query["legal_entity"]
 
-    return request.page([customer for customer in _candidates(request) if wanted(customer)])
+    return request.page([customer for customer in _candidates(request, registration) if wanted(customer)])
 
 
-def _candidates(request: Request) -> list[Record]:
+def _registration_key(customer: Record) -> str | None:
+    registration = customer.get("tax_registration")
+    return normalize_registration(registration) if isinstance(registration, str) else None
+
+
+def _candidates(request: Request, registration: str | None) -> list[Record]:
     """Return the customers an exact filter allows, through the store's index (the engine searches
-    before creating, once per won deal): by CRM account, else by entity, else all."""
+    before creating, once per won deal): by CRM account, else by normalized tax registration, else by
+    entity, else all."""
     query = request.query
     store = request.store
     if "crm_account_id" in query:
         return store.where_equal("customers", "crm_account_id", query["crm_account_id"])
+    if registration is not None:
+        return store.where_equal("customers", _registration_key, registration)
     if "legal_entity" in query:
         return store.where_equal("customers", "legal_entity", query["legal_entity"])
     return store.all("customers")

@@ -85,3 +85,18 @@ def test_search_by_crm_account_and_entity_combines_every_filter(erp: ErpClient) 
     assert ids("legal_entity=UK01&tax_registration=gb-123.456.789") == [uk["id"]]
     assert ids("legal_entity=DE01&tax_registration=gb123456789") == []
     assert ids("crm_account_id=ACC-000009") == []
+
+
+def test_search_by_tax_registration_follows_corrections(erp: ErpClient) -> None:
+    missing = erp.post("/customers", {"name": "Lumiere SA", "legal_entity": "UK01", "country": "FR", "currency": "EUR"})
+    other = erp.customer("UK01", tax_registration="GB 987 654 321")
+
+    def ids(query: str) -> list[str]:
+        return [item["id"] for item in erp.get(f"/customers?{query}")["items"]]
+
+    assert ids("tax_registration=FR40303265045") == []
+    erp.call("PATCH", f"/customers/{missing['id']}", {"tax_registration": "FR 403 032 650 45"})
+    assert ids("tax_registration=fr40303265045&name=lumiere") == [missing["id"]]
+    erp.call("PATCH", f"/customers/{other['id']}", {"tax_registration": "FR40303265045"})
+    assert ids("tax_registration=FR-403.032.650.45") == [missing["id"], other["id"]]
+    assert ids("tax_registration=GB987654321") == []
