@@ -27,8 +27,7 @@ class KeyedQueues:
         else:
             queue.append(delivery)
         self._depth += 1
-        if self._depth > self.max_depth:
-            self.max_depth = self._depth
+        self.max_depth = max(self.max_depth, self._depth)
 
     def head(self, key: str) -> Delivery | None:
         """Return the next delivery of a key, None when it is empty or parked."""
