@@ -7,8 +7,6 @@ longer reads them again (a ledger round trip each on PostgreSQL). A value is kep
 unit of work that read it has committed (`after_commit`), so a link made in a unit of work that rolled
 back is never remembered; until then the unit of work itself keeps it (`unit_memo`), so the other
 messages of its batch (a bulk approval's hundred, each a message of two flows) do not read it again.
-A contract's currency is fixed at creation too, and kept in memory the same way once read from the
-ERP (the cost flow converts every cost read to it).
 """
 
 from __future__ import annotations
@@ -54,16 +52,6 @@ def billing_terms(ports: Ports, contract_id: str) -> BillingTerms:
     return erp_billing.billing_terms(ports.client(ERP).get(f"/contracts/{contract_id}").body)
 
 
-def contract_currency(ports: Ports, contract_id: str) -> str:
-    """Return a contract's currency, read once and kept (the ERP fixes it when the contract is created)."""
-    name = f"contract-currency:{contract_id}"
-    known = _known(ports.ledger, name)
-    if known is None:
-        known = billing_terms(ports, contract_id).currency
-        _keep(ports.ledger, name, known)
-    return str(known)
-
-
 def contract_fact(ports: Ports, contract_id: str, fact: str) -> bool:
     """Tell a fact of a contract that never changes (`bills-transactions`, `cost-to-cost`), read once and kept.
 
@@ -76,7 +64,6 @@ def contract_fact(ports: Ports, contract_id: str, fact: str) -> bool:
         known = ports.ledger.applied_version(name)
         if known is None:
             terms = billing_terms(ports, contract_id)
-            _keep(ports.ledger, f"contract-currency:{contract_id}", terms.currency)
             facts = {"bills-transactions": terms.bills_transactions, "cost-to-cost": terms.measures_cost}
             for fact_name, value in facts.items():
                 ports.ledger.set_applied_version(f"contract-{fact_name}:{contract_id}", int(value))
