@@ -22,6 +22,7 @@ from scenarios.engine.config import Scenario
 from scenarios.engine.faults import fault_windows
 from simulators.common.admin import export_state
 from syncengine.ledger import AbstractLedger, SqliteLedger
+from syncengine.runtime.engine import Engine
 from syncengine.runtime.registry import Flow
 
 DRAIN_LIMIT_S = 14 * DAY
@@ -161,16 +162,14 @@ def simulate(scenario: Scenario, *, seed: int, engine: str, ledger_path: Path | 
         period_start = world.clock.at(scenario.start_instant)
         world.run_until(period_start)
         series: dict[str, Any] = {"sync_lag": [], "queue_depth": []}
-        lag_seen = 0
+        lags_seen: dict[str, int] = {}
         for day in range(1, scenario.days + 1):
             world.run_until(period_start + day * DAY)
             if world.engine is not None:
-                snapshot = world.engine.snapshot()
-                new_lags = snapshot.sync_lag_s[lag_seen:]
-                lag_seen = len(snapshot.sync_lag_s)
+                new_lags = _new_sync_lags(world.engine, lags_seen)
                 if new_lags:
                     series["sync_lag"].append([day * DAY, percentile(new_lags, 95)])
-                series["queue_depth"].append([day * DAY, snapshot.queue_depth])
+                series["queue_depth"].append([day * DAY, world.engine.queues.depth()])
             if on_progress:
                 exceptions = len(world.engine.ports.ledger.exceptions()) if world.engine else 0
                 on_progress(Progress(day, scenario.days, (scenario.start + timedelta(days=day - 1)).isoformat(),
@@ -185,6 +184,16 @@ def simulate(scenario: Scenario, *, seed: int, engine: str, ledger_path: Path | 
     return SimRun(scenario=scenario, seed=seed, engine=engine, world=world, truth=firm.truth, states=states,
                   engine_view=view, invariants=invariants, business=business, faults=faults, series=series,
                   drained=drained, wall_s=time.perf_counter() - started)
+
+
+def _new_sync_lags(engine: Engine, seen: dict[str, int]) -> list[float]:
+    """Return the sync-lag samples the engine's flows took since the last call (`seen`: how many of
+    each flow's were read, updated). A whole snapshot a day copied every sample of the run so far."""
+    fresh: list[float] = []
+    for name, counts in engine.metrics.flows.items():
+        fresh += counts.sync_lag_s[seen.get(name, 0):]
+        seen[name] = len(counts.sync_lag_s)
+    return fresh
 
 
 def leave_ledger(ledger: AbstractLedger, path: Path) -> None:
