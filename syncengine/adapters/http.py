@@ -193,37 +193,38 @@ class SystemClient:
             content = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
         if content is not None:
             headers["Content-Type"] = "application/json"
-        timeout_ms = int(self.timeout_s * 1000)
         started = time.perf_counter()
         try:
             response = self._http.request(method, path, params=params, content=content, headers=headers)
         except httpx.TimeoutException:
-            return self._fail(Call(self.name, method, path, None, Outcome.TRANSIENT, timeout_ms, "timeout",
-                                   elapsed_s=time.perf_counter() - started))
+            return self._fail(Call(self.name, method, path, None, Outcome.TRANSIENT, int(self.timeout_s * 1000),
+                                   "timeout", elapsed_s=time.perf_counter() - started))
         except httpx.TransportError as error:
             return self._fail(Call(self.name, method, path, None, Outcome.TRANSIENT, 0, "connection-error",
                                    problem={"detail": f"{type(error).__name__}: {error}"},
                                    elapsed_s=time.perf_counter() - started))
         elapsed_s = time.perf_counter() - started
-        latency_ms = _latency_ms(response.headers.get(LATENCY_HEADER))
-        if response.headers.get(LOST_RESPONSE_HEADER, "").lower() == "true":
+        answer_headers = response.headers
+        latency_ms = _latency_ms(answer_headers.get(LATENCY_HEADER))
+        lost = answer_headers.get(LOST_RESPONSE_HEADER)
+        if lost is not None and lost.lower() == "true":
             # The write may have committed, but a real caller would only see its timeout expire.
-            return self._fail(Call(self.name, method, path, None, Outcome.TRANSIENT, max(latency_ms, timeout_ms),
-                                   "lost-response", elapsed_s=elapsed_s))
+            return self._fail(Call(self.name, method, path, None, Outcome.TRANSIENT,
+                                   max(latency_ms, int(self.timeout_s * 1000)), "lost-response", elapsed_s=elapsed_s))
         parsed = _parse_body(response)
-        problem = parsed if response.status_code >= 400 and isinstance(parsed, dict) else None
-        outcome = classify(response.status_code, problem)
+        status = response.status_code
+        problem = parsed if status >= 400 and isinstance(parsed, dict) else None
+        outcome = Outcome.OK if 200 <= status < 300 else classify(status, problem)
         if outcome is Outcome.OK and parsed is _UNREADABLE:
-            return self._fail(Call(self.name, method, path, response.status_code, Outcome.PERMANENT, latency_ms,
+            return self._fail(Call(self.name, method, path, status, Outcome.PERMANENT, latency_ms,
                                    "malformed-response", elapsed_s=elapsed_s))
-        retry_header = response.headers.get("Retry-After")
+        retry_header = answer_headers.get("Retry-After")
         retry_after = None if retry_header is None else parse_retry_after(retry_header, self.clock.now())
-        call = Call(self.name, method, path, response.status_code, outcome, latency_ms,
-                    retry_after_s=retry_after, problem=problem, elapsed_s=elapsed_s)
+        call = Call(self.name, method, path, status, outcome, latency_ms, "", retry_after, problem, elapsed_s)
         if outcome is not Outcome.OK:
             return self._fail(call)
         self._observe(call)
-        return ApiResult(response.status_code, parsed, response.headers, latency_ms)
+        return ApiResult(status, parsed, answer_headers, latency_ms)
 
     def _observe(self, call: Call) -> None:
         self.calls[call.status_label] += 1

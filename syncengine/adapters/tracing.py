@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
+from functools import lru_cache
 
 _TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$")
 _ZERO_TRACE = "0" * 32
@@ -37,6 +37,12 @@ def parse_traceparent(value: str | None) -> TraceParent | None:
     """Return the fields of a valid `traceparent`, or None (absent, malformed, all-zero ids, version ff)."""
     if not value:
         return None
+    return _parsed(value)
+
+
+@lru_cache(maxsize=1024)
+def _parsed(value: str) -> TraceParent | None:
+    # kept by value: a bulk approval's events, and each attempt at one, carry the same header
     match = _TRACEPARENT.match(value.strip())
     if match is None:
         return None
@@ -46,25 +52,43 @@ def parse_traceparent(value: str | None) -> TraceParent | None:
     return TraceParent(trace_id, parent_id, flags)
 
 
-@dataclass(slots=True)
 class _Span:
-    parent: TraceParent
-    salt: str
-    calls: int = 0
+    """The trace a handler's calls continue, with the fixed parts of their headers and span-id seeds."""
+
+    __slots__ = ("calls", "head", "seed", "tail")
+
+    def __init__(self, parent: TraceParent, salt: str) -> None:
+        self.seed = f"{parent.header()}|{salt}|"
+        self.head = f"00-{parent.trace_id}-"
+        self.tail = f"-{parent.flags}"
+        self.calls = 0
 
 
 _CURRENT: ContextVar[_Span | None] = ContextVar("syncengine_trace", default=None)
 
 
-@contextmanager
-def handling(traceparent: str | None, salt: str) -> Iterator[None]:
+class _Handling:
+    """The block of `handling` (a class, not a generator: one per handler run)."""
+
+    __slots__ = ("_span", "_token")
+
+    def __init__(self, span: _Span | None) -> None:
+        self._span = span
+        self._token: Token[_Span | None] | None = None
+
+    def __enter__(self) -> None:
+        self._token = _CURRENT.set(self._span)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._token is not None:
+            _CURRENT.reset(self._token)
+            self._token = None
+
+
+def handling(traceparent: str | None, salt: str) -> AbstractContextManager[None]:
     """Make the calls made inside the block continue the trace of `traceparent` (when valid)."""
     parent = parse_traceparent(traceparent)
-    token = _CURRENT.set(_Span(parent, salt) if parent is not None else None)
-    try:
-        yield
-    finally:
-        _CURRENT.reset(token)
+    return _Handling(_Span(parent, salt) if parent is not None else None)
 
 
 def outbound_traceparent() -> str | None:
@@ -73,6 +97,7 @@ def outbound_traceparent() -> str | None:
     if span is None:
         return None
     span.calls += 1
-    digest = hashlib.sha256(f"{span.parent.header()}|{span.salt}|{span.calls}".encode()).hexdigest()
-    span_id = digest[:16] if digest[:16] != _ZERO_SPAN else "0" * 15 + "1"
-    return TraceParent(span.parent.trace_id, span_id, span.parent.flags).header()
+    span_id = hashlib.sha256(f"{span.seed}{span.calls}".encode()).hexdigest()[:16]
+    if span_id == _ZERO_SPAN:
+        span_id = "0" * 15 + "1"
+    return f"{span.head}{span_id}{span.tail}"

@@ -15,13 +15,15 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
+_dict_get = dict.get
+
 
 class WsgiHeaders(dict[str, str]):
     """Response headers with case-insensitive reads (keys are kept lower-case)."""
 
     def get(self, key: str, default: Any = None) -> Any:
         """Return a header's value by any spelling of its name."""
-        return super().get(key.lower(), default)
+        return _dict_get(self, key.lower(), default)
 
     def __getitem__(self, key: str) -> str:
         return super().__getitem__(key.lower())
@@ -97,7 +99,7 @@ class WsgiHttp:
         if self.in_process is not None:
             local = self.in_process(method, path, query_pairs(params), headers or {}, body)
             if local is not None:
-                return WsgiResponse(local.status, WsgiHeaders((name.lower(), value) for name, value in local.headers),
+                return WsgiResponse(local.status, WsgiHeaders({name.lower(): value for name, value in local.headers}),
                                     local.body)
         environ: dict[str, Any] = {
             "REQUEST_METHOD": method, "SCRIPT_NAME": self.script_name, "PATH_INFO": path,

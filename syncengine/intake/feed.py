@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 from syncengine.adapters.http import SystemClient
@@ -28,9 +29,13 @@ _TYPE_PREFIX = re.compile(r"^[a-z0-9_.]{1,100}$")
 def type_filter(prefixes: Sequence[str]) -> list[str] | None:
     """Return the `type` values that ask a feed for events of these prefixes, or None to read every event
     (no prefixes, more than the feed takes, or one it would refuse: reading all is always right)."""
-    if not 1 <= len(prefixes) <= MAX_TYPE_PREFIXES or not all(map(_TYPE_PREFIX.match, prefixes)):
-        return None
-    return list(prefixes)
+    return None if not _takes_filter(tuple(prefixes)) else list(prefixes)
+
+
+@lru_cache(maxsize=16)
+def _takes_filter(prefixes: tuple[str, ...]) -> bool:
+    # asked before every read with the registry's same few dozen prefixes: checked once, not by regex each time
+    return 1 <= len(prefixes) <= MAX_TYPE_PREFIXES and all(map(_TYPE_PREFIX.match, prefixes))
 
 
 class EventSink(Protocol):

@@ -89,40 +89,11 @@ def decode(engine: Engine, body: bytes) -> Delivery:
 
 
 def _delivery(engine: Engine, payload: Any) -> Delivery:
-    try:
-        event = _plain_event(payload["system"], payload["event"])
-    except _NotPlain:
-        event = SourceEvent.from_cloudevent(str(payload["system"]), payload["event"])
+    # from_cloudevent reads an event as this codec writes it inline (its plain reading), others field by field
+    event = SourceEvent.from_cloudevent(str(payload["system"]), payload["event"])
     exception_id = payload.get("exception_id")
     return Delivery(event, engine.registry.route(str(payload["handler"])), str(payload["key"]),
                     exception_id=None if exception_id is None else str(exception_id))
-
-
-class _NotPlain(Exception):
-    """An event the plain reading leaves to `SourceEvent.from_cloudevent` (which accepts it or names its fault)."""
-
-
-def _plain_event(system: Any, raw: Any) -> SourceEvent:
-    """Read an event as this codec writes it: its fields of exactly their JSON types, its time in UTC with a `Z`.
-
-    The same event `from_cloudevent` reads, checked inline: ~2.5x cheaper (its isinstance checks against
-    Mapping and its keyword construction were ~60 % of a worker's bus consumption, every message read twice:
-    feed and bus)."""
-    if type(system) is not str or type(raw) is not dict:
-        raise _NotPlain
-    event_id, kind, subject, text = raw.get("id"), raw.get("type"), raw.get("subject"), raw.get("time")
-    sequence, data, traceparent = raw.get("sequence"), raw.get("data"), raw.get("traceparent")
-    if not (type(event_id) is str and event_id and type(kind) is str and kind and type(subject) is str and subject
-            and type(text) is str and text.endswith("Z") and type(sequence) is int and sequence >= 1
-            and type(data) is dict and (traceparent is None or type(traceparent) is str)):
-        raise _NotPlain
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        raise _NotPlain from None
-    if instant.tzinfo is not UTC:
-        raise _NotPlain
-    return SourceEvent(system, event_id, kind, subject, sequence, instant, data, traceparent)
 
 
 class AckWhenAllDone:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import UserDict
 from dataclasses import FrozenInstanceError, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -20,6 +21,10 @@ from syncengine.domain import (
     parse_amount,
     quantize,
 )
+
+
+class _OtherStr(str):
+    """A str subclass: not exactly a JSON string."""
 
 
 def raw_event(**changes: Any) -> dict[str, Any]:
@@ -57,6 +62,36 @@ def test_a_malformed_event_is_refused_naming_the_field(changes: dict[str, Any]) 
         SourceEvent.from_cloudevent("psa", raw_event(**changes))
     assert raised.value.reason == "malformed-event"
     assert next(iter(changes)) in raised.value.detail
+
+
+class _OtherMapping(UserDict[str, Any]):
+    """An event as a Mapping that is not a dict: read field by field, never by the plain (inline) reading."""
+
+
+@pytest.mark.parametrize("changes", [
+    {}, {"time": "2026-03-02T09:30:00.250Z"}, {"time": "2026-03-02T11:30:00+02:00"},
+    {"time": "2026-03-02T09:30:00+00:00"}, {"time": "20260302T093000Z"}, {"traceparent": None}, {"traceparent": 7},
+    {"traceparent": ""}, {"data": _OtherMapping({"id": "TE-000007", "version": 5})}, {"id": _OtherStr("psa-1")},
+    {"sequence": 2**70}, {"data": {"id": "TE-000007", "version": True}},
+])
+def test_every_shape_of_event_is_read_as_the_field_by_field_reading_reads_it(changes: dict[str, Any]) -> None:
+    raw = raw_event(**changes)
+    event = SourceEvent.from_cloudevent("psa", raw)
+    read_by_field = SourceEvent.from_cloudevent("psa", _OtherMapping(raw))
+    assert event == read_by_field
+    assert [type(value) for value in (event.event_id, event.time.tzinfo, event.traceparent)] == \
+        [type(value) for value in (read_by_field.event_id, read_by_field.time.tzinfo, read_by_field.traceparent)]
+
+
+@pytest.mark.parametrize("time", ["2026-03-02T09:30:00ZZ", "2026-03-02T25:30:00Z", "2026-03-02T09:30:00z"])
+def test_a_malformed_or_odd_time_is_read_or_refused_as_the_field_by_field_reading_does(time: str) -> None:
+    outcomes = []
+    for raw in (raw_event(time=time), _OtherMapping(raw_event(time=time))):
+        try:
+            outcomes.append(SourceEvent.from_cloudevent("psa", raw))
+        except MalformedEvent as error:
+            outcomes.append((error.reason, error.detail))
+    assert outcomes[0] == outcomes[1]
 
 
 def test_a_source_event_is_immutable() -> None:
