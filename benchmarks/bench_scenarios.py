@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from harness.gc_pause import gc_relaxed
+from harness.gc_pause import gc_paused
 from harness.runner.flows import builtin_flows
 from harness.runner.sim import MAX_POLL_INTERVAL_S
 from harness.runner.world import build_world
@@ -93,7 +93,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {platform.platform()}, python {platform.python_version()}, {platform.processor() or 'cpu'}")
     for name in args.scenarios:
-        with gc_relaxed():  # as `firmsim run` simulates
+        with gc_paused():  # as `firmsim run` simulates
             result = bench(name, args.poll, args.seed, args.progress, args.max_wall, args.max_poll)
         print(f"\n== {name} (seed {result['seed']}, {result['people']} people, engine polling every {args.poll:g} s, "
               f"up to {args.max_poll:g} s while quiet)")

@@ -54,12 +54,12 @@ def execute(scenario: Scenario, seed: int, engine: str, out_dir: Path) -> dict[s
     if ledger_path.exists():
         ledger_path.unlink()
     display = _Display(f"{scenario.name} seed={seed}", scenario.days)
-    try:
-        run = simulate(scenario, seed=seed, engine=engine, ledger_path=ledger_path if engine == "builtin" else None,
-                       on_progress=display)
-    finally:
-        display.close()
-    with gc_paused():
+    with gc_paused():  # the run's own, and checking and reporting, as one: see gc_paused
+        try:
+            run = simulate(scenario, seed=seed, engine=engine,
+                           ledger_path=ledger_path if engine == "builtin" else None, on_progress=display)
+        finally:
+            display.close()
         report = build_report(run)
         write_reports(report, run, out_dir)
     for line in summary_lines(report, str(out_dir)):

@@ -13,7 +13,7 @@ from typing import Any
 
 from werkzeug.test import Client
 
-from harness.gc_pause import gc_relaxed
+from harness.gc_pause import gc_paused
 from harness.runner.flows import builtin_flows
 from harness.runner.record import RunRecord
 from harness.runner.world import World, build_world
@@ -151,7 +151,7 @@ def simulate(scenario: Scenario, *, seed: int, engine: str, ledger_path: Path | 
     started = time.perf_counter()
     scenario = dataclasses.replace(scenario, seed=seed, params={**scenario.params, "seed": seed})
     engine_flows = (list(flows) if flows is not None else builtin_flows()) if engine == "builtin" else None
-    with gc_relaxed():
+    with gc_paused():
         in_file = ledger_in_file and ledger_path is not None
         world = build_world(firm_start(scenario), flows=engine_flows, seed=seed,
                             ledger="sqlite" if in_file else "memory", ledger_path=ledger_path if in_file else None,

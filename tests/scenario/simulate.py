@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from harness.gc_pause import gc_relaxed
+from harness.gc_pause import gc_paused
 from harness.runner.flows import builtin_flows
 from harness.runner.world import World, build_world
 from scenarios.engine.config import Scenario, load
@@ -81,7 +81,7 @@ def simulate(scenario: Scenario, *, seed: int | None = None, drain: bool = True)
     """Run the firm over the scenario's period with the built-in engine, then let the engine drain."""
     if seed is not None:
         scenario = dataclasses.replace(scenario, seed=seed, params={**scenario.params, "seed": seed})
-    with gc_relaxed():
+    with gc_paused():
         world = build_world(firm_start(scenario), flows=builtin_flows(), seed=scenario.seed,
                             poll_interval_s=TEST_POLL_INTERVAL_S)
         firm = Firm(world, scenario)
