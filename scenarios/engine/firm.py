@@ -27,7 +27,7 @@ from faker import Faker
 from scenarios.engine.clock import DAY, SimClock
 from scenarios.engine.config import Scenario
 from scenarios.engine.kpis import USD_PER, Kpis, business_kpis
-from scenarios.engine.ports import LATER_TRIES, ApiResult, SystemPort, new_traceparent, persist
+from scenarios.engine.ports import LATER_TRIES, ApiResult, SystemPort, new_traceparent, persist, try_again
 from scenarios.engine.state import Book, Roster
 from scenarios.engine.streams import Streams
 from scenarios.engine.truth import Fact, Truth
@@ -70,6 +70,7 @@ class Firm:
         self.ports: dict[str, SystemPort] = dict(world.ports)
         self.admin_ports: dict[str, SystemPort] = dict(admin_ports or world.ports)
         self.streams = Streams(scenario.seed)
+        self._trace_stream = self.streams("traceparent")
         self.truth = Truth()
         self.roster = Roster()
         self.book = Book()
@@ -160,10 +161,12 @@ class Firm:
         """Call a system like a person at a UI (coming back later on outages); POSTs carry a key."""
         key = self.key(purpose or path.strip("/").split("/")[0]) if method == "POST" else None
         # one trace per business transaction (retries included), from a stream of its own
-        traceparent = new_traceparent(self.streams("traceparent")) if method != "GET" else None
+        traceparent = new_traceparent(self._trace_stream) if method != "GET" else None
         port = self.ports[system]
-        result = yield from persist(self.env, port, method, path, body=body, params=params,
-                                    idempotency_key=key, traceparent=traceparent)
+        result = port.call(method, path, body=body, params=params, idempotency_key=key, traceparent=traceparent)
+        if result.retry_later:  # as persist: most answers come at once, and need no generator of their own
+            result = yield from try_again(self.env, port, result, method, path, body=body, params=params,
+                                          idempotency_key=key, traceparent=traceparent)
         deferred = 0
         while result.retry_later:  # still down: the work waits for the system, it is never dropped
             self.deferred[(system, _template(path))] += 1
@@ -195,7 +198,7 @@ class Firm:
 
     def record(self, fact_kind: str, /, **data: Any) -> Fact:
         """Append a fact to the truth, stamped with the virtual instant."""
-        return self.truth.record(fact_kind, self.stamp(), **data)
+        return self.truth.append(fact_kind, self.stamp(), data)
 
     def note(self, actor: str, message: str) -> None:
         """Write one line of the firm's diary (what a services-operations person would read)."""

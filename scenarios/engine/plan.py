@@ -88,7 +88,10 @@ class DealPlan:
 
     def rate(self, role: str) -> Decimal:
         """Return the deal's hourly rate for a role."""
-        return dict(self.rate_card)[role]
+        for name, rate in reversed(self.rate_card):  # as dict(rate_card)[role], without building it per approval
+            if name == role:
+                return rate
+        raise KeyError(role)
 
     def rate_card_api(self) -> list[dict[str, str]]:
         """Return the rate card as the CRM takes it."""

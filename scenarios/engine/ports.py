@@ -221,7 +221,13 @@ def persist(env: Any, port: SystemPort, method: str, path: str, *, tries: int = 
 
     The answer may still ask to come back later: the caller decides when (Firm.call: the next working hour).
     """
-    result = port.call(method, path, **kwargs)
+    result = yield from try_again(env, port, port.call(method, path, **kwargs), method, path, tries=tries, **kwargs)
+    return result
+
+
+def try_again(env: Any, port: SystemPort, result: ApiResult, method: str, path: str, *,
+              tries: int = MAX_PERSON_RETRIES, **kwargs: Any) -> Generator[Any, Any, ApiResult]:
+    """Go on from a first answer as `persist` does: while it asks to come back shortly, wait and call again."""
     attempts = 1
     while result.retry_later and attempts < tries:
         wait = RETRY_LATER_S

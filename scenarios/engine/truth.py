@@ -41,6 +41,10 @@ class Truth:
 
     def record(self, kind: str, at: str, /, **data: Any) -> Fact:
         """Append one fact; its fields must be exactly those of its kind (scenarios.engine.facts)."""
+        return self.append(kind, at, data)
+
+    def append(self, kind: str, at: str, data: dict[str, Any]) -> Fact:
+        """Append one fact from its details, which it keeps (`record` with the fields as one dict)."""
         expected = _FIELD_SETS.get(kind)
         if expected is None:
             raise ValueError(f"unknown fact kind {kind!r}")

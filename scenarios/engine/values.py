@@ -42,9 +42,23 @@ def whole(value: Decimal, unit: int = 1) -> Decimal:
     return money((value / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step)
 
 
+NEGATIVE_ZERO_HOURS = Decimal("-0.00")
+_QUARTERS = tuple(Decimal(count) * QUARTER_HOUR for count in range(200))
+
+
 def quarter_hours(value: float) -> Decimal:
-    """Round hours to the quarter hour, as people book time."""
-    return (Decimal(str(value)) / QUARTER_HOUR).quantize(Decimal(1), rounding=ROUND_HALF_UP) * QUARTER_HOUR
+    """Round hours to the quarter hour, half up (away from zero), as people book time.
+
+    The same figure as rounding `Decimal(str(value)) / 0.25` half up, without the decimal
+    arithmetic (every timesheet line): times 4 is exact on a float, and a float and the decimal
+    text it prints as lie on the same side of each half-quarter (those are floats themselves).
+    """
+    quarters = abs(value) * 4
+    count = math.floor(quarters)
+    count += quarters - count >= 0.5
+    if math.copysign(1.0, value) < 0:
+        return -(Decimal(count) * QUARTER_HOUR) if count else NEGATIVE_ZERO_HOURS
+    return _QUARTERS[count] if count < len(_QUARTERS) else Decimal(count) * QUARTER_HOUR
 
 
 # Dates -------------------------------------------------------------------------------------------

@@ -33,12 +33,17 @@ BULK_LIMIT = 500
 APPROVAL_SPREAD_H = 3.5
 RETURN_REASONS = ("Hours booked to the wrong day", "Please split by task", "Hours above the plan; please check",
                   "Missing description")
+NO_AMOUNT = text(money(0))  # what non-billable time is worth to the customer
 REOPEN_REASONS = ("Client query on hours", "Duplicate hours found in review", "Booked to the wrong project week")
 
 
 def _leaving_soon(entry: TimeEntry | Expense, today: date) -> bool:
-    worker = entry.assignment.worker
-    return worker.termination_date is not None and worker.termination_date <= today + timedelta(days=7)
+    return _leaving_by(entry, today + timedelta(days=7))
+
+
+def _leaving_by(entry: TimeEntry | Expense, day: date) -> bool:
+    termination_date = entry.assignment.worker.termination_date
+    return termination_date is not None and termination_date <= day
 
 
 def _bulk(firm: Firm, path: str, ids: list[str], reason: str | None = None) -> Generator[simpy.Event, Any, set[str]]:
@@ -55,15 +60,17 @@ def _bulk(firm: Firm, path: str, ids: list[str], reason: str | None = None) -> G
 
 
 def _time_approved(firm: Firm, entry: TimeEntry) -> None:
-    project = entry.assignment.project
-    plan = project.deal.plan
-    rate = plan.rate(entry.assignment.role)
+    assignment = entry.assignment
+    project = assignment.project
+    deal = project.deal
+    plan = deal.plan
+    rate = plan.rate(assignment.role)
     firm.record("time_approved", time_entry_id=entry.entry_id, revision=entry.revision, project_id=project.project_id,
-                opportunity_id=project.deal.opportunity_id, resource_id=entry.assignment.worker.worker_id,
-                role=entry.assignment.role, date=entry.day.isoformat(), hours=text(entry.hours),
+                opportunity_id=deal.opportunity_id, resource_id=assignment.worker.worker_id,
+                role=assignment.role, date=entry.day.isoformat(), hours=text(entry.hours),
                 billable=entry.billable, bill_rate=text(rate),
-                amount=text(money(entry.hours * rate) if entry.billable else money(0)), currency=plan.currency)
-    project.cost_to_date += entry.hours * entry.assignment.worker.cost_on(entry.day)
+                amount=text(entry.hours * rate) if entry.billable else NO_AMOUNT, currency=plan.currency)
+    project.cost_to_date += entry.hours * assignment.worker.cost_on(entry.day)
     entry.status = "APPROVED"
     if entry.correcting:
         entry.correcting = False
@@ -74,8 +81,9 @@ def _approve_time(firm: Firm, entries: list[TimeEntry]) -> Process:
     rng = firm.rng("approvals")
     delivery = firm.params["delivery"]
     today = firm.today
-    returned = [e for e in entries if not e.correcting and not _leaving_soon(e, today)
-                and e.assignment.project.works_on(today) and chance(rng, float(delivery["return_rate"]))]
+    return_rate, draw, week_ahead = float(delivery["return_rate"]), rng.random, today + timedelta(days=7)
+    returned = [e for e in entries if not e.correcting and not _leaving_by(e, week_ahead)
+                and e.assignment.project.works_on(today) and draw() < return_rate]
     keep = set(id(e) for e in returned)
     if returned:
         done = yield from _bulk(firm, "/time-entries/bulk-return", [e.entry_id for e in returned],
@@ -86,10 +94,11 @@ def _approve_time(firm: Firm, entries: list[TimeEntry]) -> Process:
                 firm.env.process(_correct(firm.env, firm, entry, True))
     to_approve = [e for e in entries if id(e) not in keep]
     done = yield from _bulk(firm, "/time-entries/bulk-approve", [e.entry_id for e in to_approve])
+    reopen_rate = float(delivery["reopen_rate"])
     for entry in to_approve:
         if entry.entry_id in done:
             _time_approved(firm, entry)
-            if chance(rng, float(delivery["reopen_rate"])):
+            if draw() < reopen_rate:
                 firm.env.process(_reopen(firm.env, firm, entry))
 
 

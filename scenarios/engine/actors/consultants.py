@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import simpy
@@ -49,6 +50,7 @@ EXPENSE_CATEGORIES = {"TRAVEL": 0.35, "MEALS": 0.3, "LODGING": 0.25, "SOFTWARE":
 EXPENSE_AMOUNTS = {"TRAVEL": (25.0, 160.0, 900.0), "MEALS": (12.0, 35.0, 150.0), "LODGING": (110.0, 180.0, 320.0),
                    "SOFTWARE": (10.0, 40.0, 300.0), "OTHER": (5.0, 25.0, 200.0)}
 LODGING_NIGHTS = {1: 0.35, 2: 0.3, 3: 0.25, 4: 0.1}
+WEEKDAY_OFFSETS = tuple(timedelta(days=offset) for offset in range(5))
 
 
 def _stream(firm: Firm, worker: Worker) -> Any:
@@ -69,17 +71,21 @@ def week_plan(worker: Worker, week: date) -> dict[tuple[int, date], float]:
     with the fewest days and hours first fill the person's days from Monday, so a partner's two
     hours are one morning and a one-day-a-week seat about one day, not a sliver of every day.
     """
-    days = [week + timedelta(days=offset) for offset in range(5)]
-    days = [day for day in days if day not in worker.days_off and worker.employed_on(day)
-            and is_office_day(worker.legal_entity, day)]
+    off, entity = worker.days_off, worker.legal_entity
+    days = [day for day in (week + offset for offset in WEEKDAY_OFFSETS)
+            if day not in off and worker.employed_on(day) and is_office_day(entity, day)]
     day_hours = float(worker.weekly_hours) / 5
     free = dict.fromkeys(days, day_hours)
     bookings = []
+    friday = week + WEEKDAY_OFFSETS[-1]
     for index, assignment in enumerate(worker.assignments):
-        if assignment.hours_per_week > 0:
-            covered = [day for day in days if assignment.covers(day) and assignment.project.works_on(day)]
-            if covered:
-                bookings.append((len(covered), assignment.hours_per_week, index, covered))
+        # a person keeps every booking they ever had: those outside the week are passed over first
+        if assignment.end < week or assignment.start > friday or not assignment.hours_per_week > 0:
+            continue
+        project = assignment.project
+        covered = [day for day in days if assignment.start <= day <= assignment.end and project.works_on(day)]
+        if covered:
+            bookings.append((len(covered), assignment.hours_per_week, index, covered))
     plan: dict[tuple[int, date], float] = {}
     for _, hours, index, covered in sorted(bookings):
         remaining = float(hours) / 5 * len(covered)
@@ -102,13 +108,17 @@ def week_entries(firm: Firm, worker: Worker, days: list[date]) -> list[tuple[Ass
     rng = _stream(firm, worker)
     wanted = set(days)
     worked = []
-    for (index, day), planned in sorted(week_plan(worker, monday_of(days[0])).items(), key=lambda item: item[0][1]):
+    for (index, day), planned in sorted(week_plan(worker, monday_of(days[0])).items(), key=_day_of_plan_item):
         if day not in wanted:
             continue
         hours = quarter_hours(min(planned * _variation(firm, rng), 12.0))
         if hours > 0:
             worked.append((worker.assignments[index], day, hours, not chance(rng, NON_BILLABLE_SHARE)))
     return worked
+
+
+def _day_of_plan_item(item: tuple[tuple[int, date], float]) -> date:
+    return item[0][1]
 
 
 def submit_timesheet(firm: Firm, worker: Worker, week: date, days: list[date]) -> Process:
@@ -203,6 +213,12 @@ def _submission_time(firm: Firm, worker: Worker, last_day: date) -> float:
     return moment
 
 
+@lru_cache(maxsize=1024)
+def _week_days(week: date, last_day: date) -> tuple[date, ...]:
+    """Return `workdays(week, last_day)`, worked out once for everyone whose week it is."""
+    return tuple(workdays(week, last_day))
+
+
 def consultant(env: simpy.Environment, firm: Firm, worker: Worker) -> Process:
     """Work week after week: book time on Friday (or late), file expenses, plan time off."""
     env.process(time_off(env, firm, worker))
@@ -218,11 +234,11 @@ def consultant(env: simpy.Environment, firm: Firm, worker: Worker) -> Process:
             yield env.timeout(max(0.0, firm.at(split, 11 + 2.5 * _stream(firm, worker).random()) - float(env.now)))
             yield from submit_timesheet(firm, worker, week, workdays(week, split))
         yield env.timeout(max(0.0, _submission_time(firm, worker, last_day) - float(env.now)))
-        days = workdays(week, last_day)
+        days = _week_days(week, last_day)
         yield from submit_timesheet(firm, worker, week, [day for day in days if split is None or day > split])
-        worked = [(a, day) for day in days for a in worker.assignments
-                  if a.covers(day) and a.project.works_on(day) and day not in worker.days_off
-                  and is_office_day(worker.legal_entity, day)]
+        off, entity = worker.days_off, worker.legal_entity
+        worked = [(a, day) for day in days if day not in off and is_office_day(entity, day)
+                  for a in worker.assignments if a.start <= day <= a.end and a.project.works_on(day)]
         if worked:
             yield from _expenses(firm, worker, worked)
         week += timedelta(days=7)
@@ -246,18 +262,20 @@ def time_off(env: simpy.Environment, firm: Firm, worker: Worker) -> Process:
     # a request on one working day in (days a year / mean length) gives the year's days, not more
     vacation_rate = VACATION_DAYS[worker.legal_entity] / 260 / (sum(VACATION_LENGTHS) / len(VACATION_LENGTHS))
     sick_rate = SICK_DAYS_PER_YEAR / 260
+    draw = rng.random  # two draws a working day of every person's year: the loop is kept lean
+    entity, last, one_day = worker.legal_entity, firm.period_end, timedelta(days=1)
     day = max(worker.hire_date, firm.today)
-    while day <= firm.period_end:
+    while day <= last:
         if worker.termination_date is not None and day >= worker.termination_date:
             return
-        if is_office_day(worker.legal_entity, day) and day not in worker.days_off:
-            if chance(rng, sick_rate):
+        if is_office_day(entity, day) and day not in worker.days_off:
+            if draw() < sick_rate:
                 yield firm.until(day, 8.5)
                 yield from _request_off(firm, worker, day, day, "SICK")
-            elif chance(rng, vacation_rate):
+            elif draw() < vacation_rate:
                 yield firm.until(day, 11)
                 length = rng.choice(VACATION_LENGTHS)
                 start, end = vacation_span(worker.legal_entity, day + timedelta(days=int(rng.uniform(14, 42))), length)
                 if worker.termination_date is None or end < worker.termination_date:
                     yield from _request_off(firm, worker, start, end, "VACATION")
-        day += timedelta(days=1)
+        day += one_day

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from scenarios.engine.ports import ApiResult
 from scenarios.engine.state import Project
 from scenarios.engine.values import (
     bounded_gauss,
@@ -43,7 +42,6 @@ PROMPT_DAYS = 20  # the most days a prompt payer takes; every other customer tak
 HABIT_SHARE = 0.8  # of the variance of days to pay that is between customers (the rest: invoice to invoice)
 CHASED_PAY_DAYS = (3.0, 10.0)  # from a reminder to the payment run that pays it
 CHRONIC_LATE_DAYS = 30  # a customer whose habit is this far past the firm's terms ignores reminders
-ERP_DOWN_DAYS = 10  # working days the cash clerk comes back on before giving a payment up
 DISPUTE_REASONS = ("Rates differ from the SOW", "Hours not agreed with our project lead", "Duplicate charge",
                    "Work not accepted yet")
 
@@ -63,28 +61,15 @@ def accept_milestone(env: simpy.Environment, firm: Firm, project: Project, miles
                     opportunity_id=project.deal.opportunity_id, accepted_on=accepted_on.isoformat())
 
 
-def _erp(firm: Firm, method: str, path: str, **kwargs: Any) -> Generator[simpy.Event, Any, ApiResult]:
-    """Call the ERP for a payment; while it stays down (a month-end outage), come back the next working day.
-
-    The money is in the firm's bank whatever the ERP's state: the receipt is posted, with the day it was
-    received, once the ERP answers again, never dropped.
-    """
-    result = yield from firm.call("erp", method, path, **kwargs)
-    for _ in range(ERP_DOWN_DAYS):
-        if not result.retry_later:
-            break
-        yield firm.until(workday_on_or_after(firm.today + timedelta(days=1)), 9)
-        result = yield from firm.call("erp", method, path, **kwargs)
-    return result
-
-
 def _pay(firm: Firm, invoice: dict[str, Any], amount: Decimal) -> Process:
     received_on = firm.today
     body = {"customer_id": invoice["customer_id"], "legal_entity": invoice["legal_entity"], "amount": text(amount),
             "currency": invoice["currency"], "received_on": received_on.isoformat(),
             "reference": f"Remittance {invoice['id']}",
             "allocations": [{"invoice_id": invoice["id"], "amount": text(amount)}]}
-    result = yield from _erp(firm, "POST", "/payments", body=body, purpose="payment", expect=(409, 422))
+    # the money is in the bank whatever the ERP's state: while the ERP is down, the receipt waits for it
+    # (Firm.call) and is posted with the day it was received, never dropped
+    result = yield from firm.call("erp", "POST", "/payments", body=body, purpose="payment", expect=(409, 422))
     if result.ok:
         firm.record("payment_made", payment_id=result.body["id"], customer_id=invoice["customer_id"],
                     invoice_id=invoice["id"], amount=text(amount), currency=invoice["currency"],
@@ -188,7 +173,7 @@ def _owed(firm: Firm, invoice: dict[str, Any]) -> Generator[simpy.Event, Any, De
     The accounts-payable clerk pays the invoice less any credit note the firm sent meanwhile (a billing
     run credits corrected time on the invoice it was billed on), never the stale original amount.
     """
-    result = yield from _erp(firm, "GET", f"/invoices/{invoice['id']}")
+    result = yield from firm.call("erp", "GET", f"/invoices/{invoice['id']}")
     if not result.ok or result.body["status"] != "POSTED":
         return Decimal(0)
     return money(result.body["open_amount"])

@@ -74,7 +74,7 @@ class _Payer:
         self.erp_invoice = erp_invoice
         self.paid: list[str] = []
         self.received_on: list[str] = []
-        self.down_until = 0.0  # seconds: the ERP answers 503 (a person's retries included) until then
+        self.down_until = 0.0  # seconds: the ERP is down until then
         self._rng = random.Random(5)
 
     def rng(self, family: str) -> random.Random:
@@ -93,8 +93,8 @@ class _Payer:
 
     def call(self, system: str, method: str, path: str, **kwargs: Any) -> Any:
         yield self.env.timeout(0)
-        if self.env.now < self.down_until:
-            return ApiResult(503, {"type": "service-unavailable"}, {"Retry-After": "60"})
+        while self.env.now < self.down_until:  # as Firm.call: a person comes back until the ERP answers
+            yield self.env.timeout(86400)
         if method == "GET":
             return ApiResult(200, dict(self.erp_invoice))
         amount = kwargs["body"]["amount"]
