@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 import functools
+import inspect
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -29,6 +30,7 @@ def standalone(method: Callable[Concatenate[U, P], R]) -> Callable[Concatenate[U
         return method(self, *args, **kwargs)
 
     functools.update_wrapper(run, method)
+    run._standalone_of = method  # type: ignore[attr-defined]
     return run
 
 
@@ -45,6 +47,15 @@ class UnitsOfWork(abc.ABC):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._retries_standalone = cls._retry_standalone is not UnitsOfWork._retry_standalone
+        # An adapter that never re-runs a standalone operation calls its operations directly, without the
+        # `standalone` wrapper's extra call per ledger read (one that does keeps, or gets back, the wrapper).
+        for name in dir(cls):
+            value = inspect.getattr_static(cls, name)
+            wrapper = getattr(value, "_standalone_wrapper", value)
+            method = getattr(wrapper, "_standalone_of", None)
+            if method is not None:
+                method._standalone_wrapper = wrapper
+                setattr(cls, name, wrapper if cls._retries_standalone else method)
 
     def __init__(self) -> None:
         self._lock: AbstractContextManager[Any] = threading.RLock()

@@ -17,7 +17,7 @@ from syncengine.ledger.records import DeadLetter, DuplicateTracking, ExceptionIt
 from syncengine.ports import Ports
 from syncengine.retry import Action, RetryPolicy
 from syncengine.runtime.metrics import CURRENT_METER, CallMeter, Metrics
-from syncengine.runtime.registry import BatchFailure, Delivery
+from syncengine.runtime.registry import BatchFailure, Delivery, Route
 
 
 class AttemptOutcome(StrEnum):
@@ -333,12 +333,17 @@ def _tracking_key(delivery: Delivery) -> TrackingKey:
     return (event.system, event.source_id, event.source_version, delivery.route.handler_name)
 
 
+def _same(route: Route, other: Route) -> bool:
+    # the registry hands out one Route per handler: identity first, the fields' comparison only otherwise
+    return route is other or route == other
+
+
 def _runs(deliveries: Sequence[Delivery], indexes: list[int]) -> list[list[int]]:
     """Group the deliveries to run into runs of one route with a batch form (others run alone)."""
     runs: list[list[int]] = []
     for index in indexes:
         route = deliveries[index].route
-        if runs and route.batch_handler is not None and deliveries[runs[-1][0]].route == route:
+        if runs and route.batch_handler is not None and _same(deliveries[runs[-1][0]].route, route):
             runs[-1].append(index)
         else:
             runs.append([index])

@@ -231,10 +231,14 @@ class DistributedWorker:
             ack()
             return
         done = ack if len(deliveries) == 1 else AckWhenAllDone(ack, len(deliveries))
+        since = time.monotonic()  # when the message was taken in: the same for each of its deliveries
         with self._lock:
+            keys, generation = self._keys, self._generation
             for delivery in deliveries:
-                self._keys.setdefault(delivery.key, deque()).append(
-                    _Entry(delivery, done, partition, self._generation))
+                queue = keys.get(delivery.key)
+                if queue is None:  # not setdefault: that builds a deque per delivery
+                    queue = keys[delivery.key] = deque()
+                queue.append(_Entry(delivery, done, partition, generation, since))
             self._in_flight[partition] = self._in_flight.get(partition, 0) + len(deliveries)
         for key in dict.fromkeys(delivery.key for delivery in deliveries):
             self._pool.wake(key)

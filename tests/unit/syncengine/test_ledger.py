@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from syncengine.ledger import AbstractLedger, InMemoryLedger, SqliteLedger, idempotency_key
 from tests.unit.syncengine.ledger_contract import DurableLedgerContract, LedgerContract, tracking
+
+R = TypeVar("R")
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 class TestInMemoryLedger(LedgerContract):
@@ -69,3 +74,27 @@ def test_idempotency_keys_are_stable_and_specific() -> None:
 def test_an_idempotency_key_needs_a_purpose() -> None:
     with pytest.raises(ValueError, match="purpose"):
         idempotency_key("psa", "TE-000001", 2, "")
+
+
+def test_an_adapter_that_reruns_standalone_operations_reruns_them_though_its_base_does_not() -> None:
+    """The memory ledger calls its operations without the `standalone` wrapper; a subclass that re-runs
+    them (as the PostgreSQL ledger does) must still get every standalone operation through it."""
+
+    class RerunningLedger(InMemoryLedger):
+        def __init__(self) -> None:
+            super().__init__()
+            self.reruns = 0
+
+        def _retry_standalone(self, operation: Callable[[], R]) -> R:
+            self.reruns += 1
+            return operation()
+
+    rerunning = RerunningLedger()
+    assert rerunning.record_received("psa", "psa-1", T0)
+    assert rerunning.cursor("psa") is None
+    assert rerunning.reruns == 2
+    with rerunning.unit_of_work():  # inside a unit of work the operation is not its own: never re-run
+        rerunning.record_received("psa", "psa-2", T0)
+    assert rerunning.reruns == 2
+    plain = InMemoryLedger()
+    assert plain.record_received("psa", "psa-1", T0) and not plain.record_received("psa", "psa-1", T0)
