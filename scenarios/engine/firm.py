@@ -27,7 +27,7 @@ from faker import Faker
 from scenarios.engine.clock import DAY, SimClock
 from scenarios.engine.config import Scenario
 from scenarios.engine.kpis import USD_PER, Kpis, business_kpis
-from scenarios.engine.ports import LATER_TRIES, ApiResult, SystemPort, new_traceparent, persist, try_again
+from scenarios.engine.ports import ApiResult, SystemPort, new_traceparent, persist, try_again
 from scenarios.engine.state import Book, Roster
 from scenarios.engine.streams import Streams
 from scenarios.engine.truth import Fact, Truth
@@ -172,7 +172,7 @@ class Firm:
             self.deferred[(system, _template(path))] += 1
             yield self.until(*self._come_back(deferred))
             deferred += 1
-            result = yield from persist(self.env, port, method, path, tries=LATER_TRIES, body=body, params=params,
+            result = yield from persist(self.env, port, method, path, body=body, params=params,
                                         idempotency_key=key, traceparent=traceparent)
         self.api_calls += 1
         if not result.ok and result.status not in expect:

@@ -19,8 +19,10 @@ import httpx
 import orjson
 
 RETRY_LATER_S = 1800.0
-MAX_PERSON_RETRIES = 48
-LATER_TRIES = 3  # coming back to a system that was down: a few tries, then again the next working day
+# A person at a screen that says "come back later" reloads it a couple of times (a Retry-After, at
+# least a minute, apart), then turns to other work and comes back later (Firm.call: in an hour, then
+# the next working day), each time for as many tries: not every minute for most of an hour.
+PERSON_TRIES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +217,7 @@ class HttpPort:
         self._client.close()
 
 
-def persist(env: Any, port: SystemPort, method: str, path: str, *, tries: int = MAX_PERSON_RETRIES,
+def persist(env: Any, port: SystemPort, method: str, path: str, *, tries: int = PERSON_TRIES,
             **kwargs: Any) -> Generator[Any, Any, ApiResult]:
     """Call like a person would: on an outage or throttle, try again shortly (virtual time), `tries` times at most.
 
@@ -226,7 +228,7 @@ def persist(env: Any, port: SystemPort, method: str, path: str, *, tries: int = 
 
 
 def try_again(env: Any, port: SystemPort, result: ApiResult, method: str, path: str, *,
-              tries: int = MAX_PERSON_RETRIES, **kwargs: Any) -> Generator[Any, Any, ApiResult]:
+              tries: int = PERSON_TRIES, **kwargs: Any) -> Generator[Any, Any, ApiResult]:
     """Go on from a first answer as `persist` does: while it asks to come back shortly, wait and call again."""
     attempts = 1
     while result.retry_later and attempts < tries:

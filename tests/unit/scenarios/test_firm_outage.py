@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import simpy
@@ -81,3 +81,14 @@ def test_a_post_during_a_six_hour_outage_is_tried_again_an_hour_later_then_the_n
     later = [at for at, _, _ in erp.calls if at >= datetime(2026, 1, 30, 13, tzinfo=UTC)]
     assert later[0].hour == 13  # after the first tries, an hour later (still office hours)
     assert datetime(2026, 2, 2, 9, tzinfo=UTC) <= answered_at < datetime(2026, 2, 2, 10, tzinfo=UTC)  # Monday
+
+
+def test_a_person_tries_a_system_that_is_down_a_few_times_then_turns_to_other_work_not_every_minute() -> None:
+    result, _, erp = _call_during_outage(datetime(2026, 1, 30, 12, tzinfo=UTC),  # month-end noon, down till 18:00
+                                         datetime(2026, 1, 30, 18, tzinfo=UTC))
+
+    assert result.ok
+    first_hour = [at for at, _, _ in erp.calls if at < datetime(2026, 1, 30, 13, tzinfo=UTC)]
+    assert len(first_hour) == 3  # a reload or two a minute apart
+    assert first_hour[-1] - first_hour[0] == timedelta(minutes=2)
+    assert len(erp.calls) == 3 + 3 + 1  # again an hour later, then once on Monday morning, when it answers
