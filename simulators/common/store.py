@@ -18,6 +18,18 @@ Fields = str | tuple[str, ...] | Callable[[Record], Any]
 function of the record (a module-level one, so each lookup finds the same index)."""
 
 
+_STAMPS = frozenset(("version", "updated_at"))  # what every `update` changes besides its changes
+
+
+def _watched(fields: Fields) -> frozenset[str] | None:
+    """Return the fields an index key is read from, or None when a function reads the record."""
+    if fields.__class__ is str:
+        return frozenset((fields,))
+    if fields.__class__ is tuple:
+        return frozenset(fields)
+    return None
+
+
 def _key(record: Record, fields: Fields) -> Any:
     if fields.__class__ is str:
         return record.get(fields)
@@ -72,6 +84,8 @@ class Store:
         self._last_id: dict[str, str] = {name: "" for name in prefixes}
         self._unsorted: set[str] = set()
         self._indexes: dict[str, dict[Fields, dict[Any, set[str]]]] = {}
+        # per collection, the fields an `update` must touch for its indexes to move; None: any field
+        self._index_fields: dict[str, frozenset[str] | None] = {}
         self.state: dict[str, Any] = {}
 
     def clear(self) -> None:
@@ -83,6 +97,7 @@ class Store:
                 self._last_id[name] = ""
             self._unsorted = set()
             self._indexes = {}
+            self._index_fields = {}
             self.state = {}
 
     def now(self) -> datetime:
@@ -109,7 +124,7 @@ class Store:
             self._unsorted.add(collection)
         self._counters = counters
 
-    def _write(self, collection: str, record: Record) -> None:
+    def _write(self, collection: str, record: Record, reindex: bool = True) -> None:
         records = self._collections[collection]
         previous = records.get(record["id"])
         if self._undo is not None:
@@ -119,7 +134,8 @@ class Store:
         if previous is None and (not records or record["id"] > self._last_id[collection]):
             self._last_id[collection] = record["id"]
         records[record["id"]] = record
-        self._reindex(collection, record["id"], previous, record)
+        if reindex:
+            self._reindex(collection, record["id"], previous, record)
 
     def _reindex(self, collection: str, record_id: str, old: Record | None, new: Record | None) -> None:
         for name, index in self._indexes.get(collection, {}).items():
@@ -164,6 +180,12 @@ class Store:
         """Write changes to a record as a new version."""
         current = self.get(collection, record_id)
         record = {**current, **changes, "version": current["version"] + 1, "updated_at": isoformat(self.now())}
+        if collection in self._index_fields and record_id == record["id"]:
+            watched = self._index_fields[collection]
+            if watched is not None and watched.isdisjoint(changes):
+                # no indexed field among the changes: every index key stays as it was, nothing to move
+                self._write(collection, record, reindex=False)
+                return record
         self._write(collection, record)
         return record
 
@@ -213,6 +235,10 @@ class Store:
         indexes = self._indexes.setdefault(collection, {})
         index = indexes.get(name)
         if index is None:
+            watched = _watched(name)
+            known = self._index_fields.get(collection, frozenset())
+            self._index_fields[collection] = None if watched is None or known is None or not _STAMPS.isdisjoint(
+                watched) else known | watched
             index = indexes[name] = {}
             for record_id, record in self._collections[collection].items():
                 index.setdefault(_key(record, name), set()).add(record_id)

@@ -192,6 +192,7 @@ def test_answer_headers_are_set_as_werkzeug_sets_them(name: str, value: str) -> 
     b'{"items":[{"id":"TE-000001","hours":"7.50","n":-3,"rate":0.1,"ok":true,"none":null}],"next_cursor":null}',
     b'{"name":"gr\\u00fcn \\u2603","a":1,"a":2}', b'[123456789012345678901234567890, -9223372036854775808]',
     b"[NaN, Infinity, 1e400, 1.5e-400]", b'["\\ud800"]', b"[-0, 0.0, 1E2]",
+    b'{"a":18446744073709551616,"b":9999999999999999999,"c":"1234567890123456789"}',
 ])
 def test_request_bodies_are_read_as_the_standard_library_reads_them(raw: bytes) -> None:
     document = read_json(raw)

@@ -175,3 +175,33 @@ def test_crashing_handler_is_a_500_problem_and_rolls_back(failing: Flask) -> Non
     assert crashed.get_json()["type"] == "https://firmsim.dev/problems/internal-error"
     assert created["id"] == "WID-000002"
     assert [event["subject"] for event in context_of(failing).feed.all()] == ["WID-000001", "WID-000002"]
+
+
+def _note_length(widget: dict[str, str]) -> int:
+    return len(widget.get("note") or "")
+
+
+def test_updates_of_fields_no_index_reads_leave_lookups_right(store: Store) -> None:
+    ann = store.insert("widgets", {"owner": "ann", "day": "2026-03-02", "note": ""})
+    assert store.where_equal("widgets", "owner", "ann") == [ann]
+    assert store.where_equal("widgets", ("owner", "day"), ("ann", "2026-03-02")) == [ann]
+    noted = store.update("widgets", ann["id"], {"note": "polished"})  # no indexed field among the changes
+    assert store.where_equal("widgets", "owner", "ann") == [noted]
+    assert store.where_equal("widgets", ("owner", "day"), ("ann", "2026-03-02")) == [noted]
+    moved = store.update("widgets", ann["id"], {"day": "2026-03-03"})
+    assert store.where_equal("widgets", ("owner", "day"), ("ann", "2026-03-02")) == []
+    assert store.where_equal("widgets", ("owner", "day"), ("ann", "2026-03-03")) == [moved]
+    with pytest.raises(RuntimeError), store.transaction():
+        store.update("widgets", ann["id"], {"note": "dropped"})
+        raise RuntimeError("refused")
+    assert store.where_equal("widgets", "owner", "ann") == [moved]
+
+
+def test_an_index_on_a_function_follows_any_field_an_update_changes(store: Store) -> None:
+    ann = store.insert("widgets", {"owner": "ann", "note": ""})
+    assert store.where_equal("widgets", "owner", "ann") == [ann]
+    assert store.where_equal("widgets", _note_length, 0) == [ann]
+    noted = store.update("widgets", ann["id"], {"note": "polished"})  # read only by the function's index
+    assert store.where_equal("widgets", _note_length, 0) == []
+    assert store.where_equal("widgets", _note_length, 8) == [noted]
+    assert store.where_equal("widgets", "owner", "ann") == [noted]
