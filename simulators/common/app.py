@@ -192,7 +192,13 @@ def build_app(kind: str, modules: Iterable[Operations], config: dict[str, Any] |
         limiter=RateLimiter(settings["RATE_LIMIT"], settings["RATE_BURST"]),
         idempotency=IdempotencyStore(), config=settings, seeder=seeder,
     )
-    context.feed.subscribe(lambda event: context.webhooks.enqueue(event, clock.now()))
+    webhooks = context.webhooks
+
+    def enqueue_webhooks(event: dict[str, Any]) -> None:
+        if webhooks.subscriptions:  # no subscriber, nothing to queue: no clock read per event
+            webhooks.enqueue(event, clock.now())
+
+    context.feed.subscribe(enqueue_webhooks)
     context.metrics = SystemMetrics(lambda: context, name)
     handlers = dict(builtin.operations.handlers)
     for module in modules:

@@ -67,7 +67,7 @@ class Fault:
         }
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class RequestFaults:
     """What the fault plane decided for one request."""
 
@@ -76,6 +76,10 @@ class RequestFaults:
     token_expired_before: datetime | None = None
     latency_s: float = 0.0
     lose_response: bool = False
+
+
+NO_REQUEST_FAULTS = RequestFaults()
+"""The decision of a request outside every request fault's window (most requests of a run)."""
 
 
 @dataclass(slots=True)
@@ -204,27 +208,34 @@ class FaultPlane:
 
     def on_request(self, now: datetime, operation_id: str) -> RequestFaults:
         """Decide the faults of one business request."""
-        decision = RequestFaults()
+        quiet = self._quiet  # one tuple, replaced whole: read without the lock while it holds
+        if quiet is not None and (quiet[0] is None or quiet[0] <= now) and (quiet[1] is None or now < quiet[1]):
+            return NO_REQUEST_FAULTS
+        outage_retry_after: int | None = None
+        throttle_retry_after: int | None = None
+        token_expired_before: datetime | None = None
+        latency_s = 0.0
+        lose_response = False
         with self._lock:
             if self._quiet_at(now):
-                return decision
+                return NO_REQUEST_FAULTS
             for fault in self._active(REQUEST_FAULTS, now, operation_id):
                 params = fault.params
                 if fault.kind == "outage":
                     remaining = (fault.end - now).total_seconds() if fault.end else 60.0
-                    decision.outage_retry_after = int(params.get("retry_after", max(1, math.ceil(min(remaining, 60)))))
+                    outage_retry_after = int(params.get("retry_after", max(1, math.ceil(min(remaining, 60)))))
                     self._count("outage")
                 elif fault.kind == "throttle" and self._rng.random() < _probability(params):
-                    decision.throttle_retry_after = int(params.get("retry_after", 2))
+                    throttle_retry_after = int(params.get("retry_after", 2))
                     self._count("throttle")
                 elif fault.kind == "token_expiry":
-                    decision.token_expired_before = fault.start
+                    token_expired_before = fault.start
                 elif fault.kind == "latency":
-                    decision.latency_s += self._latency(params)
+                    latency_s += self._latency(params)
                     self._count("latency")
                 elif fault.kind == "lost_response" and self._rng.random() < _probability(params):
-                    decision.lose_response = True
-        return decision
+                    lose_response = True
+        return RequestFaults(outage_retry_after, throttle_retry_after, token_expired_before, latency_s, lose_response)
 
     def _latency(self, params: dict[str, Any]) -> float:
         distribution = params.get("distribution", "fixed")

@@ -64,6 +64,10 @@ class OperationRouter:
             first = None if parts[0].startswith("{") else parts[0]
             self._templates.setdefault((operation.method, len(parts), first), []).append(
                 (slots, operation.operation_id))
+        # a literal first segment's candidates followed by those opening with a parameter, merged once
+        for (method, count, first), templates in list(self._templates.items()):
+            if first is not None:
+                self._templates[(method, count, first)] = [*templates, *self._templates.get((method, count, None), ())]
 
     def match(self, method: str, path: str) -> tuple[str, dict[str, str]] | None:
         """Return the operationId and path parameters of a request, or None to leave it to Flask."""
@@ -75,8 +79,8 @@ class OperationRouter:
         parts = path.split("/")[1:]
         if "" in parts:
             return None
-        candidates = [*self._templates.get((method, len(parts), parts[0]), ()),
-                      *self._templates.get((method, len(parts), None), ())]
+        candidates = self._templates.get((method, len(parts), parts[0])) or self._templates.get(
+            (method, len(parts), None), [])
         found_id: str | None = None
         view_args: dict[str, str] = {}
         for slots, operation_id in candidates:
