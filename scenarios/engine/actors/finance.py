@@ -212,13 +212,14 @@ def chase(firm: Firm, customer_id: str, sent: dict[str, tuple[int, date]]) -> Pr
     result = yield from firm.call("erp", "GET", "/invoices", params={"customer_id": customer_id, "status": "POSTED",
                                                                       "limit": PAGE})
     for invoice in result.body.get("items", []) if result.ok else []:
+        if money(invoice["open_amount"]) <= 0:  # most of a customer's posted invoices are settled
+            continue
         past_due = (firm.today - date.fromisoformat(invoice["due_date"])).days
         count, last = sent.get(invoice["id"], (0, date.min))
-        if money(invoice["open_amount"]) > 0 and past_due >= WRITE_OFF_PAST_DUE_DAYS and count >= REMINDERS:
+        if past_due >= WRITE_OFF_PAST_DUE_DAYS and count >= REMINDERS:
             yield from write_off(firm, invoice, past_due, count)
             continue
-        if (money(invoice["open_amount"]) <= 0 or past_due < REMIND_PAST_DUE_DAYS or count >= REMINDERS
-                or (firm.today - last).days < REMIND_AGAIN_DAYS):
+        if past_due < REMIND_PAST_DUE_DAYS or count >= REMINDERS or (firm.today - last).days < REMIND_AGAIN_DAYS:
             continue
         sent[invoice["id"]] = (count + 1, firm.today)
         firm.note("finance", f"reminder {count + 1} to {customer_id} for {invoice['id']}: {invoice['currency']} "
