@@ -132,11 +132,12 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def start_engine(mode: str, urls: dict[str, str], scratch: Path, stack: ExitStack, *, name: str,
-                 synchronous_commit: str = "on", poll_limit: int | None = None
+                 synchronous_commit: str = "on", poll_limit: int | None = None, threads: int = 16
                  ) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
     """Start the engine process(es) of a mode (`name`: the distributed run's schema and queue prefix;
-    `synchronous_commit`: its ledger's; `poll_limit`: events per feed read, the worker's default if None);
-    return them and the /metrics URLs of the distributed workers."""
+    `synchronous_commit`: its ledger's; `poll_limit`: events per feed read, the worker's default if None;
+    `threads`: each distributed worker's per-key threads); return them and the /metrics URLs of the
+    distributed workers."""
     systems = [arg for name, url in urls.items() for arg in ("--system", f"{name}={url}")]
     if mode == "embedded":
         command = [sys.executable, __file__, "--embedded-child", json.dumps(urls), str(scratch / "ledger.db")]
@@ -144,7 +145,8 @@ def start_engine(mode: str, urls: dict[str, str], scratch: Path, stack: ExitStac
     else:
         commit = "" if synchronous_commit == "on" else f"&synchronous_commit={synchronous_commit}"
         command = [FIRMSIM, "engine", "worker", "--bus", f"{RABBITMQ}?prefix=firmsim.{name}",
-                   "--store", f"{POSTGRES}?schema={name}{commit}", *systems, "--partitions", "8", "--workers", "16"]
+                   "--store", f"{POSTGRES}?schema={name}{commit}", *systems, "--partitions", "8",
+                   "--workers", str(threads)]
         if poll_limit is not None:
             command += ["--poll-limit", str(poll_limit)]
         workers = int(mode)
@@ -169,17 +171,20 @@ def _free_port() -> int:
 
 
 COUNTED = {"firmsim_engine_worker_ledger_statements": "ledger_statements",
-           "firmsim_engine_worker_bus_messages_published": "bus_messages"}
-"""The workers' gauges that count what the events cost downstream: PostgreSQL statements of the ledger (its
-coordination session's heartbeats aside) and bus messages published."""
+           "firmsim_engine_worker_bus_messages_published": "bus_messages",
+           "firmsim_engine_api_calls_total": "api_calls"}
+"""What the events cost downstream, from the workers' /metrics: PostgreSQL statements of the ledger (its
+coordination session's heartbeats aside), bus messages published, and the engine's calls to the systems
+(feed reads included; every system and status summed)."""
 
 
 def worker_counts(metrics_urls: list[str]) -> dict[str, float]:
-    """Sum the COUNTED gauges over the workers' /metrics."""
+    """Sum the COUNTED samples (over their labels) over the workers' /metrics."""
     totals = dict.fromkeys(COUNTED.values(), 0.0)
     for url in metrics_urls:
         for line in httpx.get(url, timeout=10).text.splitlines():
-            name, _, value = line.partition(" ")
+            sample, _, value = line.rpartition(" ")
+            name = sample.partition("{")[0]
             if name in COUNTED:
                 totals[COUNTED[name]] += float(value)
     return totals
@@ -211,7 +216,7 @@ def _terminate(process: subprocess.Popen[bytes]) -> None:
 
 
 def run_mode(mode: str, events: int, load: float, duration_s: float, projects: int, *,
-             synchronous_commit: str = "on", poll_limit: int | None = None) -> dict[str, Any]:
+             synchronous_commit: str = "on", poll_limit: int | None = None, threads: int = 16) -> dict[str, Any]:
     """Measure one engine mode on fresh systems."""
     scratch = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-engine-{uuid.uuid4().hex[:6]}"
     scratch.mkdir(parents=True)
@@ -227,7 +232,8 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
             _wait_up(url)
         name = f"bench{uuid.uuid4().hex[:8]}"
         engines, metrics_urls = start_engine(mode, urls, scratch, stack, name=name,
-                                             synchronous_commit=synchronous_commit, poll_limit=poll_limit)
+                                             synchronous_commit=synchronous_commit, poll_limit=poll_limit,
+                                             threads=threads)
         services = None if mode == "embedded" else stack.enter_context(closing(ServiceCpu(POSTGRES, [name])))
         firm = Firm(urls)
         opportunities = [firm.win_deal(f"Bench Corp {number}") for number in range(projects)]
@@ -362,6 +368,8 @@ def main() -> None:
                         help="The distributed ledger's synchronous_commit (off: commits do not wait for the disk).")
     parser.add_argument("--poll-limit", type=int, default=None,
                         help="Events per feed page a distributed worker reads (its --poll-limit; default: 1000).")
+    parser.add_argument("--threads", type=int, default=16,
+                        help="Per-key threads of each distributed worker (its --workers).")
     parser.add_argument("--record", action="store_true", help="Append the figures to benchmarks/RESULTS.md.")
     parser.add_argument("--embedded-child", nargs=2, metavar=("URLS", "LEDGER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -372,7 +380,8 @@ def main() -> None:
     results = []
     for mode in args.modes.split(","):
         result = run_mode(mode.strip(), args.events, args.load, args.duration, args.projects,
-                          synchronous_commit=args.synchronous_commit, poll_limit=args.poll_limit)
+                          synchronous_commit=args.synchronous_commit, poll_limit=args.poll_limit,
+                          threads=args.threads)
         print(json.dumps(result), flush=True)
         results.append(result)
     if args.record:
