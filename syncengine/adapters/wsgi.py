@@ -71,8 +71,13 @@ def query_pairs(params: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     """Return query parameters as the (name, value) pairs a server decodes from `query_string`."""
     if not params:
         return []
-    return [(name, _query_value(item)) for name, value in params.items()
-            for item in (value if isinstance(value, (list, tuple)) else (value,))]
+    pairs: list[tuple[str, str]] = []
+    for name, value in params.items():
+        if isinstance(value, (list, tuple)):  # a feed read's few dozen type prefixes, say: strings as they are
+            pairs += [(name, item if type(item) is str else _query_value(item)) for item in value]
+        else:
+            pairs.append((name, value if type(value) is str else _query_value(value)))
+    return pairs
 
 
 def query_string(params: Mapping[str, Any] | None) -> str:
