@@ -85,18 +85,18 @@ class Worker:
         With `stop_at`, stop looking once the peak exceeds it (the person is too busy: the exact peak no longer
         matters).
         """
-        peak = Decimal(0)
         load = self.load
         if not load:
-            return peak
-        get = load.get
-        for week in mondays(start, end):
-            hours = get(week)
-            if hours is not None and hours > peak:
-                peak = hours
-                if stop_at is not None and peak > stop_at:
-                    return peak
-        return peak
+            return Decimal(0)
+        # weeks booked at all, in date order (without a booking or at zero hours they raise no peak);
+        # a staffing search asks this of everyone in a role for every seat, so it is read in C
+        booked = filter(None, map(load.get, mondays(start, end)))
+        if stop_at is not None:  # the first week over stop_at is where the running peak first passes it
+            over = next(filter(stop_at.__lt__, booked), None)
+            if over is not None:
+                return over
+            booked = filter(None, map(load.get, mondays(start, end)))
+        return max(Decimal(0), max(booked, default=Decimal(0)))
 
     def book(self, assignment: Assignment, sign: int = 1) -> None:
         """Add (or with sign -1 remove) an assignment's weekly hours to the person's load."""

@@ -37,9 +37,11 @@ def _candidates(firm: Firm, project: Project, roles: tuple[str, ...], entities: 
     for entity in entities:
         # by role and then hiring order: the sort below ties only people of different entities
         for order, worker in (person for role in roles for person in firm.roster.in_role(entity, role)):
-            if worker.worker_id in exclude or not worker.employed_on(start):
+            # employed from start to end (end >= start: staff_seat asks for no seat that ends before it starts)
+            termination_date = worker.termination_date
+            if worker.hire_date > start or (termination_date is not None and termination_date < end):
                 continue
-            if worker.termination_date is not None and worker.termination_date < end:
+            if worker.worker_id in exclude:
                 continue
             free = worker.weekly_hours - worker.peak_load(start, end, worker.weekly_hours - MIN_BOOKING)
             if free >= MIN_BOOKING:
