@@ -74,8 +74,8 @@ _last_formatted: list[tuple[datetime, str]] = [(datetime(1970, 1, 1, tzinfo=UTC)
 def isoformat(instant: datetime) -> str:
     """Format an instant as RFC 3339 with a `Z` suffix and no sub-second digits."""
     last = _last_formatted[0]  # one tuple: a thread reading while another writes sees a matching pair
-    if last[0] == instant and instant.tzinfo is not None:  # a request stamps many records with one instant
-        return last[1]
+    if last[0] is instant or (last[0] == instant and instant.tzinfo is not None):
+        return last[1]  # a request stamps many records with one instant (the clock's very object, mostly)
     text = instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     _last_formatted[0] = (instant, text)
     return text

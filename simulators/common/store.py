@@ -19,6 +19,7 @@ function of the record (a module-level one, so each lookup finds the same index)
 
 
 _STAMPS = frozenset(("version", "updated_at"))  # what every `update` changes besides its changes
+_NO_INDEXES: dict[Fields, dict[Any, set[str]]] = {}
 
 
 def _watched(fields: Fields) -> frozenset[str] | None:
@@ -126,19 +127,21 @@ class Store:
 
     def _write(self, collection: str, record: Record, reindex: bool = True) -> None:
         records = self._collections[collection]
-        previous = records.get(record["id"])
+        record_id = record["id"]
+        previous = records.get(record_id)
         if self._undo is not None:
-            self._undo.append((collection, record["id"], previous))
-        if previous is None and records and record["id"] < self._last_id[collection]:
-            self._unsorted.add(collection)
-        if previous is None and (not records or record["id"] > self._last_id[collection]):
-            self._last_id[collection] = record["id"]
-        records[record["id"]] = record
-        if reindex:
-            self._reindex(collection, record["id"], previous, record)
+            self._undo.append((collection, record_id, previous))
+        if previous is None:
+            if records and record_id < self._last_id[collection]:
+                self._unsorted.add(collection)
+            elif not records or record_id > self._last_id[collection]:
+                self._last_id[collection] = record_id
+        records[record_id] = record
+        if reindex and collection in self._indexes:
+            self._reindex(collection, record_id, previous, record)
 
     def _reindex(self, collection: str, record_id: str, old: Record | None, new: Record | None) -> None:
-        for name, index in self._indexes.get(collection, {}).items():
+        for name, index in self._indexes.get(collection, _NO_INDEXES).items():
             old_value = None if old is None else _key(old, name)
             new_value = None if new is None else _key(new, name)
             if old is not None and new is not None and old_value == new_value:
@@ -220,7 +223,11 @@ class Store:
         rollback and reset, so a lookup costs the matching records rather than a scan. `name` may
         be a tuple of fields, `value` then the tuple of their values.
         """
-        return self.where_equal_any(collection, name, (value,))
+        ids = self._index(collection, name).get(value)
+        if not ids:
+            return []
+        records = self._collections[collection]
+        return [records[record_id] for record_id in sorted(ids)]
 
     def where_equal_any(self, collection: str, name: Fields, values: Iterable[Any]) -> list[Record]:
         """Return the records whose field `name` (or tuple of fields) equals one of `values`, in id order."""
@@ -232,7 +239,9 @@ class Store:
         return [records[record_id] for record_id in sorted(ids)]
 
     def _index(self, collection: str, name: Fields) -> dict[Any, set[str]]:
-        indexes = self._indexes.setdefault(collection, {})
+        indexes = self._indexes.get(collection)
+        if indexes is None:
+            indexes = self._indexes[collection] = {}
         index = indexes.get(name)
         if index is None:
             watched = _watched(name)
