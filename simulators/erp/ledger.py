@@ -20,6 +20,7 @@ from enum import StrEnum
 from simulators.erp.money import ZERO, money
 
 MINOR_UNITS: dict[str, int] = {"USD": 2, "GBP": 2, "EUR": 2}
+_MINOR_UNIT_STEPS = {currency: Decimal(1).scaleb(-places) for currency, places in MINOR_UNITS.items()}
 
 
 class UnknownCurrencyError(ValueError):
@@ -32,12 +33,11 @@ class UnbalancedEntryError(ValueError):
 
 def minor_unit(currency: str) -> Decimal:
     """Return the smallest amount of `currency` (0.01 for USD, GBP and EUR)."""
-    try:
-        places = MINOR_UNITS[currency]
-    except KeyError:
+    step = _MINOR_UNIT_STEPS.get(currency)
+    if step is None:
         known = ", ".join(sorted(MINOR_UNITS))
-        raise UnknownCurrencyError(f"unknown currency {currency!r}; expected one of {known}") from None
-    return Decimal(1).scaleb(-places)
+        raise UnknownCurrencyError(f"unknown currency {currency!r}; expected one of {known}")
+    return step
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from simulators.common.api import Operations, Reply, Request, ok
@@ -26,7 +27,12 @@ def periods_of(store: Store, legal_entity: str) -> Periods:
 
 def posting_for(store: Store, legal_entity: str, day: date) -> Posting:
     """Return where a document dated `day` posts: its own period, or the next open one."""
-    return periods_of(store, legal_entity).posting_for(day)
+    return _posting(store.get("ledgers", legal_entity)["closed_through"], day)
+
+
+@functools.lru_cache(maxsize=4096)  # every posted transaction asks; the answer is a (frozen) value of the two
+def _posting(closed_through: str | None, day: date) -> Posting:
+    return Periods(closed_through=closed_through).posting_for(day)
 
 
 def _change(request: Request, action: str) -> Record:

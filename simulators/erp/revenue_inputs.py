@@ -14,11 +14,13 @@ receivable and only the fee nets to a contract asset or liability (`ledger_posti
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeVar
 
 from simulators.common.store import Record, Store
 from simulators.erp.money import add_months, period_end, period_of
@@ -36,7 +38,12 @@ from simulators.erp.revenue import (
 )
 
 ZERO = Decimal(0)
+T = TypeVar("T")
 PASS_THROUGH_MODELS = ("FIXED_FEE", "RETAINER")
+
+
+# per store: what revenue made of a record, by (kind, record id), with the very record it was made from
+_DERIVED: weakref.WeakKeyDictionary[Store, dict[tuple[str, str], tuple[Record, Any]]] = weakref.WeakKeyDictionary()
 
 
 class ContractRecords:
@@ -52,10 +59,26 @@ class ContractRecords:
             for record in store.all(collection):
                 groups[record["contract_id"]].append(record)
             self._groups[collection] = groups
+        self._derived = _DERIVED.setdefault(store, {})
 
     def of(self, collection: str, contract_id: str) -> list[Record]:
         """Return a contract's records of a collection, in id order."""
         return self._groups[collection].get(contract_id, [])
+
+    def derived(self, kind: str, record: Record, make: Callable[[Record], T]) -> T:
+        """Return `make(record)`, made once per version of a record (what every monthly run reads again).
+
+        Records are never changed in place (a write stores a new dict), so the value made from this
+        very dict still holds; one per record id is kept, the value of its latest version read.
+        """
+        key = (kind, record["id"])
+        known = self._derived.get(key)
+        if known is not None and known[0] is record:
+            value: T = known[1]
+            return value
+        value = make(record)
+        self._derived[key] = (record, value)
+        return value
 
 
 def versions_of(records: ContractRecords, contract_id: str) -> list[Record]:
@@ -89,9 +112,14 @@ def _costs(records: ContractRecords, contract_id: str) -> tuple[CostActual, ...]
     return tuple(costs)
 
 
+def _billable_value(transaction: Record) -> BillableValue:
+    return BillableValue(date.fromisoformat(transaction["date"]),
+                         Decimal(transaction["amount"]) - Decimal(transaction["written_off_amount"]), transaction["id"])
+
+
 def _billable_values(records: ContractRecords, contract_id: str, expenses_only: bool) -> tuple[BillableValue, ...]:
-    return tuple(BillableValue(date.fromisoformat(t["date"]), Decimal(t["amount"]) - Decimal(t["written_off_amount"]),
-                               t["id"])
+    derived = records.derived
+    return tuple(derived("billable_value", t, _billable_value)
                  for t in records.of("billable_transactions", contract_id)
                  if t["status"] != "REVERSED" and (not expenses_only or t["kind"] == "EXPENSE"))
 
@@ -108,9 +136,12 @@ def passed_through(contract: Record, lines: list[dict[str, Any]]) -> Decimal:
 
 def _billings(records: ContractRecords, contract_id: str, expenses: bool | None) -> tuple[Billing, ...]:
     """Return the contract's invoices (+) and credit memos (-), net of tax; `expenses` picks a stream's lines."""
-    billings = [Billing(date.fromisoformat(i["invoice_date"]), _billed(i["lines"], expenses), i["id"])
+    kind = f"billing-{expenses}"
+    billings = [records.derived(kind, i, lambda i: Billing(date.fromisoformat(i["invoice_date"]),
+                                                           _billed(i["lines"], expenses), i["id"]))
                 for i in records.of("invoices", contract_id)]
-    billings += [Billing(date.fromisoformat(c["credit_date"]), -_billed(c["lines"], expenses), c["id"])
+    billings += [records.derived(kind, c, lambda c: Billing(date.fromisoformat(c["credit_date"]),
+                                                            -_billed(c["lines"], expenses), c["id"]))
                  for c in records.of("credit_memos", contract_id)]
     return tuple(billing for billing in billings if billing.amount != 0)
 

@@ -9,6 +9,7 @@ except in the states that tax services by default (HI, NM, SD, WV).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -64,6 +65,7 @@ class TaxTreatment:
     note: str | None
 
 
+@functools.cache  # a handful of fixed codes, asked for by every posted transaction and invoice line
 def _treatment(code_id: str) -> TaxTreatment:
     code = _BY_ID[code_id]
     return TaxTreatment(code_id, Decimal(code["rate_percent"]), code["invoice_note"])

@@ -126,3 +126,15 @@ def test_a_payment_worth_nothing_in_the_ledger_currency_is_refused(erp: ErpClien
 
     # 1.00 EUR × 0.001 = 0.001 -> 0.00 GBP
     assert (response.status, response.body["type"]) == (422, "https://firmsim.dev/problems/invalid-payment")
+
+
+def test_a_date_posts_to_its_own_period_again_once_the_period_is_reopened(erp: ErpClient) -> None:
+    contract = erp.contract()
+    before = erp.transaction(contract, date="2026-03-20")
+    erp.post("/periods/2026-03/close", {"legal_entity": "UK01"}, status=200)
+    while_closed = erp.transaction(contract, date="2026-03-20")
+    erp.post("/periods/2026-03/reopen", {"legal_entity": "UK01"}, status=200)
+    after = erp.transaction(contract, date="2026-03-20")
+
+    assert [t["posting_period"] for t in (before, while_closed, after)] == ["2026-03", "2026-04", "2026-03"]
+    assert [t["posting_note"] is None for t in (before, while_closed, after)] == [True, False, True]

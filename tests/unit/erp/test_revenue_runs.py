@@ -188,6 +188,19 @@ def test_reversed_time_lowers_revenue_in_the_next_run(erp: ErpClient) -> None:
     assert (april["cumulative_revenue"], april["period_revenue"]) == ("2000.00", "-1000.00")
 
 
+def test_time_written_off_after_a_run_lowers_revenue_in_the_next_run(erp: ErpClient) -> None:
+    contract = erp.contract("TIME_AND_MATERIALS", "US01")
+    erp.transaction(contract, quantity="10", rate="200.00", date="2026-03-02")
+    written_off = erp.transaction(contract, quantity="5", rate="200.00", date="2026-03-03")
+    march = erp.post("/revenue-runs", {"legal_entity": "US01", "period": "2026-03"})["results"][0]
+
+    erp.post(f"/billable-transactions/{written_off['id']}/write-off", {"reason": "Goodwill"}, status=200)
+    april = erp.post("/revenue-runs", {"legal_entity": "US01", "period": "2026-04"})["results"][0]
+
+    assert march["cumulative_revenue"] == "3000.00"
+    assert (april["cumulative_revenue"], april["period_revenue"]) == ("2000.00", "-1000.00")
+
+
 def test_capped_time_and_materials_recognizes_up_to_the_cap(erp: ErpClient) -> None:
     contract = erp.contract("CAPPED_TM", "US01", billing_plan={"cap_amount": "10000.00"})
     erp.transaction(contract, quantity="80", rate="150.00", date="2026-03-02")
