@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scenarios.engine.config import load
 from scenarios.engine.plan import DealPlan, list_rates, plan_deal
@@ -126,3 +129,21 @@ def test_a_uniform_deal_size_is_still_possible_without_a_median() -> None:
                          currency="USD", earliest_start=date(2026, 2, 4), week_hours=Decimal(40)).amount
                for _ in range(30)]
     assert all(Decimal(150000) <= amount <= Decimal(280000) for amount in amounts)
+
+
+def _quarter_hours_in_decimal(value: float) -> Decimal:
+    return (Decimal(str(value)) / Decimal("0.25")).quantize(Decimal(1), rounding=ROUND_HALF_UP) * Decimal("0.25")
+
+
+@settings(deadline=None)
+@given(st.one_of(st.floats(min_value=-500, max_value=500),
+                 st.integers(min_value=-4000, max_value=4000).map(lambda eighths: eighths / 8),
+                 st.integers(min_value=-4000, max_value=4000).map(lambda eighths: math.nextafter(eighths / 8, 0))))
+def test_hours_round_to_the_quarter_hour_half_up_as_their_decimal_text_does(value: float) -> None:
+    assert quarter_hours(value).as_tuple() == _quarter_hours_in_decimal(value).as_tuple()
+
+
+def test_hours_a_hair_below_half_a_quarter_round_down() -> None:
+    assert quarter_hours(0.12499999999999999) == Decimal("0.00")
+    assert quarter_hours(0.125) == Decimal("0.25")
+    assert str(quarter_hours(-0.0)) == "-0.00"
