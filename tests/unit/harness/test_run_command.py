@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from harness import run_command
 from harness.cli import main
 from harness.oracle.model import INVARIANT_IDS
+from harness.runner.sim import simulate
+from scenarios.engine.config import load
+from tests.unit.syncengine.ledger_contract_support import sqlite_tables
 
 TINY = str(Path(__file__).with_name("tiny.yaml"))
 REPORT_KEYS = {"firmsim_version", "scenario", "seed", "mode", "engine", "digest", "period", "counts", "invariants",
@@ -85,3 +90,32 @@ def test_an_output_path_that_cannot_be_created_exits_2_before_running(tmp_path: 
     assert result.exit_code == 2
     assert f"firmsim run: {flag}: cannot create the directory" in result.output
     assert "Traceback" not in result.output and "day 7/14" not in result.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fork", [True, False], ids=["copied-by-a-child-process", "copied-in-process"])
+def test_the_ledger_a_run_leaves_is_the_engine_ledger_whole(fork: bool, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run_command, "can_fork", lambda: fork)
+    result = firmsim("run", TINY, "--out", str(tmp_path / "run"))
+    assert result.exit_code == 0, result.output
+    scenario = load(TINY)
+    simulate(scenario, seed=scenario.seed, engine="builtin", ledger_path=tmp_path / "reference.db")
+    tables = sqlite_tables(tmp_path / "run" / "ledger.db")
+    assert tables["tracking"] and tables["xref"]
+    assert tables == sqlite_tables(tmp_path / "reference.db")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fork", [True, False], ids=["copied-by-a-child-process", "copied-in-process"])
+def test_a_ledger_that_cannot_be_written_exits_3_naming_the_file(fork: bool, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def disk_full(ledger: object, path: Path) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(run_command, "can_fork", lambda: fork, raising=False)
+    monkeypatch.setattr(run_command, "leave_ledger", disk_full, raising=False)
+    result = firmsim("run", TINY, "--out", str(tmp_path / "run"))
+    assert result.exit_code == 3, result.output
+    assert f"could not be written to {tmp_path / 'run' / 'ledger.db'}" in result.output
+    assert "Traceback" not in result.output
