@@ -232,8 +232,9 @@ class Dispatcher:
                 counts.processed += 1
                 counts.sync_lag_s.append((now - delivery.event.time).total_seconds())
                 results.append(_PROCESSED)
-        # the batch's calls took their latency once, before its last result
-        results[-1] = replace(results[-1], latency_s=meter.latency_ms / 1000)
+        # the batch's calls took their latency once, before its last result (one of the two shared results:
+        # an outcome and nothing else, built anew rather than through dataclasses.replace, once per batch)
+        results[-1] = AttemptResult(results[-1].outcome, latency_s=meter.latency_ms / 1000)
         return results
 
     def _run_in_batch(self, delivery: Delivery) -> AttemptOutcome:
