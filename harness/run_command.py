@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +13,9 @@ import click
 from harness.gc_pause import gc_paused
 from harness.report.junit import write_junit
 from harness.report.summary import summary_lines
-from harness.runner.sim import Progress, RunFailedError, SimRun, leave_ledger, simulate
+from harness.runner.ledger_file import LedgerNotWrittenError, ledger_left
+from harness.runner.sim import Progress, RunFailedError, simulate
 from scenarios.engine.config import Scenario, ScenarioError, from_params, load
-from syncengine.ledger import AbstractLedger
 
 EXIT_OK, EXIT_INVARIANT_FAILED, EXIT_BAD_INPUT, EXIT_COULD_NOT_RUN = 0, 1, 2, 3
 PLAIN_PROGRESS_EVERY_DAYS = 7
@@ -64,62 +60,13 @@ def execute(scenario: Scenario, seed: int, engine: str, out_dir: Path) -> dict[s
             run = simulate(scenario, seed=seed, engine=engine, ledger_path=None, on_progress=display)
         finally:
             display.close()
-        with ledger_left(run, ledger_path if engine == "builtin" else None):
+        ledger = run.world.engine.ports.ledger if run.world.engine is not None and engine == "builtin" else None
+        with ledger_left(ledger, ledger_path):  # copied beside the digest and the reports
             report = build_report(run)
             write_reports(report, run, out_dir)
     for line in summary_lines(report, str(out_dir)):
         click.echo(line)
     return report
-
-
-def can_fork() -> bool:
-    """Tell whether a child process can copy the ledger: fork exists and no other thread runs (a fork
-    copies threads stopped wherever they are, a lock they hold held for good)."""
-    return hasattr(os, "fork") and threading.active_count() == 1
-
-
-def _copy_ledger(ledger: AbstractLedger, path: Path) -> None:
-    try:
-        leave_ledger(ledger, path)
-    except (OSError, sqlite3.Error) as error:
-        raise RunFailedError(f"the engine ledger could not be written to {path} ({error})") from error
-
-
-@contextmanager
-def ledger_left(run: SimRun, path: Path | None) -> Iterator[None]:
-    """Leave the run's engine ledger in a SQLite file at `path` while the block writes the reports.
-
-    The copy (5.6 s CPU for full-year's 156 MB) is made by a forked child process, so it runs beside
-    the digest and the reports on a second core; the block's end waits for it and raises
-    RunFailedError if it failed. The file is the same either way. When `can_fork` says no, the
-    ledger is copied first, then the block runs.
-    """
-    if run.world.engine is None or path is None:
-        yield
-        return
-    ledger = run.world.engine.ports.ledger
-    if not can_fork():
-        _copy_ledger(ledger, path)
-        yield
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    child = os.fork()
-    if child == 0:  # the child process: its exit code is read below
-        code = 0
-        try:
-            _copy_ledger(ledger, path)
-        except BaseException as error:  # noqa: BLE001 - any failure of the child is told by its exit code
-            os.write(2, f"firmsim run: {error}\n".encode())
-            code = 1
-        finally:
-            os._exit(code)
-    try:
-        yield
-    finally:
-        _, status = os.waitpid(child, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RunFailedError(f"the engine ledger could not be written to {path}")
 
 
 def unwritable_output(out: Path | None, junit: Path | None) -> str | None:
@@ -151,7 +98,7 @@ def run_scenarios(names: tuple[str, ...], seed: int | None, out: Path | None, ju
             out_dir = out / f"{scenario.name}-{run_seed}" if len(scenarios) > 1 else out
         try:
             reports.append(execute_one(scenario, run_seed, out_dir))
-        except RunFailedError as error:
+        except (RunFailedError, LedgerNotWrittenError) as error:
             click.echo(f"firmsim run: {scenario.name} could not complete: {error}", err=True)
             return EXIT_COULD_NOT_RUN
     if junit is not None:

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from harness import run_command
 from harness.cli import main
 from harness.oracle.model import INVARIANT_IDS
+from harness.runner import ledger_file
 from harness.runner.sim import simulate
 from scenarios.engine.config import load
+from syncengine.ledger import SqliteLedger
 from tests.unit.syncengine.ledger_contract_support import sqlite_tables
 
 TINY = str(Path(__file__).with_name("tiny.yaml"))
@@ -96,7 +97,7 @@ def test_an_output_path_that_cannot_be_created_exits_2_before_running(tmp_path: 
 @pytest.mark.parametrize("fork", [True, False], ids=["copied-by-a-child-process", "copied-in-process"])
 def test_the_ledger_a_run_leaves_is_the_engine_ledger_whole(fork: bool, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(run_command, "can_fork", lambda: fork)
+    monkeypatch.setattr(ledger_file, "can_fork", lambda: fork)
     result = firmsim("run", TINY, "--out", str(tmp_path / "run"))
     assert result.exit_code == 0, result.output
     scenario = load(TINY)
@@ -110,11 +111,11 @@ def test_the_ledger_a_run_leaves_is_the_engine_ledger_whole(fork: bool, tmp_path
 @pytest.mark.parametrize("fork", [True, False], ids=["copied-by-a-child-process", "copied-in-process"])
 def test_a_ledger_that_cannot_be_written_exits_3_naming_the_file(fork: bool, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    def disk_full(ledger: object, path: Path) -> None:
+    def disk_full(ledger: SqliteLedger, contents: object) -> None:
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(run_command, "can_fork", lambda: fork, raising=False)
-    monkeypatch.setattr(run_command, "leave_ledger", disk_full, raising=False)
+    monkeypatch.setattr(ledger_file, "can_fork", lambda: fork)
+    monkeypatch.setattr(SqliteLedger, "load", disk_full)
     result = firmsim("run", TINY, "--out", str(tmp_path / "run"))
     assert result.exit_code == 3, result.output
     assert f"could not be written to {tmp_path / 'run' / 'ledger.db'}" in result.output
