@@ -94,9 +94,15 @@ class LocalRequest:
         self.method = method
         self.path = path
         args = LocalArgs()
-        for name, value in query:
-            args.setdefault(name, value)
-            args.lists.setdefault(name, []).append(value)
+        if query:
+            lists = args.lists
+            for name, value in query:
+                values = lists.get(name)
+                if values is None:
+                    args[name] = value
+                    lists[name] = [value]
+                else:
+                    values.append(value)
         self.args = args
         self.headers = LocalHeaders(zip(map(str.lower, headers), headers.values(), strict=True))
         self._data = data
@@ -132,6 +138,8 @@ class Answer:
         if status != 204 and not 100 <= status < 200:
             answer.headers.append(("Content-Length", str(len(body))))
             present.add("content-length")
+        if not headers:
+            return answer
         for name, value in headers:
             wanted = name.lower()
             if wanted in present or wanted == "location":

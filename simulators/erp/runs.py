@@ -16,6 +16,8 @@ from simulators.erp.money import money_str, parse_date, total
 from simulators.erp.tax import MissingTaxRegistration, treatment
 
 operations = Operations()
+RUN_STATUSES = (*billing.UNBILLED_STATUSES, "REVERSED")
+"""A transaction in any other status (billed, written off) is left alone by a run, save a capped contract's."""
 
 
 def _credit_reversed(request: Request, transactions: list[Record], run_id: str, day: date) -> list[Record]:
@@ -109,15 +111,19 @@ def run_billing(request: Request, legal_entity: str, period_end: date) -> Record
     store = request.store
     entity = store.get("legal_entities", legal_entity)
     run_id = store.new_id("billing_runs")
+    # what a run can bill or credit (unbilled, held, reversed), through the index, not every transaction
+    # ever posted; a capped contract also counts what it billed before, so it reads all of its own
     by_contract: dict[str, list[Record]] = defaultdict(list)
-    for transaction in store.where("billable_transactions", lambda t: t["legal_entity"] == legal_entity):
+    for transaction in store.where_equal_any("billable_transactions", ("legal_entity", "status"),
+                                             [(legal_entity, status) for status in RUN_STATUSES]):
         by_contract[transaction["contract_id"]].append(transaction)
     invoices: list[Record] = []
     credit_memos: list[Record] = []
     exceptions: list[dict[str, Any]] = []
     holds: list[dict[str, Any]] = []
     for contract in store.where("contracts", lambda c: c["legal_entity"] == legal_entity):
-        transactions = by_contract.get(contract["id"], [])
+        transactions = store.where_equal("billable_transactions", "contract_id", contract["id"]) \
+            if contract["billing_model"] == "CAPPED_TM" else by_contract.get(contract["id"], [])
         credit_memos += _credit_reversed(request, transactions, run_id, period_end)
         transactions = [store.get("billable_transactions", t["id"]) for t in transactions]
         try:
