@@ -36,7 +36,7 @@ def _problem(evidence: Evidence, ref: dict[str, Any], revised: str | None = None
     if state is None:
         return f"source system {system!r} is not one the ERP is fed from"
     collections = (revised,) if revised else SOURCE_COLLECTIONS[str(system)]
-    found = next((record for collection in collections if (record := state.get(collection, source_id))), None)
+    found = state.first_of(collections).get(source_id)
     if found is None:
         return f"source {system}/{source_id} does not exist in {'/'.join(collections)}"
     if revised and version > int(found.get("revision") or 0):

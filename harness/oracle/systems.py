@@ -34,6 +34,8 @@ class SystemState:
     _lists: dict[str, list[Record]] = field(default_factory=dict, compare=False, repr=False)
     _groups: dict[tuple[str, str], dict[Any, list[Record]]] = field(default_factory=dict, compare=False, repr=False)
     _positions: dict[str, dict[int, int]] = field(default_factory=dict, compare=False, repr=False)
+    _by_id: dict[str, dict[str, Record]] = field(default_factory=dict, compare=False, repr=False)
+    _firsts: dict[tuple[str, ...], dict[Any, Record]] = field(default_factory=dict, compare=False, repr=False)
 
     def all(self, collection: str) -> list[Record]:
         """Return the records of a collection (empty when the system has no such collection)."""
@@ -47,9 +49,26 @@ class SystemState:
             self._positions[collection] = {id(item): index for index, item in enumerate(self.all(collection))}
         return self._positions[collection][id(record)]
 
-    def by_id(self, collection: str) -> dict[str, Record]:
-        """Return a collection keyed by record id (the first record of an id, should ids repeat)."""
-        return {str(key): records[0] for key, records in self.group(collection, "id").items()}
+    def by_id(self, collection: str) -> Mapping[str, Record]:
+        """Return a collection keyed by record id (the first record of an id, should ids repeat); read only."""
+        found = self._by_id.get(collection)
+        if found is None:
+            found = self._by_id[collection] = {str(key): records[0]
+                                               for key, records in self.group(collection, "id").items()}
+        return found
+
+    def first_of(self, collections: tuple[str, ...]) -> Mapping[Any, Record]:
+        """Return the records of several collections keyed by id: for an id in more than one, the record that
+        `get` finds first going through the collections in order (read only)."""
+        found = self._firsts.get(collections)
+        if found is None:
+            found = {}
+            for collection in collections:
+                for key, records in self.group(collection, "id").items():
+                    if key not in found and records[0]:
+                        found[key] = records[0]
+            self._firsts[collections] = found
+        return found
 
     def get(self, collection: str, record_id: str | None) -> Record | None:
         """Return one record, or None."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.oracle.systems import SystemState
 from tests.unit.harness.oracle.world import World, violations
 
 
@@ -45,3 +46,13 @@ def test_a_completed_plan_milestone_must_name_its_psa_milestone(world: World) ->
     world.record("erp", "contracts", "CON-000002")["billing_plan"]["milestones"][1]["source_id"] = None
 
     assert violations(world.check()["audit-trail-complete"]) == ["CON-000002/M2"]
+
+
+def test_a_source_id_is_looked_up_in_the_first_of_its_collections_that_holds_it() -> None:
+    crm = SystemState("crm", "crm", {"opportunities": [{"id": "OPP-1", "name": "deal"}],
+                                     "accounts": [{"id": "OPP-1", "name": "account"}, {"id": "ACC-1", "name": "a"}]})
+
+    assert crm.first_of(("opportunities", "accounts"))["OPP-1"]["name"] == "deal"
+    assert crm.first_of(("accounts", "opportunities"))["OPP-1"]["name"] == "account"
+    assert crm.first_of(("opportunities", "accounts"))["ACC-1"]["name"] == "a"
+    assert "ACC-2" not in crm.first_of(("opportunities", "accounts"))
