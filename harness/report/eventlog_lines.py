@@ -191,16 +191,23 @@ def _finance_line(names: Names, kind: str, data: dict[str, Any]) -> list[str]:
 
 def time_line(names: Names, worker_id: str, week: str, entries: list[dict[str, Any]]) -> str:
     """Return one approved timesheet: the person's hours of an ISO week by project, non-billable and corrections."""
-    hours = sum((Decimal(e["hours"]) for e in entries), Decimal(0))
+    hours = non_billable = Decimal(0)
     by_project: dict[str, Decimal] = {}
-    for entry in entries:
-        by_project[entry["project_id"]] = by_project.get(entry["project_id"], Decimal(0)) + Decimal(entry["hours"])
-    days = len({entry["date"] for entry in entries})
+    dates = set()
+    corrected = 0
+    for entry in entries:  # one pass, each entry's hours read once (sums in the same order as before)
+        amount = Decimal(entry["hours"])
+        hours += amount
+        by_project[entry["project_id"]] = by_project.get(entry["project_id"], Decimal(0)) + amount
+        dates.add(entry["date"])
+        if not entry["billable"]:
+            non_billable += amount
+        if entry["revision"] > 1:
+            corrected += 1
+    days = len(dates)
     extras = []
-    non_billable = sum((Decimal(e["hours"]) for e in entries if not e["billable"]), Decimal(0))
     if non_billable:
         extras.append(f"{non_billable} h not billable")
-    corrected = sum(1 for e in entries if e["revision"] > 1)
     if corrected:
         extras.append(f"{corrected} corrected entr{'ies' if corrected > 1 else 'y'}")
     projects = "; ".join(f"{names.project(project)} {amount} h" for project, amount in by_project.items())

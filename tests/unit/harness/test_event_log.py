@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.report.eventlog import event_lines, write_event_log
+from harness.report.eventlog_lines import Names, time_line
 from scenarios.engine.truth import Truth
 
 STATES: dict[str, Any] = {
@@ -79,3 +80,12 @@ def test_a_customer_on_credit_hold_at_the_end_shows_when_and_why() -> None:
     assert "2026-03-03 Tue 09:05  ERP  Beta Ltd (CUS-000002) on credit hold (over credit limit), net 45, " \
            "limit GBP 60,000.00" in lines
     assert not [line for line in lines if "Acme Inc (CUS-000001) on credit hold" in line]
+
+
+def test_a_timesheet_line_sums_hours_per_project_and_counts_days_and_corrected_entries() -> None:
+    entries = [{"hours": "8.00", "project_id": "PRJ-000012", "date": "2026-01-26", "billable": True, "revision": 1},
+               {"hours": "2.50", "project_id": "PRJ-000099", "date": "2026-01-26", "billable": False, "revision": 2},
+               {"hours": "4.25", "project_id": "PRJ-000012", "date": "2026-01-27", "billable": True, "revision": 3}]
+    assert time_line(Names(STATES), "WRK-000001", "2026-W05", entries) == (
+        "PSA  approved timesheet 2026-W05 of Priya Shah (Consultant, US01): 14.75 h on 2 days: "
+        "PRJ-000012 Acme - CRM rollout 12.25 h; PRJ-000099 2.50 h (2.50 h not billable, 2 corrected entries)")
