@@ -3,9 +3,12 @@
 A delivery carries the system, the handler's tracking name, the ordering key and the event's own
 fields (id, type, subject, time, sequence, data, traceparent); `specversion`, `source` and
 `datacontenttype` are the same for every event and left out. An operator's re-drive also names the
-exception it resolves. A body holds one delivery, or several of one key in their order
-(`{"deliveries": [...]}`: what a feed read took in of that key, one bus message for a bulk
-approval's hundred). Bodies of the earlier form (the whole CloudEvent) decode the same.
+exception it resolves. A body holds one delivery, or several in their order (what a feed read took
+in for one partition: one bus message for a bulk approval's hundred). In a body of several, each
+event is written once, in `events`, and each delivery names its event by its index there: an event
+two flows handle (a time entry's approval is billed and costed) crosses the bus once, not twice
+(`{"events": [...], "deliveries": [{"system", "handler", "key", "event": 0}, ...]}`). Bodies of the
+earlier forms (each delivery with its event inline; the whole CloudEvent) decode the same.
 
 Bodies are written and read with orjson: on a hundred-delivery body ~12x faster to write and ~2x to
 read than the standard library (bus JSON was ~12 % of a worker's CPU). A body orjson cannot write (an
@@ -37,10 +40,22 @@ def encode(delivery: Delivery) -> bytes:
 
 
 def encode_many(deliveries: Sequence[Delivery]) -> bytes:
-    """Return one bus body for several deliveries of one key, in their order."""
-    if len({delivery.key for delivery in deliveries}) != 1:
-        raise ValueError("one bus message holds deliveries of one key")
-    return _dumps({"deliveries": [_fields(delivery) for delivery in deliveries]})
+    """Return one bus body for several deliveries, in their order, each distinct event written once."""
+    index: dict[int, int] = {}  # by identity: a feed read hands each of an event's routes the same SourceEvent
+    events: list[dict[str, Any]] = []
+    heads = []
+    for delivery in deliveries:
+        event = delivery.event
+        number = index.get(id(event))
+        if number is None:
+            number = index[id(event)] = len(events)
+            events.append(_event_fields(event))
+        head: dict[str, Any] = {"system": event.system, "handler": delivery.route.handler_name,
+                                "key": delivery.key, "event": number}
+        if delivery.exception_id is not None:
+            head["exception_id"] = delivery.exception_id
+        heads.append(head)
+    return _dumps({"events": events, "deliveries": heads})
 
 
 def _dumps(body: dict[str, Any]) -> bytes:
@@ -62,12 +77,31 @@ def decode_many(engine: Engine, body: bytes) -> list[Delivery]:
     if isinstance(payload, dict) and "deliveries" in payload:
         if not isinstance(payload["deliveries"], list) or not payload["deliveries"]:
             raise ValueError("deliveries: expected a non-empty list")
-        return [_delivery(engine, fields) for fields in payload["deliveries"]]
+        if "events" not in payload:
+            return [_delivery(engine, fields) for fields in payload["deliveries"]]
+        events = payload["events"]
+        if not isinstance(events, list):
+            raise ValueError("events: expected a list")
+        read: dict[int, SourceEvent] = {}
+        return [_shared(engine, head, events, read) for head in payload["deliveries"]]
     return [_delivery(engine, payload)]
 
 
-def _fields(delivery: Delivery) -> dict[str, Any]:
-    event = delivery.event
+def _shared(engine: Engine, head: Any, events: list[Any], read: dict[int, SourceEvent]) -> Delivery:
+    """Rebuild a delivery whose event is `events[head["event"]]`, each event read once (`read`)."""
+    number = head["event"]
+    if type(number) is not int or not 0 <= number < len(events):
+        raise ValueError(f"deliveries: event {number!r} is not an index of the body's {len(events)} events")
+    system = str(head["system"])
+    event = read.get(number)
+    if event is None or event.system != system:
+        event = read[number] = SourceEvent.from_cloudevent(system, events[number])
+    exception_id = head.get("exception_id")
+    return Delivery(event, engine.registry.route(str(head["handler"])), str(head["key"]),
+                    exception_id=None if exception_id is None else str(exception_id))
+
+
+def _event_fields(event: SourceEvent) -> dict[str, Any]:
     # A UTC time and a dict go to orjson as they are (`format_instant` costs ~3 us, a dict copy ~1 us).
     fields: dict[str, Any] = {"id": event.event_id, "type": event.type, "subject": event.subject,
                               "time": event.time if event.time.tzinfo is UTC else format_instant(event.time),
@@ -75,8 +109,13 @@ def _fields(delivery: Delivery) -> dict[str, Any]:
                               "data": event.data if type(event.data) is dict else dict(event.data)}
     if event.traceparent is not None:
         fields["traceparent"] = event.traceparent
+    return fields
+
+
+def _fields(delivery: Delivery) -> dict[str, Any]:
+    event = delivery.event
     body: dict[str, Any] = {"system": event.system, "handler": delivery.route.handler_name, "key": delivery.key,
-                            "event": fields}
+                            "event": _event_fields(event)}
     if delivery.exception_id is not None:
         body["exception_id"] = delivery.exception_id
     return body

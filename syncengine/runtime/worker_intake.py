@@ -4,7 +4,8 @@ system's intake lock.
 What a read takes in is published to the partition queues as one confirmed batch inside the ledger
 unit of work that records the event ids and advances the cursor, so a crash between publishing and
 saving the cursor publishes again, and tracking skips what was already done. What a read took in
-of one key goes as one bus message (bus_codec.py), acked once all of it is done.
+for one partition goes as one bus message (bus_codec.py: each event once, however many flows handle
+it), acked once all of it is done.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class FeedIntake:
         self.published = 0
         """Deliveries published."""
         self.messages = 0
-        """Bus messages published (a feed read's deliveries go as one message per key)."""
+        """Bus messages published (a feed read's deliveries go as one message per partition)."""
         self.poll_failures: dict[str, int] = {}
         self._stop = stop
         self._lock = threading.Lock()
@@ -56,19 +57,23 @@ class FeedIntake:
 
     def publish(self, delivery: Delivery) -> None:
         """Put a delivery on the bus (within a feed read: with the read's batch, before its cursor commits)."""
-        outbox: dict[str, list[Delivery]] | None = getattr(self._local, "outbox", None)
+        partition = partition_of(delivery.key, self.bus.partitions)
+        outbox: dict[int, list[Delivery]] | None = getattr(self._local, "outbox", None)
         if outbox is not None:
-            outbox.setdefault(delivery.key, []).append(delivery)
+            queued = outbox.get(partition)
+            if queued is None:
+                queued = outbox[partition] = []
+            queued.append(delivery)
             return
-        self._publisher().publish_batch([(partition_of(delivery.key, self.bus.partitions), encode(delivery),
-                                          delivery.id)])
+        self._publisher().publish_batch([(partition, encode(delivery), delivery.id)])
         self.published += 1
         self.messages += 1
 
-    def _messages(self, outbox: dict[str, list[Delivery]]) -> list[tuple[int, bytes, str]]:
-        """Return one bus message per key of a feed read: its deliveries, in their order."""
-        return [(partition_of(key, self.bus.partitions), encode_many(deliveries),
-                 f"{deliveries[0].id}+{len(deliveries) - 1}") for key, deliveries in outbox.items()]
+    @staticmethod
+    def _messages(outbox: dict[int, list[Delivery]]) -> list[tuple[int, bytes, str]]:
+        """Return one bus message per partition of a feed read: its deliveries, in their order."""
+        return [(partition, encode_many(deliveries), f"{deliveries[0].id}+{len(deliveries) - 1}")
+                for partition, deliveries in outbox.items()]
 
     def _publisher(self) -> Publisher:
         publisher: Publisher | None = getattr(self._local, "publisher", None)
@@ -80,7 +85,7 @@ class FeedIntake:
         """Read a feed once, publishing what it read before the cursor and event ids commit; return how many
         events it read."""
         publisher = self._publisher()
-        outbox: dict[str, list[Delivery]] = {}
+        outbox: dict[int, list[Delivery]] = {}
         self._local.outbox = outbox
         try:
             with self.engine.ports.ledger.unit_of_work():

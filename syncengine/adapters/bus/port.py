@@ -3,7 +3,8 @@
 Publishing returns only once the bus has the message (publisher confirms); a consumer acks a message
 only after its effects are committed, so a consumer that dies leaves its unacked messages to be
 delivered again (to whichever consumer takes the partition next). A partition has one active
-consumer at a time, which is what keeps a key's order with many workers.
+consumer at a time, which is what keeps a key's order with many workers. A message may hold
+deliveries of several keys of its partition.
 """
 
 from __future__ import annotations
@@ -26,8 +27,13 @@ OnMessage = Callable[[int, bytes, Ack], None]
 
 
 def partition_of(key: str, partitions: int) -> int:
-    """Return the partition of an ordering key (stable across processes and runs)."""
-    return zlib.crc32(key.encode()) % partitions
+    """Return the partition of an ordering key (stable across processes and runs): that of its root, the
+    text before its first `/`.
+
+    A flow's sub-key (`project:PRJ-1/cost`, apart from billing's `project:PRJ-1` so that one never holds
+    the other back) refines the key of its root: both land in one partition, so the bus message of a
+    feed read for that partition carries an event both flows handle once (bus_codec.py)."""
+    return zlib.crc32(key.partition("/")[0].encode()) % partitions
 
 
 class Publisher(Protocol):

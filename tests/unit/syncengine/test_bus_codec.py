@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC
 
 import pytest
@@ -34,6 +35,31 @@ def test_a_delivery_with_text_beyond_ascii_and_nested_data_comes_back_from_its_b
     assert decode(engine, encode(deliveries[0])) == deliveries[0]
     assert decode_many(engine, encode_many(deliveries)) == deliveries
     assert "Zürich".encode() in encode(deliveries[0]), "text is carried as UTF-8, not escaped"
+
+
+def test_an_event_of_several_deliveries_is_written_once_and_each_delivery_comes_back_with_it() -> None:
+    engine, [first, second] = _engine_and_deliveries(raw_event(1, "a", "A1"), raw_event(2, "b", "B1"))
+    costed = replace(first, key=f"{first.key}/cost")
+    body = encode_many([first, second, costed])
+    assert body.count(b'"src-000001"') == 1 and body.count(b'"src-000002"') == 1
+    back = decode_many(engine, body)
+    assert back == [first, second, costed]
+    assert back[0].event is back[2].event, "an event shared in the body is read once"
+
+
+def test_a_body_of_the_earlier_form_with_each_event_inline_decodes_the_same() -> None:
+    engine, deliveries = _engine_and_deliveries(raw_event(1, "a", "A1"), raw_event(2, "a", "A2"))
+    earlier = {"deliveries": [json.loads(encode(delivery)) for delivery in deliveries]}
+    assert decode_many(engine, json.dumps(earlier).encode()) == deliveries
+
+
+@pytest.mark.parametrize("index", [1, -1, "0", None, True])
+def test_a_delivery_naming_an_event_the_body_does_not_hold_is_refused(index: object) -> None:
+    engine, [delivery] = _engine_and_deliveries(raw_event(1, "a", "A1"))
+    body = json.loads(encode_many([delivery]))
+    body["deliveries"][0]["event"] = index
+    with pytest.raises(ValueError, match="event"):
+        decode_many(engine, json.dumps(body).encode())
 
 
 def test_a_body_written_by_the_standard_library_decodes_the_same() -> None:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import pytest
+from types import SimpleNamespace
 
 from syncengine.adapters.bus.memory import InProcessBus
 from syncengine.adapters.bus.port import partition_of
+from syncengine.adapters.clock import SystemClock
+from syncengine.bootstrap import EngineConfig, bootstrap
 from syncengine.domain import TransientFailure
+from syncengine.domain.messages import SourceEvent
+from syncengine.ports import Ports
 from syncengine.retry import Action, Backoff, RetryPolicy
 from syncengine.runtime.bus_codec import AckWhenAllDone, decode_many, encode_many
-from syncengine.runtime.registry import Delivery
+from syncengine.runtime.coordination import SoloCoordinator
+from syncengine.runtime.registry import Delivery, Flow, Handler
+from syncengine.runtime.worker import DistributedWorker
 from tests.unit.syncengine.distributed_support import settle, worker_on
 from tests.unit.syncengine.test_engine import Steps, down, raw_event
 
@@ -65,27 +70,67 @@ def test_a_message_that_keeps_failing_is_dead_lettered_and_acked_so_its_partitio
 
 
 def test_a_bus_message_of_several_deliveries_runs_them_in_order_and_is_acked_once_all_are_done() -> None:
-    steps, bus = Steps(), InProcessBus(partitions=2)
+    steps, bus = Steps(), InProcessBus(partitions=1)
     worker = worker_on(steps, bus, POLICY)
     deliveries: list[Delivery] = []
     worker.engine.outlet = deliveries.append
-    for sequence in range(1, 4):
-        worker.engine.submit("src", raw_event(sequence, "a", f"A{sequence}"))
-    worker.engine.submit("src", raw_event(4, "b", "B1"))
-    with pytest.raises(ValueError, match="one key"):
-        encode_many(deliveries)
-    assert decode_many(worker.engine, encode_many(deliveries[:3])) == deliveries[:3]
-    bus.put(partition_of("group:a", 2), encode_many(deliveries[:3]))
+    for sequence, (group, subject) in enumerate([("a", "A1"), ("b", "B1"), ("a", "A2"), ("b", "B2"), ("a", "A3")],
+                                                start=1):
+        worker.engine.submit("src", raw_event(sequence, group, subject))
+    assert decode_many(worker.engine, encode_many(deliveries)) == deliveries
+    bus.put(0, encode_many(deliveries))  # two keys of one partition in one message
     steps.failing["A2"] = _once(steps, "A2")
     worker.start()
     try:
         settle(worker, bus)
     finally:
         worker.stop()
-    assert list(dict.fromkeys(subject for _, subject in steps.handled)) == ["A1", "A2", "A3"]
-    assert [worker.engine.ports.ledger.applied_version(f"step:A{n}") for n in range(1, 4)] == [1, 1, 1]
-    assert worker.engine.snapshot().flows["steps"].processed == 3
+    handled = list(dict.fromkeys(subject for _, subject in steps.handled))
+    assert [subject for subject in handled if subject.startswith("A")] == ["A1", "A2", "A3"]
+    assert [subject for subject in handled if subject.startswith("B")] == ["B1", "B2"]
+    assert [worker.engine.ports.ledger.applied_version(f"step:{subject}") for subject in handled] == [1] * 5
+    assert worker.engine.snapshot().flows["steps"].processed == 5
     assert bus.depth() == 0
+
+
+def test_a_feed_read_publishes_one_message_per_partition_carrying_an_event_of_two_flows_once() -> None:
+    steps, costs, bus = Steps(), Steps(), InProcessBus(partitions=2)
+    cost_flow = Flow("costs", {"src.step.done": [_costed(costs)]},
+                     lambda event: f"group:{event.data['group']}/cost")
+    engine = bootstrap(EngineConfig(clock=SystemClock(), flows=(steps.flow(), cost_flow),
+                                    park_on_exception=False, virtual_latency=False))
+    worker = DistributedWorker(engine, bus, SoloCoordinator(), workers=3, backoff_scale=0.02)
+    events = [raw_event(sequence, group, f"{group.upper()}{sequence}")
+              for sequence, group in enumerate("ababcc", start=1)]
+
+    def poll(system: str) -> SimpleNamespace:
+        engine.submit_page(system, events)
+        return SimpleNamespace(events=len(events))
+
+    engine.poll = poll  # type: ignore[method-assign]
+    bodies: list[bytes] = []
+    publish_batch = bus.publisher().publish_batch
+    bus.publisher = lambda: SimpleNamespace(  # type: ignore[method-assign]
+        publish_batch=lambda messages: (bodies.extend(body for _, body, _ in messages), publish_batch(messages)))
+    worker.intake.read_feed("src")
+    partitions = {partition_of(f"group:{group}", 2) for group in "abc"}
+    assert len(bodies) == worker.intake.messages == len(partitions)
+    assert worker.intake.published == 12
+    assert all(b"".join(bodies).count(f'"{event["id"]}"'.encode()) == 1 for event in events)
+    worker.start()
+    try:
+        settle(worker, bus)
+    finally:
+        worker.stop()
+    assert sorted(subject for _, subject in steps.handled) == sorted(event["subject"] for event in events)
+    assert sorted(subject for _, subject in costs.handled) == sorted(event["subject"] for event in events)
+
+
+def _costed(costs: Steps) -> Handler:
+    def handle_cost(message: SourceEvent, ports: Ports) -> None:
+        costs.handled.append((ports.now(), message.subject))
+
+    return handle_cost
 
 
 def test_the_ack_of_a_message_of_several_deliveries_is_given_once_the_last_is_done() -> None:
