@@ -116,14 +116,38 @@ def _results(body: Any) -> list[dict[str, Any]]:
     return list(body["results"])
 
 
-def _wait_up(url: str, timeout_s: float = 120.0) -> None:
+def _wait_up(url: str, serve: subprocess.Popen[bytes], log: Path, timeout_s: float = 120.0) -> None:
+    """Wait until `serve` itself listens on the URL's port and answers there. A port another process took
+    (another benchmark's or test's systems, started at the same time) is not enough: driving those
+    would load and spoil another run."""
+    port = int(url.rsplit(":", 1)[1])
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        if serve.poll() is not None:
+            raise RuntimeError(f"firmsim serve exited ({serve.returncode}): {log.read_text().strip()}")
         with suppress(httpx.TransportError):
-            if httpx.get(f"{url}/openapi.json", timeout=2).status_code == 200:
+            if _listens(serve.pid, port) and httpx.get(f"{url}/openapi.json", timeout=2).status_code == 200:
                 return
         time.sleep(0.3)
     raise RuntimeError(f"{url} did not come up")
+
+
+def _listens(pid: int, port: int) -> bool:
+    """Tell whether process `pid` holds a socket listening on TCP `port` (Linux /proc)."""
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+        table = Path("/proc/net/tcp").read_text().splitlines()[1:] + Path("/proc/net/tcp6").read_text().splitlines()[1:]
+    except OSError:
+        return True  # no /proc to ask: trust the answer
+    owned = set()
+    for descriptor in descriptors:
+        with suppress(OSError):  # closed meanwhile
+            owned.add(os.readlink(f"/proc/{pid}/fd/{descriptor}"))
+    for row in table:
+        fields = row.split()
+        if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port and f"socket:[{fields[9]}]" in owned:
+            return True
+    return False
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -229,7 +253,7 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
         urls = {kind: f"http://127.0.0.1:{base + offset}" for kind, offset in
                 {"crm": 1, "psa": 2, "hcm": 3, "erp": 4}.items()}
         for url in urls.values():
-            _wait_up(url)
+            _wait_up(url, serve, scratch / "serve.log")
         name = f"bench{uuid.uuid4().hex[:8]}"
         engines, metrics_urls = start_engine(mode, urls, scratch, stack, name=name,
                                              synchronous_commit=synchronous_commit, poll_limit=poll_limit,
