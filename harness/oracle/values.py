@@ -57,9 +57,10 @@ def money_text(value: Decimal | None) -> str | None:
 def same_money(actual: Any, expected: Decimal) -> bool:
     """Tell whether a system's amount equals the expected one to the cent (zero tolerance)."""
     try:
-        return cents(decimal(actual)) == cents(expected)
+        value = decimal(actual)
     except BadValue:
         return False
+    return value == expected or cents(value) == cents(expected)  # equal amounts are equal to the cent
 
 
 def day(value: Any, what: str = "date") -> date:
