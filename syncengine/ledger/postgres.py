@@ -141,6 +141,7 @@ class PostgresLedger(PostgresSession, PostgresBatches, AbstractLedger):
         self._lock = nullcontext()
         self._connections: list[psycopg.Connection[Any]] = []
         self._registry = threading.Lock()
+        self._links = {}
         # A wrong URL or a database that is down should be told at once, not after a long retry.
         self._retry_standalone(self._create_tables, attempts=2)
 
@@ -192,14 +193,26 @@ class PostgresLedger(PostgresSession, PostgresBatches, AbstractLedger):
         return cursor.rowcount == 1
 
     def _xref_key(self, kind: str, system: str, external_id: str) -> str | None:
+        known = self._links.get(("key", kind, system, external_id))
+        if known is not None:
+            return known
         row = self._one("SELECT canonical_key FROM xref WHERE kind=%s AND system=%s AND external_id=%s",
                         (kind, system, external_id))
-        return str(row[0]) if row else None
+        if row is None:
+            return None
+        self._note_links([(kind, system, external_id, str(row[0]))])
+        return str(row[0])
 
     def _xref_id(self, kind: str, system: str, canonical_key: str) -> str | None:
+        known = self._links.get(("id", kind, system, canonical_key))
+        if known is not None:
+            return known
         row = self._one("SELECT external_id FROM xref WHERE kind=%s AND system=%s AND canonical_key=%s",
                         (kind, system, canonical_key))
-        return str(row[0]) if row else None
+        if row is None:
+            return None
+        self._note_links([(kind, system, str(row[0]), canonical_key)])
+        return str(row[0])
 
     def _xref_entries(self, canonical_key: str) -> list[XrefEntry]:
         rows = self._execute("SELECT kind, system, external_id, canonical_key FROM xref WHERE canonical_key=%s",
@@ -210,6 +223,7 @@ class PostgresLedger(PostgresSession, PostgresBatches, AbstractLedger):
         cursor = self._execute("INSERT INTO xref VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
                                (entry.kind, entry.system, entry.external_id, entry.canonical_key))
         if cursor.rowcount == 1:
+            self._note_links([(entry.kind, entry.system, entry.external_id, entry.canonical_key)])
             return
         # Another worker linked one side first: harmless if it linked the same pair.
         if self._xref_key(entry.kind, entry.system, entry.external_id) != entry.canonical_key:

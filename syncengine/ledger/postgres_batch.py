@@ -33,6 +33,11 @@ class PostgresBatches:
     def _note_transaction_id(self, transaction_id: str | None) -> None:
         raise NotImplementedError  # PostgresSession's
 
+    _links: dict[tuple[str, str, str, str], str]  # PostgresSession's
+
+    def _note_links(self, links: Iterable[tuple[str, str, str, str]]) -> None:
+        raise NotImplementedError  # PostgresSession's
+
     def _tracking_among(self, keys: list[TrackingKey]) -> set[TrackingKey]:
         rows = self._execute(
             "SELECT system, source_id, source_version, handler FROM tracking "
@@ -78,14 +83,34 @@ class PostgresBatches:
                       (_array(versions), _array(versions.values())))
 
     def _xref_ids(self, kind: str, system: str, canonical_keys: list[str]) -> dict[str, str]:
-        rows = self._execute("SELECT canonical_key, external_id FROM xref WHERE kind=%s AND system=%s "
-                             "AND canonical_key = ANY(%s::text[])", (kind, system, _array(canonical_keys))).fetchall()
-        return {str(row[0]): str(row[1]) for row in rows}
+        found, unknown = self._known(("id", kind, system), canonical_keys)
+        if unknown:
+            rows = self._execute("SELECT canonical_key, external_id FROM xref WHERE kind=%s AND system=%s "
+                                 "AND canonical_key = ANY(%s::text[])", (kind, system, _array(unknown))).fetchall()
+            self._note_links([(kind, system, str(row[1]), str(row[0])) for row in rows])
+            found.update((str(row[0]), str(row[1])) for row in rows)
+        return found
 
     def _xref_keys(self, kind: str, system: str, external_ids: list[str]) -> dict[str, str]:
-        rows = self._execute("SELECT external_id, canonical_key FROM xref WHERE kind=%s AND system=%s "
-                             "AND external_id = ANY(%s::text[])", (kind, system, _array(external_ids))).fetchall()
-        return {str(row[0]): str(row[1]) for row in rows}
+        found, unknown = self._known(("key", kind, system), external_ids)
+        if unknown:
+            rows = self._execute("SELECT external_id, canonical_key FROM xref WHERE kind=%s AND system=%s "
+                                 "AND external_id = ANY(%s::text[])", (kind, system, _array(unknown))).fetchall()
+            self._note_links([(kind, system, str(row[0]), str(row[1])) for row in rows])
+            found.update((str(row[0]), str(row[1])) for row in rows)
+        return found
+
+    def _known(self, side: tuple[str, str, str], values: list[str]) -> tuple[dict[str, str], list[str]]:
+        """Split values into those whose link this ledger knows (with it) and the rest."""
+        found: dict[str, str] = {}
+        unknown = []
+        for value in values:
+            linked = self._links.get((*side, value))
+            if linked is None:
+                unknown.append(value)
+            else:
+                found[value] = linked
+        return found, unknown
 
     def _insert_xrefs(self, entries: list[XrefEntry]) -> None:
         cursor = self._execute(
@@ -94,6 +119,7 @@ class PostgresBatches:
             (_array(e.kind for e in entries), _array(e.system for e in entries),
              _array(e.external_id for e in entries), _array(e.canonical_key for e in entries)))
         if cursor.rowcount == len(entries):
+            self._note_links([(e.kind, e.system, e.external_id, e.canonical_key) for e in entries])
             return
         # Another worker linked some first: harmless where it linked the same pairs.
         for entry in entries:

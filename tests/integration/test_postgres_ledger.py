@@ -17,7 +17,7 @@ from harness.cli import main
 from syncengine.bootstrap import ConfigError, bootstrap
 from syncengine.ledger import AbstractLedger, DuplicateTracking, Tracking, idempotency_key
 from syncengine.ledger.postgres import PostgresLedger, split_store_url
-from syncengine.ledger.records import LedgerUnavailable
+from syncengine.ledger.records import LedgerUnavailable, XrefEntry
 from syncengine.runtime.coordination import CoordinationError, store_location
 from tests.unit.syncengine.ledger_contract import T0, DurableLedgerContract, tracking
 
@@ -340,3 +340,38 @@ def test_a_store_url_with_a_bad_synchronous_commit_is_refused_by_name() -> None:
                                  "&synchronous_commit=OFF")
     assert schema == "s1"
     assert parse_qs(urlsplit(url).query) == {"options": ["-c work_mem=8MB -c synchronous_commit=off"]}
+
+
+def test_a_committed_link_is_answered_again_without_asking_the_server(postgres_url: str, schema: str) -> None:
+    ledger, other = PostgresLedger(postgres_url, schema=schema), PostgresLedger(postgres_url, schema=schema)
+    try:
+        ledger.link("project", "psa", "PRJ-1", "deal:OPP-1")
+        ledger.link_many([XrefEntry("project", "erp", "P-9", "deal:OPP-1")])
+        assert other.external_id("project", "psa", "deal:OPP-1") == "PRJ-1"  # another worker reads it once
+        sent = ledger.statements, other.statements
+        assert ledger.canonical_key("project", "psa", "PRJ-1") == "deal:OPP-1"
+        assert ledger.external_id("project", "psa", "deal:OPP-1") == "PRJ-1"
+        assert ledger.external_ids("project", "erp", ["deal:OPP-1"]) == {"deal:OPP-1": "P-9"}
+        assert other.canonical_key("project", "psa", "PRJ-1") == "deal:OPP-1"
+        assert (ledger.statements, other.statements) == sent
+        assert ledger.external_ids("project", "erp", ["deal:OPP-1", "deal:OPP-2"]) == {"deal:OPP-1": "P-9"}
+        assert ledger.statements == sent[0] + 1, "only what it does not know yet is asked for"
+    finally:
+        ledger.close()
+        other.close()
+
+
+def test_a_link_whose_unit_of_work_rolled_back_is_not_remembered(postgres_url: str, schema: str) -> None:
+    ledger = PostgresLedger(postgres_url, schema=schema)
+    try:
+        with pytest.raises(RuntimeError), ledger.unit_of_work():
+            ledger.link("project", "psa", "PRJ-1", "deal:OPP-1")
+            ledger.link_many([XrefEntry("project", "erp", "P-9", "deal:OPP-1")])
+            assert ledger.canonical_key("project", "psa", "PRJ-1") == "deal:OPP-1"  # its own write, uncommitted
+            raise RuntimeError("the handler failed")
+        assert ledger.canonical_key("project", "psa", "PRJ-1") is None
+        assert ledger.external_ids("project", "erp", ["deal:OPP-1"]) == {}
+        ledger.link("project", "psa", "PRJ-1", "deal:OPP-2")  # free to be linked otherwise
+        assert ledger.external_id("project", "psa", "deal:OPP-2") == "PRJ-1"
+    finally:
+        ledger.close()
