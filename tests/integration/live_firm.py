@@ -6,6 +6,7 @@ Everything goes through the systems' HTTP APIs, as people would; the engine unde
 from __future__ import annotations
 
 import itertools
+import os
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -25,9 +26,15 @@ ENGINE_TOKEN = "firmsim-engine-token"
 _keys = itertools.count(1)
 
 
-def free_port_base() -> int:
-    """Return a port base whose four system ports are free."""
-    for base in range(24100, 60000, 10):
+def free_port_base(first: int = 24100) -> int:
+    """Return a port base whose four system ports are free, from `first` on.
+
+    Each pytest-xdist worker searches from its own thousand ports on: two workers probing the same
+    range could both find it free before either binds it.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    start = first + 1000 * (int(worker) if worker.isdigit() else 0)
+    for base in range(start, 60000, 10):
         try:
             for offset in PORT_OFFSETS.values():
                 with socket.socket() as probe:

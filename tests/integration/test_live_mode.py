@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 from harness.cli import main
 from harness.oracle.model import INVARIANT_IDS
 from simulators.registry import PORT_OFFSETS
+from tests.integration.live_firm import free_port_base
 
 TINY = str(Path(__file__).parents[1] / "unit" / "harness" / "tiny.yaml")
 EXAMPLE = Path(__file__).parents[2] / "examples" / "minimal_engine" / "engine.py"
@@ -34,18 +35,6 @@ def report(directory: Path) -> dict[str, Any]:
 
 def failed(directory: Path) -> set[str]:
     return {item["id"] for item in report(directory)["invariants"] if item["status"] == "fail"}
-
-
-def free_port_base() -> int:
-    for base in range(24100, 60000, 10):
-        try:
-            for offset in PORT_OFFSETS.values():
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", base + offset))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free port range")
 
 
 @pytest.mark.slow

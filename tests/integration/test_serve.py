@@ -15,21 +15,9 @@ import httpx
 import pytest
 
 from simulators.registry import PORT_OFFSETS, SYSTEM_KINDS
+from tests.integration.live_firm import free_port_base
 
 TOKEN = "integration-token"
-
-
-def _free_port_base() -> int:
-    for base in range(23100, 60000, 10):
-        ports = [base + offset for offset in PORT_OFFSETS.values()]
-        try:
-            for port in ports:
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free port range")
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[str]) -> None:
@@ -47,7 +35,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[str]) -> None:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[dict[str, str]]:
-    base = _free_port_base()
+    base = free_port_base(23100)
     firmsim = Path(sys.executable).with_name("firmsim")
     process = subprocess.Popen(
         [str(firmsim), "serve", "--port-base", str(base), "--token", TOKEN, "--quiet"],
@@ -80,7 +68,7 @@ def test_serve_publishes_each_spec_and_guards_the_business_api(served: dict[str,
 
 
 def test_serve_refuses_a_port_range_in_use() -> None:
-    base = _free_port_base()
+    base = free_port_base(23100)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", base + PORT_OFFSETS["erp"]))
         taken.listen()
@@ -93,7 +81,7 @@ def test_serve_refuses_a_port_range_in_use() -> None:
 
 
 def test_serve_logs_each_request_and_stops_on_ctrl_c_without_a_traceback() -> None:
-    base = _free_port_base()
+    base = free_port_base(23100)
     firmsim = Path(sys.executable).with_name("firmsim")
     process = subprocess.Popen([str(firmsim), "serve", "--port-base", str(base), "--token", TOKEN, "--systems", "psa"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -39,7 +39,8 @@ def test_nothing_is_promoted_or_unfrozen_while_something_else_keeps_objects_froz
         frozen = gc.get_freeze_count()
         with gc_paused():
             young = [[number] for number in range(10)]
-        assert gc.get_freeze_count() == frozen
+        # not unfrozen (0), nothing frozen since (more); another thread (an xdist worker's) may free a frozen object
+        assert 0 < gc.get_freeze_count() <= frozen
         assert not {id(item) for item in gc.get_objects(generation=2)} & {id(item) for item in young}
     finally:
         gc.unfreeze()
