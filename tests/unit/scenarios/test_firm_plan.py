@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 from collections import Counter
@@ -91,7 +92,7 @@ def test_random_helpers_are_deterministic_and_sane() -> None:
 
 
 def test_teams_are_scoped_with_the_grades_the_entity_employs() -> None:
-    params = load("baseline").params
+    params = copy.deepcopy(load("baseline").params)  # a loaded scenario shares its defaults with later loads
     params["firm"]["legal_entities"]["UK01"]["headcount"].update(ANALYST=0, CONSULTANT=30, SENIOR_CONSULTANT=10)
     rng = random.Random(5)
     roles = Counter(slot.role for _ in range(60) for slot in plan_deal(
@@ -122,7 +123,7 @@ def test_deal_sizes_are_skewed_towards_small_deals_with_a_few_large_ones() -> No
 
 
 def test_a_uniform_deal_size_is_still_possible_without_a_median() -> None:
-    params = load("baseline").params
+    params = copy.deepcopy(load("baseline").params)  # a loaded scenario shares its defaults with later loads
     params["sales"]["deal_size"]["FIXED_FEE"] = {"min": 200000, "max": 220000}
     rng = random.Random(2)
     amounts = [plan_deal(rng, params, billing_model="FIXED_FEE", practice="STRATEGY", legal_entity="US01",
