@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -177,7 +178,7 @@ def load(name_or_path: str) -> Scenario:
     """Load, merge and validate a scenario by library name or file path."""
     path = resolve(name_or_path)
     document = _with_parents(path)
-    params: dict[str, Any] = _merge(_defaults(), document)
+    params: dict[str, Any] = _merge(copy.deepcopy(_defaults()), document)  # a caller may change its own
     params.pop("extends", None)
     return from_params(params, path)
 

@@ -93,3 +93,12 @@ def test_show_prints_the_merged_scenario() -> None:
     result = CliRunner().invoke(main, ["scenarios", "show", "baseline"])
     assert result.exit_code == 0
     assert "win_rate: 0.38" in result.output
+
+
+def test_changing_a_loaded_scenarios_parameters_changes_no_later_load() -> None:
+    first = load("baseline")
+    first.params["finance"]["payment_days"]["mean"] = 1  # a default baseline does not override
+    first.params["delivery"]["return_rate"] = 0.9
+    again = load("baseline")
+    assert again.params["finance"]["payment_days"]["mean"] == 42
+    assert again.params["delivery"]["return_rate"] != 0.9
