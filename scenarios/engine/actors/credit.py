@@ -48,7 +48,8 @@ def credit_limit(deal: Deal, terms_days: int, months_of_billing: float) -> Decim
 
 
 def after_win(env: simpy.Environment, firm: Firm, deal: Deal) -> None:
-    """Set up a newly won customer's terms and credit limit (once per CRM account and entity)."""
+    """Set up a newly won customer's terms and credit limit (once per CRM account and entity, and once
+    per ERP customer: the divisions and duplicate accounts of a company share its ERP customer)."""
     mix = firm.params["finance"].get("payment_terms_mix")
     key = f"{deal.account.account_id}:{deal.plan.legal_entity}"
     if not mix or key in firm.credit_set_up:
@@ -66,15 +67,21 @@ def _set_up(env: simpy.Environment, firm: Firm, deal: Deal, mix: dict[str, float
         body["credit_limit"] = text(credit_limit(deal, terms, float(months)))
     yield firm.in_office_hours(rng.uniform(*LOOK_AFTER_DAYS), rng)
     for _ in range(LOOKS):
-        found = yield from firm.call("erp", "GET", "/customers", params={
-            "crm_account_id": deal.account.account_id, "legal_entity": deal.plan.legal_entity})
+        # The customer the deal's ERP contract bills: a division or a duplicate CRM account is billed
+        # as the company the ERP already knows, whose crm_account_id is another account's.
+        found = yield from firm.call("erp", "GET", "/contracts", params={
+            "crm_opportunity_id": deal.opportunity_id, "legal_entity": deal.plan.legal_entity})
         items = found.body.get("items", []) if found.ok else []
         if items:
-            customer = items[0]
-            result = yield from firm.call("erp", "PATCH", f"/customers/{customer['id']}", body=body,
+            customer_id = items[0]["customer_id"]
+            if f"customer:{customer_id}" in firm.credit_set_up:
+                return  # the company's terms were set at an earlier win (another of its accounts)
+            firm.credit_set_up.add(f"customer:{customer_id}")
+            result = yield from firm.call("erp", "PATCH", f"/customers/{customer_id}", body=body,
                                           purpose="customer-credit")
             if result.ok:
-                firm.note("finance", f"{customer['name']} ({customer['id']}): net {terms}, credit limit "
+                customer = result.body
+                firm.note("finance", f"{customer['name']} ({customer_id}): net {terms}, credit limit "
                                      f"{customer['currency']} {body.get('credit_limit', 'none')}")
             return
         yield firm.in_office_hours(LOOK_AGAIN_DAYS, rng)
