@@ -15,13 +15,13 @@ from werkzeug.test import Client
 
 from harness.gc_pause import gc_paused
 from harness.runner.flows import builtin_flows
+from harness.runner.ledger_file import copy_ledger
 from harness.runner.record import RunRecord
 from harness.runner.world import World, build_world
 from scenarios.engine.clock import DAY
 from scenarios.engine.config import Scenario
 from scenarios.engine.faults import fault_windows
 from simulators.common.admin import export_state
-from syncengine.ledger import AbstractLedger, SqliteLedger
 from syncengine.runtime.engine import Engine
 from syncengine.runtime.registry import Flow
 
@@ -176,7 +176,7 @@ def simulate(scenario: Scenario, *, seed: int, engine: str, ledger_path: Path | 
                                      _events(world), exceptions))
         drained = world.drain(DRAIN_LIMIT_S)
         if world.engine is not None and ledger_path is not None and not in_file:
-            leave_ledger(world.engine.ports.ledger, ledger_path)
+            copy_ledger(world.engine.ports.ledger, ledger_path)
     states = {kind: export_state(world.context(kind)) for kind in world.apps}
     view = engine_view(world)
     invariants = check(firm.truth, states, view)
@@ -194,15 +194,6 @@ def _new_sync_lags(engine: Engine, seen: dict[str, int]) -> list[float]:
         fresh += counts.sync_lag_s[seen.get(name, 0):]
         seen[name] = len(counts.sync_lag_s)
     return fresh
-
-
-def leave_ledger(ledger: AbstractLedger, path: Path) -> None:
-    """Copy a run's ledger into a new SQLite ledger file at `path`."""
-    kept = SqliteLedger(path)
-    try:
-        ledger.copy_to(kept)
-    finally:
-        kept.close()
 
 
 def percentile(values: list[float], pct: float) -> float:
