@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ class _Display:
         self.interactive = sys.stderr.isatty()
         self.label = label
         self.days = days
+        self.started = time.perf_counter()
         self._bar: Any = None
         if self.interactive:
             self._bar = click.progressbar(length=days, label=label, file=sys.stderr, show_pos=True,
@@ -39,7 +41,8 @@ class _Display:
         if self._bar is not None:
             self._bar.update(1, text)
         elif progress.day % PLAIN_PROGRESS_EVERY_DAYS == 0 or progress.day == progress.days:
-            click.echo(f"{self.label}: day {progress.day}/{progress.days} {text}", err=True)
+            elapsed = time.perf_counter() - self.started  # how long a long scenario has been going, to judge the rest
+            click.echo(f"{self.label}: day {progress.day}/{progress.days} {text}  ({elapsed:.0f} s)", err=True)
 
     def close(self) -> None:
         if self._bar is not None:
