@@ -1,7 +1,8 @@
 """The HTTP client port every flow uses: one `SystemClient` per system instance.
 
 In simulated mode the client reaches the system's WSGI app in-process (`syncengine.adapters.wsgi`, or
-any httpx transport given); in live mode it uses real sockets. Either way a call returns an `ApiResult`
+any httpx transport given); in live mode it uses real sockets (`syncengine.adapters.sockets`: kept-alive
+`http.client` connections; httpx for a system behind a proxy). Either way a call returns an `ApiResult`
 when it succeeds and raises one of the failures of `syncengine.adapters.outcomes` otherwise, so a
 handler never checks statuses:
 
@@ -32,6 +33,7 @@ from syncengine.adapters.outcomes import (
     parse_retry_after,
     problem_slug,
 )
+from syncengine.adapters.sockets import SocketHttp, socket_http
 from syncengine.adapters.tracing import outbound_traceparent
 from syncengine.adapters.wsgi import WsgiHttp, WsgiResponse
 from syncengine.ports import Clock
@@ -92,9 +94,12 @@ class SystemClient:
         self.calls: Counter[str] = Counter()
         self._encoded: tuple[Any, bytes] | None = None
         """The body `encode` last encoded, and its encoding."""
-        self._http: httpx.Client | WsgiHttp
+        self._http: httpx.Client | WsgiHttp | SocketHttp
+        sockets = socket_http(base_url, timeout_s) if transport is None and app is None else None
         if transport is None and app is not None:
             self._http = WsgiHttp(app, base_url)
+        elif sockets is not None:
+            self._http = sockets
         else:
             self._http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout_s)
 

@@ -1,0 +1,176 @@
+"""The live client's socket transport: the request httpx would send, kept-alive connections, httpx's failures."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from simulators.common.clock import ManualClock
+from syncengine.adapters.http import SystemClient
+from syncengine.adapters.outcomes import TransientHttpError
+from syncengine.adapters.sockets import SocketHttp, socket_http
+from tests.unit.syncengine.conftest import T0
+
+
+@dataclass
+class Seen:
+    """What the test server saw and how it is to answer."""
+
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    close_after_answer: bool = False
+    """Close each connection once answered, without saying so (as a server closing an idle connection)."""
+    delay_s: float = 0.0
+    drop: bool = False
+    """Close the connection without answering."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive unless told otherwise
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Log nothing."""
+
+    def _answer(self) -> None:
+        seen: Seen = self.server.seen  # type: ignore[attr-defined]
+        length = int(self.headers.get("Content-Length") or 0)
+        seen.requests.append({"method": self.command, "target": self.path, "headers": dict(self.headers),
+                              "body": self.rfile.read(length), "peer": self.client_address})
+        if seen.drop:
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return
+        time.sleep(seen.delay_s)
+        body = b'{"ok":true}'
+        self.send_response(201 if self.command == "POST" else 200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Part", "a")
+        self.send_header("X-Part", "b")
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+        if seen.close_after_answer:
+            self.close_connection = True
+
+    do_GET = do_POST = _answer  # noqa: N815 - http.server's names
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, Seen]]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.daemon_threads = True
+    httpd.seen = Seen()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", httpd.seen  # type: ignore[attr-defined]
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_request_arrives_as_httpx_would_send_it(server: tuple[str, Seen]) -> None:
+    url, seen = server
+    params = {"type": ["psa.time_entry", "erp."], "limit": 100, "flag": True, "q": "a b&c/é", "off": False}
+    http = SocketHttp(url + "/erp/", timeout_s=5)
+    answer = http.request("POST", "/items", params=params, content=b'{"a":1}',
+                          headers={"Content-Type": "application/json", "Idempotency-Key": "k-1"})
+    request = seen.requests[0]
+    assert request["target"] == "/erp" + httpx.URL("/items", params=params).raw_path.decode()
+    assert (request["method"], request["body"], request["headers"]["Idempotency-Key"],
+            request["headers"]["Content-Type"]) == ("POST", b'{"a":1}', "k-1", "application/json")
+    assert (answer.status_code, answer.content, answer.headers.get("content-type"), answer.headers["X-PART"]) == (
+        201, b'{"ok":true}', "application/json", "a, b")
+    http.close()
+
+
+def test_calls_in_turn_share_one_kept_alive_connection(server: tuple[str, Seen]) -> None:
+    url, seen = server
+    client = SystemClient("erp", url, ManualClock(T0), token="t")
+    for _ in range(5):
+        assert client.get("/items").body == {"ok": True}
+    assert len({request["peer"] for request in seen.requests}) == 1
+    client.close()
+
+
+def test_threads_calling_at_once_each_get_a_connection_and_all_answers(server: tuple[str, Seen]) -> None:
+    url, seen = server
+    seen.delay_s = 0.01
+    client = SystemClient("erp", url, ManualClock(T0), token="t")
+    answers: list[Any] = []
+
+    def caller() -> None:
+        answers.extend(client.get("/items", {"n": n}).body for n in range(10))
+
+    threads = [threading.Thread(target=caller) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [{"ok": True}] * 60
+    assert len({request["peer"] for request in seen.requests}) <= 6
+    client.close()
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_used_again(server: tuple[str, Seen]) -> None:
+    url, seen = server
+    seen.close_after_answer = True
+    client = SystemClient("erp", url, ManualClock(T0), token="t")
+    assert client.get("/items").status == 200
+    time.sleep(0.1)  # the server's close has arrived
+    assert client.get("/items").status == 200
+    assert len({request["peer"] for request in seen.requests}) == 2
+    assert client.calls == {"200": 2}
+    client.close()
+
+
+def test_a_dropped_connection_is_a_connection_error(server: tuple[str, Seen]) -> None:
+    url, seen = server
+    seen.drop = True
+    client = SystemClient("erp", url, ManualClock(T0), token="t")
+    with pytest.raises(TransientHttpError) as raised:
+        client.post("/items", {"a": 1}, idempotency_key="k")
+    assert (raised.value.reason, raised.value.status) == ("connection-error", None)
+    seen.drop = False
+    assert client.post("/items", {"a": 1}, idempotency_key="k").status == 201  # a new connection
+    client.close()
+
+
+def test_a_system_that_is_not_listening_is_a_connection_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = SystemClient("erp", f"http://127.0.0.1:{port}", ManualClock(T0), token="t")
+    with pytest.raises(TransientHttpError) as raised:
+        client.get("/events")
+    assert (raised.value.reason, raised.value.status) == ("connection-error", None)
+    assert "ConnectError" in raised.value.detail
+
+
+def test_an_answer_slower_than_the_timeout_is_a_timeout(server: tuple[str, Seen]) -> None:
+    url, seen = server
+    seen.delay_s = 0.5
+    client = SystemClient("erp", url, ManualClock(T0), token="t", timeout_s=0.1)
+    with pytest.raises(TransientHttpError) as raised:
+        client.get("/events")
+    assert (raised.value.reason, raised.value.status) == ("timeout", None)
+    client.close()
+
+
+def test_a_proxied_or_unusual_url_is_left_to_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    assert isinstance(socket_http("http://127.0.0.1:8080/erp", 5), SocketHttp)
+    assert socket_http("ftp://erp", 5) is None
+    assert socket_http("http://erp:port", 5) is None
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy:3128")
+    assert socket_http("http://erp.example:8080", 5) is None
+    monkeypatch.setenv("NO_PROXY", "erp.example")
+    assert isinstance(socket_http("http://erp.example:8080", 5), SocketHttp)
