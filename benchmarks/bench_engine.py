@@ -196,10 +196,12 @@ def _free_port() -> int:
 
 COUNTED = {"firmsim_engine_worker_ledger_statements": "ledger_statements",
            "firmsim_engine_worker_bus_messages_published": "bus_messages",
+           "firmsim_engine_worker_bus_messages_kept": "bus_messages_kept",
            "firmsim_engine_api_calls_total": "api_calls"}
 """What the events cost downstream, from the workers' /metrics: PostgreSQL statements of the ledger (its
 coordination session's heartbeats aside), bus messages published, and the engine's calls to the systems
-(feed reads included; every system and status summed)."""
+(feed reads included; every system and status summed); and of the bus messages consumed, those a worker's
+own intake had published, taken back as encoded rather than decoded (`EncodedBodies`)."""
 
 
 def worker_counts(metrics_urls: list[str]) -> dict[str, float]:

@@ -135,6 +135,52 @@ def _delivery(engine: Engine, payload: Any) -> Delivery:
                     exception_id=None if exception_id is None else str(exception_id))
 
 
+KEPT_BYTES = 32 * 1024 * 1024
+"""The most body bytes `EncodedBodies` keeps (a backlog of ~300 feed reads of a hundred events)."""
+
+
+class EncodedBodies:
+    """Bodies this process encoded, each with the deliveries it was encoded from, until a consumer of this
+    process takes the message back from the bus.
+
+    A worker consumes much of what its own intake publishes (all of it, alone): decoding a body again
+    (~16 us an event: JSON, the event's fields, two deliveries) rebuilt what the intake had in hand. A
+    body is found by its bytes (a hash and a comparison: ~1 us an event), so what the bus hands back is
+    what was kept, byte for byte; any other body (another worker's, or one evicted) is decoded. Bounded
+    by `max_bytes`: the oldest bodies go first. Safe for many threads."""
+
+    def __init__(self, max_bytes: int = KEPT_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._bodies: dict[bytes, list[Delivery]] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.taken = 0
+        """Bodies handed back instead of decoded."""
+
+    def keep(self, body: bytes, deliveries: Sequence[Delivery]) -> None:
+        """Keep a body and the deliveries it holds, in their order."""
+        if len(body) > self.max_bytes:
+            return
+        with self._lock:
+            if body in self._bodies:
+                return
+            self._bodies[body] = list(deliveries)
+            self._bytes += len(body)
+            while self._bytes > self.max_bytes:
+                oldest = next(iter(self._bodies))
+                del self._bodies[oldest]
+                self._bytes -= len(oldest)
+
+    def take(self, body: bytes) -> list[Delivery] | None:
+        """Return (and forget) the deliveries of a body kept, None for one that is not."""
+        with self._lock:
+            deliveries = self._bodies.pop(body, None)
+            if deliveries is not None:
+                self._bytes -= len(body)
+                self.taken += 1
+        return deliveries
+
+
 class AckWhenAllDone:
     """The ack of a bus message holding several deliveries: given once each of them is done."""
 

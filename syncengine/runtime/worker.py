@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 
 from syncengine.adapters.bus.port import AbstractBus, Ack, Consumer, partition_of
 from syncengine.domain.errors import EngineError
-from syncengine.runtime.bus_codec import AckWhenAllDone, decode, decode_many, encode
+from syncengine.runtime.bus_codec import AckWhenAllDone, EncodedBodies, decode, decode_many, encode
 from syncengine.runtime.coordination import CoordinationError, Coordinator, WorkerStatus
 from syncengine.runtime.dispatch import AttemptOutcome
 from syncengine.runtime.engine import Engine
@@ -73,6 +73,8 @@ class DistributedWorker:
         self.worker_id = worker_id or uuid.uuid4().hex[:12]
         self._stop = threading.Event()
         self.intake = FeedIntake(engine, bus, coordinator, self._stop, poll_interval_s=poll_interval_s)
+        self.kept = self.intake.kept = EncodedBodies()
+        self.intake.consumes = self._consumes
         self._pool = KeyedWorkers(self._step, workers=workers, name="worker-key")
         self.parking = KeyParking(engine)
         self._lock = threading.Lock()
@@ -131,6 +133,7 @@ class DistributedWorker:
                 "worker_published_messages": self.intake.published,
                 "worker_bus_messages_published": self.intake.messages,
                 "worker_bus_messages_consumed": self.consumed_messages,
+                "worker_bus_messages_kept": self.kept.taken,
                 "worker_ledger_statements": getattr(self.engine.ports.ledger, "statements", 0)}
 
     @property
@@ -219,10 +222,13 @@ class DistributedWorker:
         with self._lock:
             self._owned = owned
 
+    def _consumes(self, partition: int) -> bool:
+        return partition in self._owned  # a read of a set being replaced whole: no lock needed
+
     def _on_message(self, partition: int, body: bytes, ack: Ack) -> None:
         self.consumed_messages += 1
         try:
-            deliveries = decode_many(self.engine, body)
+            deliveries = self.kept.take(body) or decode_many(self.engine, body)
         except (ValueError, KeyError, LookupError, TypeError, EngineError) as error:
             self.engine.ports.ledger.dead_letter(
                 flow="bus", key="", message_id=f"bus:{partition}:{time.time_ns()}", reason="malformed-bus-message",

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from syncengine.adapters.bus.port import AbstractBus, Publisher, partition_of
-from syncengine.runtime.bus_codec import encode, encode_many
+from syncengine.runtime.bus_codec import EncodedBodies, encode, encode_many
 from syncengine.runtime.coordination import Coordinator
 from syncengine.runtime.engine import Engine
 from syncengine.runtime.registry import Delivery
@@ -48,6 +49,10 @@ class FeedIntake:
         self._owned: set[str] = set()
         self._unread: set[str] = set()
         self._local = threading.local()
+        self.kept: EncodedBodies | None = None
+        """Where the bodies of partitions this process consumes are kept for its consumer (None: not kept)."""
+        self.consumes: Callable[[int], bool] = lambda _partition: False
+        """Whether this process consumes a partition (now)."""
         engine.outlet = self.publish
 
     def counts(self) -> tuple[int, int]:
@@ -69,11 +74,16 @@ class FeedIntake:
         self.published += 1
         self.messages += 1
 
-    @staticmethod
-    def _messages(outbox: dict[int, list[Delivery]]) -> list[tuple[int, bytes, str]]:
-        """Return one bus message per partition of a feed read: its deliveries, in their order."""
-        return [(partition, encode_many(deliveries), f"{deliveries[0].id}+{len(deliveries) - 1}")
-                for partition, deliveries in outbox.items()]
+    def _messages(self, outbox: dict[int, list[Delivery]]) -> list[tuple[int, bytes, str]]:
+        """Return one bus message per partition of a feed read: its deliveries, in their order (each body of a
+        partition this process consumes kept for its consumer, before it is published)."""
+        messages = []
+        for partition, deliveries in outbox.items():
+            body = encode_many(deliveries)
+            if self.kept is not None and self.consumes(partition):
+                self.kept.keep(body, deliveries)
+            messages.append((partition, body, f"{deliveries[0].id}+{len(deliveries) - 1}"))
+        return messages
 
     def _publisher(self) -> Publisher:
         publisher: Publisher | None = getattr(self._local, "publisher", None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import SimpleNamespace
 
+import pytest
+
 from syncengine.adapters.bus.memory import InProcessBus
 from syncengine.adapters.bus.port import partition_of
 from syncengine.adapters.clock import SystemClock
@@ -13,7 +15,8 @@ from syncengine.domain import TransientFailure
 from syncengine.domain.messages import SourceEvent
 from syncengine.ports import Ports
 from syncengine.retry import Action, Backoff, RetryPolicy
-from syncengine.runtime.bus_codec import AckWhenAllDone, decode_many, encode_many
+from syncengine.runtime import worker as worker_module
+from syncengine.runtime.bus_codec import AckWhenAllDone, EncodedBodies, decode_many, encode_many
 from syncengine.runtime.coordination import SoloCoordinator
 from syncengine.runtime.registry import Delivery, Flow, Handler
 from syncengine.runtime.worker import DistributedWorker
@@ -124,6 +127,55 @@ def test_a_feed_read_publishes_one_message_per_partition_carrying_an_event_of_tw
         worker.stop()
     assert sorted(subject for _, subject in steps.handled) == sorted(event["subject"] for event in events)
     assert sorted(subject for _, subject in costs.handled) == sorted(event["subject"] for event in events)
+
+
+def test_a_feed_read_for_partitions_the_worker_consumes_comes_back_to_it_without_being_decoded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    steps, bus = Steps(), InProcessBus(partitions=2)
+    worker = worker_on(steps, bus)
+    events = [raw_event(sequence, group, f"{group.upper()}{sequence}") for sequence, group in enumerate("abacbc", 1)]
+
+    def poll(system: str) -> SimpleNamespace:
+        worker.engine.submit_page(system, events)
+        return SimpleNamespace(events=len(events))
+
+    worker.engine.poll = poll  # type: ignore[method-assign]
+    decoded: list[bytes] = []
+    monkeypatch.setattr(worker_module, "decode_many", lambda engine, body: decoded.append(body) or decode_many(
+        engine, body))
+    worker.start()
+    try:
+        settle(worker, bus)  # owns both partitions
+        worker.intake.read_feed("src")
+        settle(worker, bus)
+    finally:
+        worker.stop()
+    assert sorted(subject for _, subject in steps.handled) == sorted(event["subject"] for event in events)
+    for group in "abc":
+        mine = [subject for _, subject in steps.handled if subject[0].lower() == group]
+        assert mine == sorted(mine, key=lambda subject: int(subject[1:]))
+    assert (worker.kept.taken, decoded) == (worker.intake.messages, [])
+
+
+def test_a_body_is_handed_back_once_as_kept_and_only_for_the_same_bytes() -> None:
+    steps, bus = Steps(), InProcessBus(partitions=1)
+    worker = worker_on(steps, bus)
+    deliveries: list[Delivery] = []
+    worker.engine.outlet = deliveries.append
+    for sequence, subject in enumerate(["A1", "A2", "A3"], start=1):
+        worker.engine.submit("src", raw_event(sequence, "a", subject))
+    first, second = encode_many(deliveries[:2]), encode_many(deliveries[2:])
+    kept = EncodedBodies(max_bytes=len(first) + len(second))
+    kept.keep(first, deliveries[:2])
+    kept.keep(second, deliveries[2:])
+    assert kept.take(bytes(bytearray(first))) == deliveries[:2]  # equal bytes, another object
+    assert kept.take(first) is None  # taken once
+    assert kept.take(second.replace(b"A3", b"A9")) is None
+    assert kept.take(second) == deliveries[2:]
+    small = EncodedBodies(max_bytes=max(len(first), len(second)))
+    small.keep(first, deliveries[:2])
+    small.keep(second, deliveries[2:])  # over the bound: the oldest goes
+    assert (small.take(first), small.take(second), small.taken) == (None, deliveries[2:], 1)
 
 
 def _costed(costs: Steps) -> Handler:
