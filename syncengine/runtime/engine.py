@@ -110,14 +110,18 @@ class Engine:
         return queued
 
     def submit_page(self, system: str, raws: Sequence[Any], *, replay: bool = False) -> int:
-        """Take a page of raw events of a system as `submit` takes each, their ids recorded in one ledger write."""
+        """Take a page of raw events of a system as `submit` takes each, their ids recorded in one ledger write
+        and their deliveries queued together (one lock, each key woken once) once the page is read."""
         wanted = [raw["id"] for raw in raws if self._receipt_needed(raw)]
         self._page.wanted = set(wanted)
         self._page.fresh = self.ports.ledger.record_received_many(system, wanted, self.ports.clock.now())
+        queued: list[Delivery] = []
+        self._page.queued = queued if self.outlet is None else None
         try:
             return sum(self.submit(system, raw, replay=replay) for raw in raws)
         finally:
-            self._page.wanted = self._page.fresh = None
+            self._page.wanted = self._page.fresh = self._page.queued = None
+            self._enqueue_all(queued)  # what was taken before a failure is queued too, as `submit` queues it
 
     def poll(self, system: str) -> PollResult:
         """Read a system's feed once (raises the client's failure when the system is unreachable)."""
@@ -235,9 +239,23 @@ class Engine:
         if self.outlet is not None:
             self.outlet(delivery)
             return
+        page: list[Delivery] | None = getattr(self._page, "queued", None)
+        if page is not None:  # a page's: queued with the rest of it (`submit_page`)
+            page.append(delivery)
+            return
         with self._core:
             self.queues.push(delivery)
             self._notify(delivery.key)
+
+    def _enqueue_all(self, deliveries: list[Delivery]) -> None:
+        if not deliveries:
+            return
+        with self._core:
+            push = self.queues.push
+            for delivery in deliveries:
+                push(delivery)
+            for key in dict.fromkeys(delivery.key for delivery in deliveries):
+                self._notify(key)
 
     def _notify(self, key: str) -> None:
         if self.queues.head(key) is None:

@@ -265,3 +265,19 @@ def test_by_default_work_still_failing_after_a_day_is_parked_for_a_re_drive_not_
 def _recover_after(env: simpy.Environment, steps: Steps, subject: str, seconds: float) -> Any:
     yield env.timeout(seconds)
     del steps.failing[subject]
+
+
+def test_a_page_is_queued_whole_each_key_woken_once_and_what_came_before_a_failure_is_queued_too(
+        engine: Engine) -> None:
+    woken: list[tuple[str, int]] = []
+    engine.listen(lambda key: woken.append((key, engine.queues.depth())))
+    page = [raw_event(sequence, group, f"{group.upper()}{sequence}") for sequence, group in enumerate("abaab", 1)]
+    assert engine.submit_page("src", page) == 5
+    assert woken == [("group:a", 5), ("group:b", 5)], "each key woken once, with the whole page queued"
+    assert [delivery.event.subject for delivery in engine.queues.prefix("group:a", 10)] == ["A1", "A3", "A4"]
+    woken.clear()
+    broken = [raw_event(6, "c", "C6"), raw_event(7, "d", "D7"), "not an event"]
+    engine.ports.ledger.dead_letter = lambda **_: (_ for _ in ()).throw(OSError("disk full"))  # type: ignore[method-assign]
+    with pytest.raises(OSError, match="disk full"):
+        engine.submit_page("src", broken)
+    assert woken == [("group:c", 7), ("group:d", 7)]
