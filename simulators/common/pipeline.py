@@ -102,14 +102,19 @@ def _parameters(
             continue
         value = _coerce(param, raw) if param.location == "query" else raw
         if param.location == "path":
-            if not param.validator.is_valid(value):
+            if not param.passes(value):
                 # an id that cannot exist names no record: 404, as for any unknown id
                 raise ApiProblem(404, "not-found", "Not found",
                                  f"{param.name} {raw!r} is not an id this API issues", field=param.name)
             path[param.name] = value
             continue
+        if param.location == "query":
+            if not param.passes(value):
+                _check(param.validator, value, param.name)
+            query[param.name] = value
+            continue
         _check(param.validator, value, param.name)
-        (query if param.location == "query" else headers)[param.name] = value
+        headers[param.name] = value
     for name in ("If-Match", "traceparent"):
         if name not in headers:
             value = request.headers.get(name)

@@ -18,6 +18,8 @@ from contracts import OPENAPI_DIR
 COMMON_FILE = "_common.yaml"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: several times faster
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+KNOWN_VALID_LIMIT = 4096
+"""Valid values a parameter remembers before it forgets them all and starts again."""
 
 
 def _bundle_refs(node: Any) -> Any:
@@ -79,10 +81,28 @@ class Parameter:
     validator: Any
     json_type: str = field(init=False)
     """The parameter's JSON type (for coercing strings from the URL), read on every request."""
+    known_valid: set[Any] = field(init=False, compare=False, repr=False)
+    """Path and query values the validator has passed (a tuple for an array), so a value seen again
+    (an id read again, the engine's same list of event types on every feed read) is not validated again;
+    see `passes`."""
 
     def __post_init__(self) -> None:
         kind = self.schema.get("type", "string")
         object.__setattr__(self, "json_type", kind if isinstance(kind, str) else "string")
+        object.__setattr__(self, "known_valid", set())
+
+    def passes(self, value: Any) -> bool:
+        """Tell whether a path or query value (coerced) is valid, remembering the values that are."""
+        key = tuple(value) if self.json_type == "array" else value
+        known = self.known_valid
+        if key in known:
+            return True
+        if not self.validator.is_valid(value):
+            return False
+        if len(known) >= KNOWN_VALID_LIMIT:
+            known.clear()  # start afresh rather than grow without bound (ids are many)
+        known.add(key)
+        return True
 
 
 @dataclass(slots=True)

@@ -71,15 +71,21 @@ def _post_cost(store: Store, kind: EntryKind, entry: Record, approval: Record, s
     cost_ledger.post(store, entry["project_id"], approval["date"], hours * sign, component, currency, amount * sign)
 
 
-def transition(request: Request, kind: EntryKind, entry: Record, action: str, reason: str | None = None) -> Record:
-    """Apply a lifecycle action to an entry (409 when not allowed from its status) and emit its event."""
+def transition(request: Request, kind: EntryKind, entry: Record, action: str, reason: str | None = None,
+               bookable: bool = False) -> Record:
+    """Apply a lifecycle action to an entry (409 when not allowed from its status) and emit its event.
+
+    `bookable`: the booking rules were just applied to the entry as it stands (a timesheet submits the
+    entry it has created in the same request), so a submit need not apply them again.
+    """
     allowed, target, verb = ACTIONS[action]
     if entry["status"] not in allowed:
         raise invalid_transition(kind.noun, entry["id"], entry["status"], action)
     stamp = isoformat(request.now)
     changes: dict[str, Any] = {"status": target}
     if action == "submit":
-        check_bookable_entry(request.store, entry)
+        if not bookable:
+            check_bookable_entry(request.store, entry)
         changes["submitted_at"] = stamp
     elif action == "approve":
         valuation = kind.value(request.store, entry)

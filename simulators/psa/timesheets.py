@@ -36,7 +36,7 @@ def create_timesheet(request: Request) -> Reply:
                                          f"{week_end.isoformat()}", field="date")
                 entry = new_time_entry(request, resource, project, item)
                 if submit:
-                    entry = lifecycle.transition(request, TIME, entry, "submit")
+                    entry = lifecycle.transition(request, TIME, entry, "submit", bookable=True)
             results.append({"index": index, "status": 201, "id": entry["id"]})
         except ApiProblem as problem:
             del request.events[mark:]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulators.common.spec import ApiSpec
+from simulators.common.spec import KNOWN_VALID_LIMIT, ApiSpec, Parameter
 
 
 def _spec_with_body(body_schema: dict[str, Any], schemas: dict[str, Any]) -> ApiSpec:
@@ -43,3 +43,34 @@ def test_a_reference_into_a_component_keeps_the_whole_component() -> None:
 
     assert validator.is_valid("abc")
     assert not validator.is_valid("abcd")
+
+
+def _parameter(schema: dict[str, Any], location: str = "query") -> Parameter:
+    document = {
+        "openapi": "3.1.0",
+        "paths": {"/things": {"get": {
+            "operationId": "listThings",
+            "parameters": [{"name": "p", "in": location, "required": location == "path", "schema": schema}],
+            "responses": {"200": {"description": "ok"}},
+        }}},
+    }
+    return ApiSpec("toy", document).operations["listThings"].parameters[0]
+
+
+def test_a_parameter_remembers_only_values_that_passed_and_refuses_the_others_every_time() -> None:
+    types = _parameter({"type": "array", "items": {"type": "string", "pattern": "^[a-z.]+$"}})
+
+    assert types.passes(["psa.", "erp."]) and types.passes(["psa.", "erp."])
+    assert not types.passes(["psa.", "ERP"]) and not types.passes(["psa.", "ERP"])
+    assert types.known_valid == {("psa.", "erp.")}
+
+
+def test_a_parameter_forgets_what_passed_once_it_holds_the_limit_and_still_validates() -> None:
+    ids = _parameter({"type": "string", "pattern": "^W-[0-9]+$"}, "path")
+    for number in range(KNOWN_VALID_LIMIT):
+        assert ids.passes(f"W-{number}")
+
+    assert ids.passes("W-next") is False
+    assert ids.passes("W-999999")
+    assert ids.known_valid == {"W-999999"}
+    assert not ids.passes("X-1")
