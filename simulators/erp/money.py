@@ -19,15 +19,15 @@ ZERO = Decimal("0.00")
 
 def money(value: Decimal | str | int) -> Decimal:
     """Return an amount rounded half up to cents."""
-    return (Decimal(value) + 0).quantize(CENT, rounding=ROUND_HALF_UP)
+    # the rounding passed by position: by keyword, the call costs more than the rounding itself
+    return (Decimal(value) + 0).quantize(CENT, ROUND_HALF_UP)
 
 
 def money_str(value: Decimal | str | int) -> str:
     """Return an amount as the API's decimal string (`1250.00`, never `-0.00`)."""
-    rounded = money(value)
-    if rounded == 0:
-        rounded = ZERO
-    return f"{rounded:f}"
+    # str of an amount in cents never takes exponent notation, so it is the `:f` form, at a third of the cost
+    text = str(money(value))
+    return "0.00" if text == "-0.00" else text
 
 
 def total(values: Iterable[Decimal | str]) -> Decimal:

@@ -15,7 +15,6 @@ receivable and only the fee nets to a contract asset or liability (`ledger_posti
 from __future__ import annotations
 
 import weakref
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -44,26 +43,34 @@ PASS_THROUGH_MODELS = ("FIXED_FEE", "RETAINER")
 
 # per store: what revenue made of a record, by (kind, record id), with the very record it was made from
 _DERIVED: weakref.WeakKeyDictionary[Store, dict[tuple[str, str], tuple[Record, Any]]] = weakref.WeakKeyDictionary()
+# per store: a contract's revenue streams by contract id, with the contract and input records they were made from
+_STREAMS: weakref.WeakKeyDictionary[Store, dict[str, tuple[Record, tuple[list[Record], ...], Any]]] = \
+    weakref.WeakKeyDictionary()
 
 
 class ContractRecords:
-    """The records revenue reads, grouped by contract in one pass over each collection."""
+    """The records revenue reads of a contract, through the store's index by contract.
+
+    A run reads its own entity's contracts only (grouping every collection of the store, every entity's
+    records, was a scan of the whole history on every run); a run writes none of these collections.
+    """
 
     COLLECTIONS = ("contract_versions", "estimates", "cost_actuals", "billable_transactions", "invoices",
                    "credit_memos")
 
     def __init__(self, store: Store) -> None:
-        self._groups: dict[str, dict[str, list[Record]]] = {}
-        for collection in self.COLLECTIONS:
-            groups: dict[str, list[Record]] = defaultdict(list)
-            for record in store.all(collection):
-                groups[record["contract_id"]].append(record)
-            self._groups[collection] = groups
+        self._store = store
+        self._read: dict[tuple[str, str], list[Record]] = {}
         self._derived = _DERIVED.setdefault(store, {})
+        self.streams = _STREAMS.setdefault(store, {})
 
     def of(self, collection: str, contract_id: str) -> list[Record]:
         """Return a contract's records of a collection, in id order."""
-        return self._groups[collection].get(contract_id, [])
+        key = (collection, contract_id)
+        records = self._read.get(key)
+        if records is None:
+            records = self._read[key] = self._store.where_equal(collection, "contract_id", contract_id)
+        return records
 
     def derived(self, kind: str, record: Record, make: Callable[[Record], T]) -> T:
         """Return `make(record)`, made once per version of a record (what every monthly run reads again).
@@ -238,7 +245,22 @@ def revenue_streams(records: ContractRecords, contract: Record) -> list[tuple[st
 
     CONTRACT is the contract under its policy; PASS_THROUGH_EXPENSES, on fixed-fee and retainer
     contracts that bill expenses, is those expenses by the right-to-invoice expedient.
+
+    The streams are made again only when the contract or one of its input records changed since the
+    last run made them (a finished contract is read by every later run): the records are compared by
+    identity first, and a record equal to the one they were made from makes the same streams.
     """
+    inputs = tuple(records.of(collection, contract["id"]) for collection in ContractRecords.COLLECTIONS)
+    known = records.streams.get(contract["id"])
+    if known is not None and known[0] is contract and known[1] == inputs:
+        made: list[tuple[str, RevenueContract]] = known[2]
+        return made
+    streams = _revenue_streams(records, contract)
+    records.streams[contract["id"]] = (contract, inputs, streams)
+    return streams
+
+
+def _revenue_streams(records: ContractRecords, contract: Record) -> list[tuple[str, RevenueContract]]:
     versions = versions_of(records, contract["id"])
     pass_through = contract["billing_model"] in PASS_THROUGH_MODELS
     streams = [("CONTRACT", _contract_stream(records, contract, versions, pass_through))]

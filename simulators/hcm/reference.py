@@ -33,12 +33,12 @@ LEGAL_ENTITIES: dict[str, LegalEntity] = {
 
 def money(value: Decimal) -> str:
     """Return an amount quantized to the cent (half-up) as a decimal string."""
-    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+    return str(value.quantize(CENT, ROUND_HALF_UP))
 
 
 def hours(value: Decimal) -> str:
     """Return hours with two decimals as a decimal string."""
-    return str(value.quantize(HOURS_QUANTUM, rounding=ROUND_HALF_UP))
+    return str(value.quantize(HOURS_QUANTUM, ROUND_HALF_UP))
 
 
 def parse_date(raw: str, field: str) -> date:

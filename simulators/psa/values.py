@@ -17,7 +17,7 @@ ROLES = ("ANALYST", "CONSULTANT", "SENIOR_CONSULTANT", "MANAGER", "SENIOR_MANAGE
 
 def cents(value: Decimal | str) -> Decimal:
     """Quantize to cents, rounding half up (the one rounding rule of firmsim)."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    return Decimal(value).quantize(CENT, ROUND_HALF_UP)
 
 
 def money(value: Decimal | str) -> str:

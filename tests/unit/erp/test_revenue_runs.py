@@ -238,6 +238,19 @@ def test_retainer_revenue_is_straight_line_and_billing_in_advance_is_a_liability
         "10000.00", "20000.00", "10000.00")
 
 
+def test_a_contract_unchanged_since_the_last_run_is_recognized_to_the_new_period_end(erp: ErpClient) -> None:
+    erp.contract("RETAINER", "DE01", total_price="30000.00", billing_plan={
+        "retainer": {"monthly_fee": "10000.00", "term_months": 3, "start_date": "2026-04-01"}})
+    erp.post("/revenue-runs", {"legal_entity": "DE01", "period": "2026-04"})
+
+    may = erp.post("/revenue-runs", {"legal_entity": "DE01", "period": "2026-05"})["results"][0]
+    june = erp.post("/revenue-runs", {"legal_entity": "DE01", "period": "2026-06"})["results"][0]
+    july = erp.post("/revenue-runs", {"legal_entity": "DE01", "period": "2026-07"})["results"][0]
+
+    assert [(r["period_revenue"], r["cumulative_revenue"]) for r in (may, june, july)] == [
+        ("10000.00", "20000.00"), ("10000.00", "30000.00"), ("0.00", "30000.00")]
+
+
 def test_revenue_runs_go_forward(erp: ErpClient) -> None:
     erp.post("/revenue-runs", {"legal_entity": "UK01", "period": "2026-06"})
 
