@@ -11,7 +11,6 @@ import json
 import random
 import sys
 from collections.abc import Generator
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode
 
@@ -25,13 +24,39 @@ RETRY_LATER_S = 1800.0
 PERSON_TRIES = 3
 
 
-@dataclass(frozen=True, slots=True)
 class ApiResult:
-    """One answer from a system."""
+    """One answer from a system.
 
-    status: int
-    body: Any
-    headers: dict[str, str] = field(default_factory=dict)
+    An answer read in-process keeps its JSON text and parses it when its body is first asked for: a
+    fifth of the firm's answers (a stage advanced, an expense submitted, time off approved) are only
+    checked for success.
+    """
+
+    __slots__ = ("_body", "_payload", "headers", "status")
+
+    def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+        self.status = status
+        self.headers: dict[str, str] = {} if headers is None else headers
+        self._body = body
+        self._payload: bytes | None = None
+
+    @classmethod
+    def unparsed(cls, status: int, payload: bytes, headers: dict[str, str]) -> ApiResult:
+        """Return an answer whose body is the JSON document `payload` (empty: no body), read when first asked for."""
+        result = cls(status, None, headers)
+        result._payload = payload or None
+        return result
+
+    @property
+    def body(self) -> Any:
+        """Return the answer's JSON document (None when it had no body)."""
+        if self._payload is not None:
+            self._body = _document(self._payload)
+            self._payload = None
+        return self._body
+
+    def __repr__(self) -> str:
+        return f"ApiResult(status={self.status!r}, body={self.body!r}, headers={self.headers!r})"
 
     @property
     def ok(self) -> bool:
@@ -187,7 +212,7 @@ def _document(payload: bytes) -> Any:
 def _result(status: int, headers: dict[str, str], payload: bytes) -> ApiResult:
     if headers.get("Firmsim-Lost-Response") == "true":
         return ApiResult(0, None, {})
-    return ApiResult(status, _document(payload) if payload else None, headers)
+    return ApiResult.unparsed(status, payload, headers)
 
 
 class HttpPort:
