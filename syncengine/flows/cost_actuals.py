@@ -42,7 +42,8 @@ from typing import Any
 from syncengine.domain import BusinessException, ConflictFailure, TransientFailure
 from syncengine.domain.messages import SourceEvent
 from syncengine.domain.ordering import by_field
-from syncengine.flows.time_expense_billing import ERP, billing_terms, contract_fact, contract_of_project
+from syncengine.flows.contract_lookup import contract_currency
+from syncengine.flows.time_expense_billing import ERP, contract_fact, contract_of_project
 from syncengine.mapping import erp_billing, psa_work
 from syncengine.ports import Ports
 from syncengine.runtime.registry import BatchFailure, Flow, Handler
@@ -161,7 +162,7 @@ class _ProjectCost:
     def __init__(self, ports: Ports, message: SourceEvent, system: str, project_id: str, contract_id: str) -> None:
         self.ports, self.message, self.system = ports, message, system
         self.project_id, self.contract_id = project_id, contract_id
-        self.currency = billing_terms(ports, contract_id).currency
+        self.currency = contract_currency(ports, contract_id)
         self.rates = _Rates(ports, self.currency)
 
     def posted(self) -> dict[date, erp_billing.PostedCost]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
-from syncengine.flows.contract_lookup import contract_fact, contract_of_project
+from syncengine.flows.contract_lookup import contract_currency, contract_fact, contract_of_project
 from syncengine.ledger import InMemoryLedger
 from syncengine.ports import Ports
 
@@ -69,3 +71,30 @@ def test_a_link_read_in_a_unit_of_work_that_rolled_back_is_not_kept() -> None:
     ledger.link("project", "psa", "PRJ-000003", "deal:OPP-000003")
     ledger.link("contract", "erp", "CON-000003", "deal:OPP-000003")
     assert contract_of_project(ports, "psa", "PRJ-000003") == "CON-000003", "an unknown project is not kept"
+
+
+class ContractReads:
+    """An ERP client stand-in that answers getContract and counts the reads."""
+
+    def __init__(self) -> None:
+        self.reads: list[str] = []
+
+    def get(self, path: str, params: object = None) -> SimpleNamespace:
+        self.reads.append(path)
+        contract_id = path.rsplit("/", 1)[-1]
+        return SimpleNamespace(body={
+            "id": contract_id, "version": 1, "customer_id": "CUS-000001", "billing_model": "FIXED_FEE",
+            "revenue_policy": "COST_TO_COST", "currency": "GBP", "status": "ACTIVE", "billing_plan": {"milestones": []},
+            "termination": None})
+
+
+def test_a_contracts_currency_is_read_from_the_erp_once_per_ledger() -> None:
+    erp = ContractReads()
+    ledger = InMemoryLedger()
+    ports = Ports(ledger, cast(Any, {"erp": erp}), FixedClock())
+    for _ in range(3):
+        with ledger.unit_of_work():
+            assert contract_currency(ports, "CON-000001") == "GBP"
+    assert erp.reads == ["/contracts/CON-000001"]
+    assert contract_currency(Ports(InMemoryLedger(), cast(Any, {"erp": erp}), FixedClock()), "CON-000001") == "GBP"
+    assert len(erp.reads) == 2, "what one ledger keeps is not another's"
