@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import socket
 import threading
 import time
@@ -49,6 +50,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         time.sleep(seen.delay_s)
         body = b'{"ok":true}'
+        if self.path.startswith("/framed/"):
+            self._framed(self.path.removeprefix("/framed/"), body)
+            return
         self.send_response(201 if self.command == "POST" else 200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -59,6 +63,28 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         if seen.close_after_answer:
             self.close_connection = True
+
+    def _framed(self, framing: str, body: bytes) -> None:
+        """Answer with the body sent in chunks, gzipped, or delimited by the end of the connection."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if framing == "chunked":
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for part in (body[:4], body[4:]):
+                self.wfile.write(b"%x;ext=1\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\nX-Trailer: t\r\n\r\n")
+        elif framing == "gzip":
+            packed = gzip.compress(body)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(packed)))
+            self.end_headers()
+            self.wfile.write(packed)
+        else:
+            self.end_headers()
+            self.wfile.write(body)
+            self.close_connection = True
+        self.wfile.flush()
 
     do_GET = do_POST = _answer  # noqa: N815 - http.server's names
 
@@ -88,6 +114,32 @@ def test_a_request_arrives_as_httpx_would_send_it(server: tuple[str, Seen]) -> N
     assert (answer.status_code, answer.content, answer.headers.get("content-type"), answer.headers["X-PART"]) == (
         201, b'{"ok":true}', "application/json", "a, b")
     http.close()
+
+
+@pytest.mark.parametrize("framing", ["chunked", "gzip", "until-close"])
+def test_a_body_in_chunks_gzipped_or_up_to_the_end_of_the_connection_is_read_whole(
+        server: tuple[str, Seen], framing: str) -> None:
+    url, seen = server
+    client = SystemClient("erp", url, ManualClock(T0), token="t")
+    for _ in range(2):
+        assert client.get(f"/framed/{framing}").body == {"ok": True}
+    assert client.get("/items").body == {"ok": True}
+    peers = len({request["peer"] for request in seen.requests})
+    assert peers == (3 if framing == "until-close" else 1)
+    client.close()
+
+
+def test_a_path_is_spelled_as_httpx_spells_it_and_a_line_break_in_a_header_is_refused(
+        server: tuple[str, Seen]) -> None:
+    url, seen = server
+    client = SystemClient("erp", url, ManualClock(T0), token="t")
+    client.get("/items/a b/é")
+    assert seen.requests[0]["target"] == httpx.URL(url + "/items/a b/é").raw_path.decode()
+    with pytest.raises(TransientHttpError) as raised:
+        client.post("/items", {"a": 1}, idempotency_key="k\r\nX-Injected: yes")
+    assert raised.value.reason == "connection-error"
+    assert len(seen.requests) == 1
+    client.close()
 
 
 def test_calls_in_turn_share_one_kept_alive_connection(server: tuple[str, Seen]) -> None:
