@@ -116,8 +116,9 @@ class KeyedWorkers:
             if delay is None:
                 self._scheduled.discard(key)
             elif delay <= 0:
+                # No thread woken for it: this one goes straight back to `_take` and takes a ready key itself
+                # (waking another, only for it to race this one and find nothing, cost a handover each step).
                 self._ready.append(key)
-                self._cv.notify()
             else:
                 heapq.heappush(self._waiting, (time.monotonic() + delay, next(self._order), key))
                 self._cv.notify()

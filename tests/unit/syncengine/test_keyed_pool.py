@@ -96,3 +96,36 @@ def test_work_arriving_while_a_key_runs_is_not_lost() -> None:
         time.sleep(0.01)
     pool.stop()
     assert taken == [1, 2]
+
+
+class _CountingCondition(threading.Condition):
+    def __init__(self) -> None:
+        super().__init__()
+        self.notified = 0
+
+    def notify(self, n: int = 1) -> None:
+        self.notified += 1
+        super().notify(n)
+
+
+def test_a_key_that_goes_on_is_taken_up_again_without_waking_another_thread() -> None:
+    left = {"k": 5}
+    ran_on: list[str] = []
+
+    def step(key: str) -> float | None:
+        ran_on.append(threading.current_thread().name)
+        left[key] -= 1
+        return 0.0 if left[key] > 0 else None
+
+    pool = KeyedWorkers(step, workers=3)
+    pool._cv = condition = _CountingCondition()  # type: ignore[assignment]
+    pool.start()
+    pool.wake("k")
+    deadline = time.monotonic() + 10
+    while pool.busy and time.monotonic() < deadline:
+        time.sleep(0.01)
+    notified = condition.notified
+    pool.stop()
+    assert len(ran_on) == 5
+    assert notified == 1, "only the wake woke a thread"
+    assert len(set(ran_on)) == 1
