@@ -97,5 +97,10 @@ def keep(ledger: AbstractLedger, name: str, value: str | int) -> None:
     ledger.after_commit(functools.partial(_remember, ledger, name, value))
 
 
+def forget(ledger: AbstractLedger) -> None:
+    """Forget every lookup kept for a ledger, as an engine restarted on it would have none."""
+    _KNOWN.pop(ledger, None)
+
+
 def _remember(ledger: AbstractLedger, name: str, value: str | int) -> None:
     _KNOWN.setdefault(ledger, {})[name] = value

@@ -26,6 +26,7 @@ from harness.runner.flows import builtin_flows
 from harness.runner.world import ENGINE_TOKEN, build_world
 from syncengine.adapters.http import SystemClient
 from syncengine.domain.messages import SourceEvent
+from syncengine.flows import contract_lookup
 from syncengine.ledger.records import Tracking
 from syncengine.ports import Ports
 from syncengine.runtime.registry import Route
@@ -167,6 +168,8 @@ class Story:
         assert routes, f"no flow consumes {event_type}"
         clock = FixedClock(self.world.clock.now())
         ledger_before = copy_ledger(engine.ports.ledger)
+        # The replay's copied ledger has no lookups kept in memory: record the handlers as cold too.
+        contract_lookup.forget(engine.ports.ledger)
         recorder = Recorder(self.world.apps, self.baselines, self.faults)
         clients = {kind: SystemClient(kind, f"http://{kind}", clock, token=ENGINE_TOKEN,
                                       transport=recorder.transport(kind)) for kind in self.world.apps}

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import pytest
 
-from syncengine.flows.contract_lookup import contract_currency, contract_fact, contract_of_project
+from syncengine.flows.contract_lookup import contract_currency, contract_fact, contract_of_project, forget
 from syncengine.ledger import InMemoryLedger
 from syncengine.ports import Ports
 
@@ -98,3 +98,13 @@ def test_a_contracts_currency_is_read_from_the_erp_once_per_ledger() -> None:
     assert erp.reads == ["/contracts/CON-000001"]
     assert contract_currency(Ports(InMemoryLedger(), cast(Any, {"erp": erp}), FixedClock()), "CON-000001") == "GBP"
     assert len(erp.reads) == 2, "what one ledger keeps is not another's"
+
+
+def test_a_ledger_forgotten_reads_again_as_an_engine_restarted_on_it_would() -> None:
+    erp = ContractReads()
+    ledger = InMemoryLedger()
+    ports = Ports(ledger, cast(Any, {"erp": erp}), FixedClock())
+    contract_currency(ports, "CON-000001")
+    forget(ledger)
+    contract_currency(ports, "CON-000001")
+    assert erp.reads == ["/contracts/CON-000001"] * 2
