@@ -4,7 +4,9 @@ Every approval is read by two flows (billing, cost), and through `Fields` a read
 of it the checks' calls. A plain reading checks the same things inline on a dict of exactly the JSON
 types and gives the same entry; anything else (a missing or odd field, a Mapping that is not a dict)
 raises `NotPlain`, and `psa_work` then reads it through `Fields`, which accepts it or refuses it naming
-the field.
+the field. Which check fails first does not matter: every failure is the same `NotPlain`. The checks
+are written out in each reader rather than in small helpers, and the entries are built positionally:
+the helpers' calls and the keyword arguments were half of a reading's ~16 us.
 """
 
 from __future__ import annotations
@@ -24,13 +26,6 @@ class NotPlain(Exception):
 _STATUSES = {status.value: status for status in EntryStatus}
 
 
-def _text(raw: dict[str, Any], name: str) -> str:
-    value = raw.get(name)
-    if type(value) is not str or not value:
-        raise NotPlain
-    return value
-
-
 def _optional_text(raw: dict[str, Any], name: str) -> str | None:
     value = raw.get(name)
     if value is not None and type(value) is not str:
@@ -38,74 +33,89 @@ def _optional_text(raw: dict[str, Any], name: str) -> str | None:
     return value
 
 
-def _integer(raw: dict[str, Any], name: str) -> int:
-    value = raw.get(name)
-    if type(value) is not int:  # not a bool either
-        raise NotPlain
-    return value
-
-
-def _finite(raw: dict[str, Any], name: str) -> Decimal:
-    value = raw.get(name)
-    if type(value) is not str:
+def _day_of(raw: dict[str, Any]) -> date:
+    day = raw.get("date")
+    if type(day) is not str:
         raise NotPlain
     try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise NotPlain from None
-    if not number.is_finite():
-        raise NotPlain
-    return number
-
-
-def _plain_valuation(raw: Any, amount_field: str | None) -> Valuation:
-    """Read an approval: a time entry's (hours x bill rate, `amount_field` None) or an expense's amount."""
-    if type(raw) is not dict:
-        raise NotPlain
-    currency = raw.get("currency")
-    if type(currency) is not str or currency not in MINOR_UNITS:
-        raise NotPlain
-    day = _text(raw, "date")
-    try:
-        when = date.fromisoformat(day)
+        return date.fromisoformat(day)  # an empty string is no date either
     except ValueError:
         raise NotPlain from None
-    billable = raw.get("billable")
-    if type(billable) is not bool:
-        raise NotPlain
-    if amount_field is None:
-        quantity, rate = _finite(raw, "hours"), _finite(raw, "bill_rate")
-        amount = quantize(_finite(raw, "bill_amount"), currency)
-    else:
-        amount = quantize(_finite(raw, amount_field), currency)
-        quantity, rate = Decimal(1), amount
-    return Valuation(revision=_integer(raw, "revision"), date=when, quantity=quantity, rate=rate, amount=amount,
-                     currency=currency, billable=billable)
 
 
-def _plain_common(system: str, raw: Any, amount_field: str | None) -> dict[str, Any]:
+def _decimals(*texts: Any) -> list[Decimal]:
+    """Read finite decimal strings."""
+    numbers = []
+    for text in texts:
+        if type(text) is not str:
+            raise NotPlain
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise NotPlain from None
+        if not number.is_finite():
+            raise NotPlain
+        numbers.append(number)
+    return numbers
+
+
+def _checked(raw: Any) -> tuple[str, bool, int]:
+    """Return an approval's currency, billable flag and revision, checked."""
     if type(raw) is not dict:
         raise NotPlain
-    revision = _integer(raw, "revision")
-    status = _STATUSES.get(_text(raw, "status"))
-    approvals = raw.get("approvals")
-    if revision < 1 or status is None or type(approvals) is not list:
+    currency, billable, revision = raw.get("currency"), raw.get("billable"), raw.get("revision")
+    if (type(currency) is not str or currency not in MINOR_UNITS or type(billable) is not bool
+            or type(revision) is not int):  # not a bool either
         raise NotPlain
-    return {"system": system, "entry_id": _text(raw, "id"), "version": _integer(raw, "version"),
-            "project_id": _text(raw, "project_id"), "worker_id": _text(raw, "resource_id"), "status": status,
-            "revision": revision, "approvals": tuple(_plain_valuation(item, amount_field) for item in approvals)}
+    return currency, billable, revision
+
+
+def _time_valuation(raw: Any) -> Valuation:
+    """Read a time entry's approval: hours x bill rate."""
+    currency, billable, revision = _checked(raw)
+    when = _day_of(raw)
+    quantity, rate, amount = _decimals(raw.get("hours"), raw.get("bill_rate"), raw.get("bill_amount"))
+    return Valuation(revision, when, quantity, rate, quantize(amount, currency), currency, billable)
+
+
+def _expense_valuation(raw: Any) -> Valuation:
+    """Read an expense's approval: one of its amount."""
+    currency, billable, revision = _checked(raw)
+    when = _day_of(raw)
+    amount = quantize(_decimals(raw.get("amount"))[0], currency)
+    return Valuation(revision, when, Decimal(1), amount, amount, currency, billable)
+
+
+def _plain_common(raw: Any) -> tuple[str, int, str, str, EntryStatus, int, list[Any]]:
+    """Return an entry's id, version, project, resource, status, revision and raw approvals, checked."""
+    if type(raw) is not dict:
+        raise NotPlain
+    get = raw.get
+    entry_id, version, project_id, worker_id = get("id"), get("version"), get("project_id"), get("resource_id")
+    revision, status_text, approvals = get("revision"), get("status"), get("approvals")
+    status = _STATUSES.get(status_text) if type(status_text) is str else None
+    if (type(entry_id) is not str or not entry_id or type(version) is not int
+            or type(project_id) is not str or not project_id or type(worker_id) is not str or not worker_id
+            or type(revision) is not int or revision < 1 or status is None or type(approvals) is not list):
+        raise NotPlain
+    return entry_id, version, project_id, worker_id, status, revision, approvals
 
 
 def plain_time_entry(system: str, raw: Any) -> TimeEntry:
     """Read a well-formed PSA time entry, as `psa_work.time_entry` would; raise NotPlain for anything else."""
-    common = _plain_common(system, raw, None)
-    return TimeEntry(**common, description=_optional_text(raw, "notes"), role=_optional_text(raw, "role"))
+    entry_id, version, project_id, worker_id, status, revision, approvals = _plain_common(raw)
+    valuations = tuple([_time_valuation(item) for item in approvals])
+    return TimeEntry(system, entry_id, version, project_id, worker_id, status, revision, valuations,
+                     _optional_text(raw, "notes"), _optional_text(raw, "role"))
 
 
 def plain_expense(system: str, raw: Any) -> Expense:
     """Read a well-formed PSA expense, as `psa_work.expense` would; raise NotPlain for anything else."""
-    common = _plain_common(system, raw, "amount")
-    category = _text(raw, "category")
+    entry_id, version, project_id, worker_id, status, revision, approvals = _plain_common(raw)
+    valuations = tuple([_expense_valuation(item) for item in approvals])
+    category = raw.get("category")
+    if type(category) is not str or not category:
+        raise NotPlain
     description = _optional_text(raw, "description")
-    return Expense(**common, description=f"{category}: {description}" if description else category,
-                   category=category)
+    return Expense(system, entry_id, version, project_id, worker_id, status, revision, valuations,
+                   f"{category}: {description}" if description else category, None, category)
