@@ -216,16 +216,22 @@ def _unposted_siblings(ports: Ports, book: _Book, entry: WorkEntry, contract_id:
         return []
     monday = valuation.date - timedelta(days=valuation.date.weekday())
     week = (monday, monday + timedelta(days=6))
-    listed = _listed(ports, entry, week) if run is None else [
-        other for other in run if other.kind is entry.kind and other.system == entry.system
-        and other.project_id == entry.project_id and other.status is EntryStatus.APPROVED
-        and other.current_approval is not None and week[0] <= other.current_approval.date <= week[1]]
     candidates: list[tuple[WorkEntry, Valuation]] = []
-    for sibling in listed:
-        approval = sibling.current_approval
-        if sibling.entry_id != entry.entry_id and approval is not None and approval.billable:
-            candidates.append((sibling, approval))
-    _load(book, [sibling for sibling, _ in candidates])
+    if run is None:
+        for sibling in _listed(ports, entry, week):
+            approval = sibling.current_approval
+            if sibling.entry_id != entry.entry_id and approval is not None and approval.billable:
+                candidates.append((sibling, approval))
+        _load(book, [sibling for sibling, _ in candidates])
+    else:  # the run's entries, loaded with it
+        for sibling in run:
+            if (sibling.kind is not entry.kind or sibling.project_id != entry.project_id
+                    or sibling.system != entry.system):
+                continue
+            approval = sibling.current_approval  # None unless APPROVED
+            if (approval is not None and approval.billable and week[0] <= approval.date <= week[1]
+                    and sibling.entry_id != entry.entry_id):
+                candidates.append((sibling, approval))
     siblings: list[_Item] = []
     for sibling, approval in candidates:
         seen = book.applied_version(_revision_key(sibling)) or 0

@@ -43,7 +43,8 @@ def source_system(instance: str) -> str:
 
 def _number(value: Decimal) -> str:
     """Write a quantity or rate as a plain decimal string (never an exponent)."""
-    return f"{value:f}"
+    text = str(value)  # the `:f` format's text unless str chose an exponent; a fifth of its cost
+    return f"{value:f}" if "E" in text else text
 
 
 def billing_terms(body: Any) -> BillingTerms:
@@ -105,17 +106,27 @@ class ItemResult:
 def batch_results(body: Any, count: int) -> list[ItemResult]:
     """Read `BatchResults`: one result per item, in order; a duplicate external id names the existing one."""
     fields = Fields(body, "ERP batch results")
+    raw_items = fields.raw.get("results")
+    if type(raw_items) is not list or not all(type(raw) is dict for raw in raw_items):
+        raw_items = [item.raw for item in fields.objects("results")]  # refuses what is not a list of objects
     results = []
-    for item in fields.objects("results"):
-        status = item.integer("status")
-        raw_problem = item.raw.get("problem")
-        problem: dict[str, Any] = raw_problem if isinstance(raw_problem, dict) else {}
-        slug = str(problem.get("type", "")).rstrip("/").rsplit("/", 1)[-1]
-        transaction_id = item.raw.get("id") if status == 201 else None
+    for position, raw in enumerate(raw_items):
+        status, index = (raw.get("status"), raw.get("index")) if type(raw) is dict else (None, None)
+        if type(status) is not int or type(index) is not int:  # read field by field: refused, naming it
+            item = Fields(raw, f"ERP batch results: results[{position}]")
+            status, index = item.integer("status"), item.integer("index")
+        raw_problem = raw.get("problem")
+        slug = ""
+        problem: dict[str, Any] = {}
+        if isinstance(raw_problem, dict) and raw_problem:
+            problem = raw_problem
+            slug = str(problem.get("type", "")).rstrip("/").rsplit("/", 1)[-1]
+        transaction_id = raw.get("id") if status == 201 else None
         if status == 409 and slug == DUPLICATE_EXTERNAL_ID:
             transaction_id = problem.get("existing_id")
-        results.append(ItemResult(item.integer("index"), status,
-                                  transaction_id if isinstance(transaction_id, str) else None, slug))
+        results.append(ItemResult(index, status, transaction_id if isinstance(transaction_id, str) else None, slug))
+    if len(results) == count and all(result.index == position for position, result in enumerate(results)):
+        return results  # in order, one per item: the ERP's usual answer
     if sorted(result.index for result in results) != list(range(count)):
         raise PermanentFailure("malformed-response", f"ERP batch results: expected one result per item of {count}")
     return sorted(results, key=lambda result: result.index)

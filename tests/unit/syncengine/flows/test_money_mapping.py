@@ -11,7 +11,8 @@ import pytest
 
 from syncengine.domain.errors import PermanentFailure, PoisonMessage
 from syncengine.domain.messages import SourceEvent
-from syncengine.domain.work import BillableTransaction, BillingStatus, EntryStatus, Invoice
+from syncengine.domain.money import quantize
+from syncengine.domain.work import BillableTransaction, BillingStatus, EntryKind, EntryStatus, Invoice
 from syncengine.mapping import erp_billing, psa_work
 
 NOW = datetime(2026, 4, 30, 18, 0, tzinfo=UTC)
@@ -113,6 +114,45 @@ def test_batch_results_name_the_existing_transaction_of_a_duplicate() -> None:
         erp_billing.batch_results(body, 4)
 
 
+def test_batch_results_in_order_read_as_the_erp_answered_them() -> None:
+    body = {"results": [{"index": 0, "status": 201, "id": "BTX-000009"},
+                        {"index": 1, "status": 422, "problem": {}}, {"index": 2, "status": 201, "id": 7}]}
+
+    results = erp_billing.batch_results(body, 3)
+
+    assert [(r.index, r.status, r.transaction_id, r.problem_type) for r in results] == [
+        (0, 201, "BTX-000009", ""), (1, 422, None, ""), (2, 201, None, "")]
+    with pytest.raises(PermanentFailure, match="one result per item"):
+        erp_billing.batch_results(body, 2)
+
+
+@pytest.mark.parametrize(("results", "detail"), [
+    ([{"index": 0, "status": "201"}], "ERP batch results: results[0]: status must be an integer, got '201'"),
+    ([{"index": 0, "status": 201}, {"index": True, "status": 201}],
+     "ERP batch results: results[1]: index must be an integer, got True"),
+    ([{"index": 0, "status": "x"}, "BTX-1"], "ERP batch results: results[1]: expected an object"),
+    ({"0": {}}, "ERP batch results: results must be a list, got {'0': {}}"),
+])
+def test_a_malformed_batch_result_is_refused_naming_the_item(results: Any, detail: str) -> None:
+    with pytest.raises(PoisonMessage) as refused:
+        erp_billing.batch_results({"results": results}, len(results))
+    assert refused.value.detail == detail
+
+
+@pytest.mark.parametrize("text", ["0", "-0", "0.001", "1200.005", "-2.345", "1.6E+2", "1E+3", "0E-7", "1E-7",
+                                  "0.0000001", "123456789012345678901234.5678", "-0.00", "7.50"])
+@pytest.mark.parametrize("currency", ["USD", "JPY"])
+def test_amounts_and_numbers_are_written_in_plain_notation(text: str, currency: str) -> None:
+    number = Decimal(text)
+    transaction = BillableTransaction("CON-1", EntryKind.TIME, "psa", "TE-1", 1, date(2026, 3, 3), number, number,
+                                      number, currency, "psa:TE-1:v1")
+
+    item = erp_billing.transaction_item(transaction)
+
+    assert item["amount"] == f"{quantize(number, currency):f}"
+    assert item["quantity"] == item["rate"] == f"{number:f}"
+
+
 def test_an_aging_line_reads_as_ar_status_and_a_credit_balance_shows_as_zero_in_the_crm() -> None:
     report = {"as_of": "2026-04-30", "legal_entity": None, "items": [
         {"customer_id": "CUS-000001", "currency": "USD", "total_open": "900.00", "unapplied_cash": "1000.00",
@@ -170,6 +210,8 @@ def _approval(**changes: Any) -> dict[str, Any]:
     time_entry_data(id=""),
     time_entry_data(notes=7),
     time_entry_data(status="LOST"),
+    time_entry_data(status=["APPROVED"]),
+    time_entry_data(project_id=None),
     time_entry_data(approvals=[_approval(hours="NaN")]),
     time_entry_data(approvals=[_approval(hours="seven")]),
     time_entry_data(approvals=[_approval(bill_amount="Infinity")]),
@@ -185,7 +227,7 @@ def test_a_time_entry_reads_the_same_from_a_dict_and_from_any_mapping(data: dict
 
 
 @pytest.mark.parametrize("changes", [
-    {}, {"description": None}, {"category": ""}, {"revision": -1},
+    {}, {"description": None}, {"category": ""}, {"category": None}, {"revision": -1}, {"resource_id": 7},
     {"approvals": [{**EXPENSE["approvals"][0], "amount": 120.5}]},
     {"approvals": [{**EXPENSE["approvals"][0], "revision": "1"}]},
 ])
