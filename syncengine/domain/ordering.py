@@ -26,9 +26,13 @@ def by_field(*names: str, prefix: str) -> KeyFunction:
         raise ValueError("by_field needs at least one field name")
 
     def key(event: SourceEvent) -> str:
+        data = event.data
         for name in names:
-            value = event.data.get(name)
-            if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+            value = data.get(name)
+            if type(value) is str:  # the usual id, without the union's isinstance (twice per event and flow)
+                if value:
+                    return f"{prefix}:{value}"
+            elif isinstance(value, str | int) and not isinstance(value, bool) and str(value):
                 return f"{prefix}:{value}"
         raise MalformedEvent("missing-ordering-key",
                              f"{event.message_id} ({event.type}): data has none of {', '.join(names)}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import UserDict
-from dataclasses import FrozenInstanceError, dataclass
+from dataclasses import FrozenInstanceError, dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -135,5 +135,8 @@ def test_ordering_keys_come_from_the_subject_or_a_data_field() -> None:
     event = SourceEvent.from_cloudevent("psa", raw_event())
     assert by_subject(event) == "psa:TE-000007"
     assert by_field("contract_id", "project_id", prefix="project")(event) == "project:PRJ-000001"
+    keyed = replace(event, data={"contract_id": "", "project_id": 7, "worker_id": True, "id": "X"})
+    assert by_field("contract_id", "project_id", prefix="project")(keyed) == "project:7"
+    assert by_field("worker_id", "id", prefix="worker")(keyed) == "worker:X"
     with pytest.raises(MalformedEvent):
         by_field("worker_id", prefix="worker")(event)
