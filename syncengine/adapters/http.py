@@ -2,7 +2,7 @@
 
 In simulated mode the client reaches the system's WSGI app in-process (`syncengine.adapters.wsgi`, or
 any httpx transport given); in live mode it uses real sockets (`syncengine.adapters.sockets`: kept-alive
-`http.client` connections; httpx for a system behind a proxy). Either way a call returns an `ApiResult`
+connections, answers read by httptools; httpx for a system behind a proxy). Either way a call returns an `ApiResult`
 when it succeeds and raises one of the failures of `syncengine.adapters.outcomes` otherwise, so a
 handler never checks statuses:
 

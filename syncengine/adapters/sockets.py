@@ -4,12 +4,12 @@
 models, cookie jars, h11's state machine, tracing hooks): 1.5-2 ms of CPU for a feed page of 100
 events on the benchmark machine; the standard library's `http.client` still ~0.3-0.45 ms, most of it
 parsing the answer's headers with the `email` package. This writes the request in one `sendall` and
-reads the answer with a buffered reader (status line, headers, a body by Content-Length, chunks or
-to the end): ~0.1 ms. It sends the same request (method, path and query as httpx spells them,
-headers, body) and reads status, headers and body; its failures are httpx's (`ConnectError`,
-`ReadTimeout`, `RemoteProtocolError`, ...), so the client sorts them as before. A system behind a
-proxy (the `*_proxy` environment variables, which httpx follows) is reached through httpx instead
-(`socket_http`).
+hands the socket's bytes to `httptools` (llhttp, the parser uvicorn uses), which frames the answer
+(status, headers, a body by Content-Length, chunks or to the end of the connection, keep-alive). It
+sends the same request (method, path and query as httpx spells them, headers, body) and reads
+status, headers and body; its failures are httpx's (`ConnectError`, `ReadTimeout`,
+`RemoteProtocolError`, ...), so the client sorts them as before. A system behind a proxy (the
+`*_proxy` environment variables, which httpx follows) is reached through httpx instead (`socket_http`).
 """
 
 from __future__ import annotations
@@ -21,19 +21,23 @@ import ssl
 import zlib
 from collections import deque
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
+import httptools
 import httpx
 
 from syncengine.adapters.wsgi import WsgiHeaders, WsgiResponse, query_pairs
 
 IDLE_KEPT = 32
 """The most idle connections kept open per system (one per engine thread that calls it is plenty)."""
-MAX_LINE = 65536
+MAX_HEAD = 65536
 MAX_HEADERS = 100
-"""The longest status or header line, and the most header lines, an answer may have (as http.client)."""
+"""An answer whose headers have not ended after this many bytes (checked after each read of the socket),
+or that has more header lines than this, is refused."""
+RECEIVE_BYTES = 65536
+"""The most bytes one read of a socket asks for."""
 _UNSAFE_IN_PATH = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/%\[\]]")
 """A character a request path may not carry as it is (httpx percent-encodes it)."""
 _PATH_SAFE = "!$&'()*+,;=:@/[]%~"
@@ -58,20 +62,6 @@ def socket_http(base_url: str, timeout_s: float) -> SocketHttp | None:
     return SocketHttp(base_url, timeout_s)
 
 
-class _Connection:
-    """One kept-alive connection: its socket and a buffered reader of it."""
-
-    __slots__ = ("reader", "sock")
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.reader: IO[bytes] = sock.makefile("rb")
-
-    def close(self) -> None:
-        self.reader.close()
-        self.sock.close()
-
-
 class SocketHttp:
     """Send requests to one base URL over kept-alive connections, one request per connection at a time.
 
@@ -89,33 +79,33 @@ class SocketHttp:
         self._tls = ssl.create_default_context() if parts.scheme == "https" else None
         name = f"[{self.host}]" if ":" in self.host else self.host
         self._host_header = name if parts.port in (None, 443 if self._tls else 80) else f"{name}:{self.port}"
-        self._idle: deque[_Connection] = deque()
+        self._idle: deque[socket.socket] = deque()
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
                 content: bytes | None = None, headers: Mapping[str, str] | None = None) -> WsgiResponse:
         """Send one request and return its answer; raise an httpx transport error when it fails."""
         head = self._head(method, path, params, content, headers or {})
-        connection = self._connection()
+        sock = self._connection()
         try:
-            connection.sock.sendall(head + content if content else head)
+            sock.sendall(head + content if content else head)
         except OSError as error:
-            connection.close()
+            sock.close()
             raise (httpx.WriteTimeout if isinstance(error, TimeoutError) else httpx.WriteError)(str(error)) from error
         try:
-            status, answer_headers, body, ends = _answer(connection.reader, method)
+            status, answer_headers, body, ends = _answer(sock, method)
         except TimeoutError as error:
-            connection.close()
+            sock.close()
             raise httpx.ReadTimeout(str(error)) from error
         except httpx.TransportError:
-            connection.close()
+            sock.close()
             raise
         except OSError as error:
-            connection.close()
+            sock.close()
             raise httpx.ReadError(str(error)) from error
         if ends or len(self._idle) >= IDLE_KEPT:
-            connection.close()
+            sock.close()
         else:
-            self._idle.append(connection)
+            self._idle.append(sock)
         return WsgiResponse(status, answer_headers, body)
 
     def close(self) -> None:
@@ -139,16 +129,16 @@ class SocketHttp:
             raise httpx.LocalProtocolError(f"a header or the target of {method} {path} holds a line break")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    def _connection(self) -> _Connection:
+    def _connection(self) -> socket.socket:
         """Take an idle connection the server has not closed meanwhile, or open a new one."""
         while True:
             try:
-                connection = self._idle.pop()
+                sock = self._idle.pop()
             except IndexError:
                 break
-            if not _readable(connection.sock):
-                return connection
-            connection.close()  # closed by the server (idle too long), or it sent something unasked for
+            if not _readable(sock):
+                return sock
+            sock.close()  # closed by the server (idle too long), or it sent something unasked for
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self.timeout_s)
         except OSError as error:
@@ -161,39 +151,36 @@ class SocketHttp:
             except OSError as error:
                 sock.close()
                 raise httpx.ConnectError(str(error)) from error
-        return _Connection(sock)
+        return sock
 
 
-def _answer(reader: IO[bytes], method: str) -> tuple[int, WsgiHeaders, bytes, bool]:
+def _answer(sock: socket.socket, method: str) -> tuple[int, WsgiHeaders, bytes, bool]:
     """Read one answer: status, headers, body, and whether the connection ends with it."""
-    while True:
-        line = reader.readline(MAX_LINE + 1)
-        if not line:
-            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
-        version, _, rest = line.decode("latin-1").partition(" ")
-        code = rest[:3]
-        if not version.startswith("HTTP/1.") or not code.isdigit() or len(line) > MAX_LINE:
-            raise httpx.RemoteProtocolError(f"malformed status line {line[:80]!r}")
-        status = int(code)
-        headers = _headers(reader)
-        if not 100 <= status < 200 or status == 101:
-            break  # an interim answer (100 Continue) is followed by the real one
-    connection = headers.get("connection", "").lower()
-    ends = "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection)
-    if method == "HEAD" or status in (101, 204, 304):
-        return status, headers, b"", ends
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        body = _chunked(reader)
-    elif "content-length" in headers:
-        try:
-            length = int(headers["content-length"])
-        except ValueError:
-            raise httpx.RemoteProtocolError(f"malformed Content-Length {headers['content-length']!r}") from None
-        body = reader.read(length)
-        if len(body) != length:
-            raise httpx.RemoteProtocolError(f"the body ended after {len(body)} of {length} bytes")
-    else:
-        body, ends = reader.read(), True  # delimited by the end of the connection
+    answer = _Answer(head_only=method == "HEAD")
+    parser = answer.parser
+    try:
+        received = 0
+        while answer.read is None:
+            data = sock.recv(RECEIVE_BYTES)
+            if not data:
+                answer.end_of_stream(received)  # keeps the answer the end delimits, or raises
+                continue
+            received += len(data)
+            try:
+                parser.feed_data(data)
+            except httptools.HttpParserUpgrade:  # 101 Switching Protocols: what follows is not HTTP
+                answer.ends = True
+            except httptools.HttpParserError as error:
+                if answer.read is None:
+                    raise httpx.RemoteProtocolError(f"malformed answer: {error}") from error
+                answer.ends = True  # what came after the answer is not one
+            if answer.header_lines > MAX_HEADERS or (not answer.in_body and received > MAX_HEAD):
+                raise httpx.RemoteProtocolError(f"the answer's headers run over {MAX_HEADERS} lines or "
+                                                f"{MAX_HEAD} bytes")
+        status, headers, body = answer.read
+        ends = answer.ends
+    finally:
+        del answer.parser  # the parser holds the answer's callbacks: no cycle left for the collector
     coding = headers.get("content-encoding", "").lower()
     if coding in _DECODERS and body:
         try:
@@ -203,45 +190,74 @@ def _answer(reader: IO[bytes], method: str) -> tuple[int, WsgiHeaders, bytes, bo
     return status, headers, body, ends
 
 
-def _headers(reader: IO[bytes]) -> WsgiHeaders:
-    """Read header lines up to the blank one; keys lower-case, a repeated header's values joined by ", "."""
-    headers = WsgiHeaders()
-    last = ""
-    for _ in range(MAX_HEADERS + 1):
-        line = reader.readline(MAX_LINE + 1)
-        if line in (b"\r\n", b"\n"):
-            return headers
-        if not line or len(line) > MAX_LINE:
-            raise httpx.RemoteProtocolError("the answer's headers ended early or run too long")
-        text = line.decode("latin-1")
-        if text[0] in " \t" and last:  # an obsolete folded continuation of the header before
-            headers[last] = f"{headers[last]} {text.strip()}"
-            continue
-        name, colon, value = text.partition(":")
-        if not colon:
-            raise httpx.RemoteProtocolError(f"malformed header line {line[:80]!r}")
-        last, value = name.strip().lower(), value.strip()
-        headers[last] = f"{headers[last]}, {value}" if last in headers else value
-    raise httpx.RemoteProtocolError(f"more than {MAX_HEADERS} header lines")
+class _Answer:
+    """One answer as httptools reads it: its callbacks gather the status, headers and body."""
 
+    __slots__ = ("ends", "head_only", "header_lines", "headers", "in_body", "parser", "parts", "read")
 
-def _chunked(reader: IO[bytes]) -> bytes:
-    """Read a chunked body (and its trailers, which are dropped)."""
-    chunks = []
-    while True:
-        line = reader.readline(MAX_LINE + 1)
-        try:
-            size = int(line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise httpx.RemoteProtocolError(f"malformed chunk size {line[:80]!r}") from None
-        if size == 0:
-            break
-        chunk = reader.read(size)
-        if len(chunk) != size or reader.readline(MAX_LINE + 1) not in (b"\r\n", b"\n"):
-            raise httpx.RemoteProtocolError("a chunk of the body ended early")
-        chunks.append(chunk)
-    _headers(reader)  # trailers
-    return b"".join(chunks)
+    def __init__(self, head_only: bool) -> None:
+        self.head_only = head_only
+        """The answer to a HEAD request: no body follows its headers, whatever they say."""
+        self.parser = httptools.HttpResponseParser(self)
+        self.headers = WsgiHeaders()
+        self.parts: list[bytes] = []
+        self.header_lines = 0
+        self.in_body = False
+        self.read: tuple[int, WsgiHeaders, bytes] | None = None
+        """The final answer once read whole (an interim 1xx answer is passed over)."""
+        self.ends = False
+        """The connection ends with the answer: it closed, switched protocols or sent more unasked for."""
+
+    def on_message_begin(self) -> None:
+        """Start an answer afresh (after an interim one)."""
+        if self.read is not None:
+            self.ends = True  # bytes unasked for after the answer
+        self.headers = WsgiHeaders()
+        self.parts = []
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        """Keep a header under its lower-case name, a repeated one's values joined by ", "; drop trailers."""
+        if self.in_body:
+            return  # a chunked body's trailer
+        self.header_lines += 1
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        headers = self.headers
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+
+    def on_headers_complete(self) -> None:
+        """Note the body begins; the answer to a HEAD request ends with its headers."""
+        self.in_body = True
+        if self.head_only:
+            self._keep()
+
+    def on_body(self, body: bytes) -> None:
+        """Keep a part of the body (de-chunked by the parser)."""
+        self.parts.append(body)
+
+    def on_message_complete(self) -> None:
+        """Keep the answer, unless it is an interim one (100 Continue) that the real one follows."""
+        status = self.parser.get_status_code()
+        if 100 <= status < 200 and status != 101:
+            self.in_body = False
+        else:
+            self._keep()
+
+    def end_of_stream(self, received: int) -> None:
+        """Keep the answer whose body the end of the connection delimits (no Content-Length, not chunked),
+        or raise: httptools has no call to tell llhttp that the stream has ended."""
+        if not received:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        headers = self.headers
+        if (not self.in_body or "content-length" in headers
+                or "chunked" in headers.get("transfer-encoding", "").lower()):
+            raise httpx.RemoteProtocolError(f"the answer ended early, after {received} bytes")
+        self._keep()
+        self.ends = True
+
+    def _keep(self) -> None:
+        if self.read is None:
+            self.read = (self.parser.get_status_code(), self.headers, b"".join(self.parts))
+            self.ends = not self.parser.should_keep_alive()  # asked now: llhttp forgets once the answer ends
 
 
 def _readable(sock: socket.socket) -> bool:

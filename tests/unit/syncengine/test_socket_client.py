@@ -226,3 +226,91 @@ def test_a_proxied_or_unusual_url_is_left_to_httpx(monkeypatch: pytest.MonkeyPat
     assert socket_http("http://erp.example:8080", 5) is None
     monkeypatch.setenv("NO_PROXY", "erp.example")
     assert isinstance(socket_http("http://erp.example:8080", 5), SocketHttp)
+
+
+@dataclass
+class Scripted:
+    """A server that answers each request, in turn, with the bytes it is given, and ends a connection once
+    it has no more answers."""
+
+    answers: list[bytes]
+    url: str = ""
+    connections: int = 0
+
+
+@pytest.fixture
+def scripted() -> Iterator[Scripted]:
+    listener = socket.create_server(("127.0.0.1", 0))
+    script = Scripted(answers=[], url=f"http://127.0.0.1:{listener.getsockname()[1]}")
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            script.connections += 1
+            threading.Thread(target=answer, args=(connection,), daemon=True).start()
+
+    def answer(connection: socket.socket) -> None:
+        received = b""
+        with connection:
+            try:
+                while script.answers:
+                    while b"\r\n\r\n" not in received:
+                        chunk = connection.recv(65536)
+                        if not chunk:
+                            return
+                        received += chunk
+                    received = received.split(b"\r\n\r\n", 1)[1]  # the requests here carry no body
+                    connection.sendall(script.answers.pop(0))
+                connection.shutdown(socket.SHUT_WR)  # no answers left: the server ends the connection
+                connection.recv(1)  # until the client closes its end
+            except OSError:
+                return  # the client closed the connection first
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield script
+    listener.close()
+
+
+def _ok(body: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+def test_bytes_sent_after_an_answer_unasked_for_are_not_taken_as_the_next_answer(scripted: Scripted) -> None:
+    scripted.answers = [_ok(b'{"n":1}') + _ok(b'{"stray":true}'), _ok(b'{"n":2}')]
+    client = SystemClient("erp", scripted.url, ManualClock(T0), token="t")
+    assert client.get("/items").body == {"n": 1}
+    assert client.get("/items").body == {"n": 2}
+    assert scripted.connections == 2  # the connection that carried more than its answer is not used again
+    client.close()
+
+
+def test_an_interim_answer_is_passed_over_and_its_connection_kept(scripted: Scripted) -> None:
+    scripted.answers = [b"HTTP/1.1 100 Continue\r\n\r\n" + _ok(b'{"n":1}'), _ok(b'{"n":2}')]
+    client = SystemClient("erp", scripted.url, ManualClock(T0), token="t")
+    assert [client.get("/items").body for _ in range(2)] == [{"n": 1}, {"n": 2}]
+    assert scripted.connections == 1
+    client.close()
+
+
+@pytest.mark.parametrize("answer", [
+    b"HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Len",
+    b"HTTP/1.1 200 OK\r\n" + b"X-Many: 1\r\n" * 101 + b"Content-Length: 2\r\n\r\n{}",
+    b"",
+], ids=["status", "two-lengths", "short-body", "unfinished-chunks", "bad-chunk-size", "cut-headers",
+        "too-many-headers", "nothing"])
+def test_a_malformed_or_unfinished_answer_is_a_connection_error(scripted: Scripted, answer: bytes) -> None:
+    scripted.answers = [answer]
+    client = SystemClient("erp", scripted.url, ManualClock(T0), token="t")
+    with pytest.raises(TransientHttpError) as raised:
+        client.get("/items")
+    assert (raised.value.reason, raised.value.status) == ("connection-error", None)
+    assert "RemoteProtocolError" in raised.value.detail
+    client.close()
