@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from simulators.common.api import Operations, Reply, Request, ok
@@ -15,18 +16,25 @@ from simulators.erp.runs import credit_transaction_line
 operations = Operations()
 
 
-def _filtered(request: Request, collection: str, names: tuple[str, ...]) -> Reply:
+def _filtered(request: Request, collection: str, names: tuple[str, ...],
+              also: Callable[[Record], bool] | None = None) -> Reply:
     filters = {name: request.query[name] for name in names if name in request.query}
     records = (request.store.where_equal(collection, "customer_id", filters["customer_id"])
                if "customer_id" in filters else request.store.all(collection))  # a customer's: its index
     return request.page([record for record in records
-                         if all(record[name] == value for name, value in filters.items())])
+                         if all(record[name] == value for name, value in filters.items())
+                         and (also is None or also(record))])
 
 
 @operations("listInvoices")
 def list_invoices(request: Request) -> Reply:
-    """List invoices by customer, contract, entity, run or status."""
-    return _filtered(request, "invoices", ("customer_id", "contract_id", "legal_entity", "billing_run_id", "status"))
+    """List invoices by customer, contract, entity, run, status or whether anything is open on them."""
+    wanted_open = request.query.get("open")
+    if wanted_open is None:
+        return _filtered(request, "invoices", ("customer_id", "contract_id", "legal_entity", "billing_run_id",
+                                               "status"))
+    return _filtered(request, "invoices", ("customer_id", "contract_id", "legal_entity", "billing_run_id", "status"),
+                     lambda invoice: (invoice["open_amount"] != "0.00") is wanted_open)
 
 
 @operations("getInvoice")

@@ -210,10 +210,8 @@ def chase(firm: Firm, customer_id: str, sent: dict[str, tuple[int, date]]) -> Pr
     """Send a reminder for each of a customer's invoices far enough past due and not chased lately; write off
     what is still unpaid half a year past due after every reminder."""
     result = yield from firm.call("erp", "GET", "/invoices", params={"customer_id": customer_id, "status": "POSTED",
-                                                                      "limit": PAGE})
-    for invoice in result.body.get("items", []) if result.ok else []:
-        if money(invoice["open_amount"]) <= 0:  # most of a customer's posted invoices are settled
-            continue
+                                                                      "open": "true", "limit": PAGE})
+    for invoice in result.body.get("items", []) if result.ok else []:  # most posted invoices are settled: not listed
         past_due = (firm.today - date.fromisoformat(invoice["due_date"])).days
         count, last = sent.get(invoice["id"], (0, date.min))
         if past_due >= WRITE_OFF_PAST_DUE_DAYS and count >= REMINDERS:

@@ -53,6 +53,19 @@ def test_partial_payment_leaves_the_rest_open(erp: ErpClient) -> None:
     assert erp.get(f"/invoices/{invoice['id']}")["open_amount"] == "700.00"
 
 
+def test_invoices_listed_by_whether_anything_is_open_on_them(erp: ErpClient) -> None:
+    customer = erp.customer("UK01")
+    march = _invoice(erp, customer)
+    april = _invoice(erp, customer, period_end="2026-04-30", date="2026-04-10")
+    _pay(erp, customer, "1200.00", allocations=[{"invoice_id": march["id"], "amount": "1200.00"}])
+
+    def listed(open_: str) -> list[str]:
+        return [i["id"] for i in erp.get(f"/invoices?customer_id={customer['id']}&status=POSTED&open={open_}")["items"]]
+
+    assert (listed("true"), listed("false")) == ([april["id"]], [march["id"]])
+    assert erp.call("GET", "/invoices?open=perhaps").status == 400
+
+
 def test_over_payment_is_kept_as_unapplied_cash_and_applied_to_the_next_invoice(erp: ErpClient) -> None:
     customer = erp.customer("UK01")
     _invoice(erp, customer)

@@ -23,8 +23,9 @@ class _Controller:
 
     def call(self, system: str, method: str, path: str, **kwargs: Any) -> Any:
         yield self.env.timeout(0)
-        assert (method, path, kwargs["params"]["customer_id"]) == ("GET", "/invoices", "CUS-000001")
-        return ApiResult(200, {"items": self.invoices})
+        params = kwargs["params"]
+        assert (method, path, params["customer_id"], params["open"]) == ("GET", "/invoices", "CUS-000001", "true")
+        return ApiResult(200, {"items": [i for i in self.invoices if i["open_amount"] != "0.00"]})  # as the ERP lists
 
     def note(self, actor: str, message: str) -> None:
         self.diary.append(message)
