@@ -94,7 +94,12 @@ class WorkEntry:
 
     def posting_key(self, revision: int) -> str:
         """Return the canonical key of one revision's posting (`time:<id>:<revision>`)."""
-        return f"{self.KEY_PREFIX}:{self.entry_id}:{revision}"
+        return self.posting_key_of(self.entry_id, revision)
+
+    @classmethod
+    def posting_key_of(cls, entry_id: str, revision: int) -> str:
+        """Return the canonical key of one revision's posting of the entry of this kind with id `entry_id`."""
+        return f"{cls.KEY_PREFIX}:{entry_id}:{revision}"
 
     def external_id(self, revision: int) -> str:
         """Return the ERP `external_id` of one revision's posting, unique across system instances."""

@@ -218,7 +218,7 @@ def _unposted_siblings(ports: Ports, book: _Book, entry: WorkEntry, contract_id:
     week = (monday, monday + timedelta(days=6))
     candidates: list[tuple[WorkEntry, Valuation]] = []
     if run is None:
-        for sibling in _listed(ports, entry, week):
+        for sibling in _listed(ports, book, entry, week):
             approval = sibling.current_approval
             if sibling.entry_id != entry.entry_id and approval is not None and approval.billable:
                 candidates.append((sibling, approval))
@@ -243,9 +243,10 @@ def _unposted_siblings(ports: Ports, book: _Book, entry: WorkEntry, contract_id:
     return siblings
 
 
-def _listed(ports: Ports, entry: WorkEntry, week: tuple[date, date]) -> list[WorkEntry]:
-    """Return the project's APPROVED entries of the entry's kind in a week, as the PSA lists them (one page;
-    none if the read fails, malformed ones left out)."""
+def _listed(ports: Ports, book: _Book, entry: WorkEntry, week: tuple[date, date]) -> list[WorkEntry]:
+    """Return the project's other APPROVED entries of the entry's kind in a week, as the PSA lists them (one
+    page; none if the read fails, malformed ones left out), but those whose listed revision is posted: they
+    are not siblings to post, and after a week's first approval posted them most are (read, not parsed)."""
     params: dict[str, Any] = {"project_id": entry.project_id, "status": EntryStatus.APPROVED.value,
                               "date_from": week[0].isoformat(), "date_to": week[1].isoformat(), "limit": SCAN_LIMIT}
     try:
@@ -255,11 +256,23 @@ def _listed(ports: Ports, entry: WorkEntry, week: tuple[date, date]) -> list[Wor
         return []
     listed = []
     for raw in items:
+        if _own_or_posted(book, entry, raw):
+            continue
         try:
             listed.append(psa_work.work_entry(entry.system, _event_prefix(entry), raw))
         except PoisonMessage:
             continue
     return listed
+
+
+def _own_or_posted(book: _Book, entry: WorkEntry, raw: Any) -> bool:
+    """Tell whether a listed record is the entry itself or an entry whose listed revision is posted (a record
+    without a string id and an integer revision is neither: it is read, and left out if malformed)."""
+    entry_id, revision = (raw.get("id"), raw.get("revision")) if type(raw) is dict else (None, None)
+    if type(entry_id) is not str or type(revision) is not int:
+        return False
+    return entry_id == entry.entry_id or book.external_id(
+        TRANSACTION, ERP, entry.posting_key_of(entry_id, revision)) is not None
 
 
 def _event_prefix(entry: WorkEntry) -> str:

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from harness.runner.world import World
+from syncengine.mapping import psa_work
 from syncengine.runtime.dispatch import AttemptOutcome
 from syncengine.runtime.registry import Delivery
 from tests.unit.syncengine.flows.test_money_world import (
@@ -211,3 +212,22 @@ def test_a_run_of_two_bulk_approved_weeks_posts_each_week_once_without_listing_t
     assert erp_calls[("postBillableTransactionBatch", 200)] - posts_before == 2, "one post per week"
     assert psa_calls[("listTimeEntries", 200)] == lists_before
     assert live_transactions(world) == sorted((entry, 1, "1200.00") for entry in weeks[0] + weeks[1])
+
+
+
+def test_an_approval_handled_alone_reads_none_of_its_weeks_posted_entries(world: World,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    deal = open_deal(world)
+    staff(world, deal)
+    posted = []
+    for day in (2, 3):
+        posted.append(log_time(world, deal, date(2026, 3, day), "8.00"))
+        settle(world)
+    read: list[str] = []
+    reading = psa_work.work_entry
+    monkeypatch.setattr(psa_work, "work_entry", lambda *args: read.append(args[2]["id"]) or reading(*args))
+    entry_id = log_time(world, deal, date(2026, 3, 4), "8.00")
+    settle(world)
+
+    assert [source_id for source_id, _, _ in live_transactions(world)] == sorted([*posted, entry_id])
+    assert set(read) <= {entry_id}, "the week's listing leaves out the entry itself and its posted siblings"
