@@ -12,7 +12,6 @@ handler never checks statuses:
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -33,6 +32,7 @@ from syncengine.adapters.outcomes import (
     parse_retry_after,
     problem_slug,
 )
+from syncengine.adapters.request_json import request_json
 from syncengine.adapters.sockets import SocketHttp, socket_http
 from syncengine.adapters.tracing import outbound_traceparent
 from syncengine.adapters.wsgi import WsgiHttp, WsgiResponse
@@ -113,7 +113,7 @@ class SystemClient:
         The encoding is kept for the next call that sends this very body object (not an equal one), so
         a body hashed for its Idempotency-Key is not encoded twice; the caller must not change it between.
         """
-        content = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+        content = request_json(body)
         self._encoded = (body, content)
         return content
 
@@ -195,7 +195,7 @@ class SystemClient:
         elif encoded is not None and encoded[0] is body:
             content = encoded[1]
         else:
-            content = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+            content = request_json(body)
         if content is not None:
             headers["Content-Type"] = "application/json"
         started = time.perf_counter()
