@@ -24,9 +24,21 @@ def _staffed_project(firm: Firm, engine: Deployment, name: str) -> tuple[str, st
     return project["id"], firm.staff(project["id"], worker=f"WRK-{abs(hash(name)) % 999999:06d}")
 
 
+SETTLE_S = 30.0
+"""How long the ERP may take to show every entry billed once after the engine reports idle: under CPU load
+a worker restarted after a SIGKILL has reported idle (nothing unread, nothing queued) before reading the
+last approvals, which it then billed once within seconds (seen 2026-11-26 on 5a34c9c and later; the early
+idle report is an open engine bug, not what this test checks). A lost entry stays at 0, a duplicate at 2."""
+
+
 def _billed_once(firm: Firm, entries: list[str], engine: Deployment | None = None) -> None:
-    counts = firm.transactions_by_entry()
-    wrong = {entry: counts.get(entry, 0) for entry in entries if counts.get(entry, 0) != 1}
+    deadline = time.monotonic() + SETTLE_S
+    while True:
+        counts = firm.transactions_by_entry()
+        wrong = {entry: counts.get(entry, 0) for entry in entries if counts.get(entry, 0) != 1}
+        if not wrong or any(count > 1 for count in wrong.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert not wrong, f"{len(wrong)} of {len(entries)} entries not billed once: {wrong}; " + (
         f"{engine.status()}\n{engine.log_tail()}" if engine else "")
 
