@@ -203,19 +203,16 @@ class WorkerProcesses:
                                       f"(see {self.log_dir / f'worker-{index + 1}.log'})")
 
     def wait_idle(self, quiet_s: float, timeout_s: float) -> bool:
-        """Wait until the bus and the store report nothing in flight for `quiet_s`."""
-        from syncengine.runtime.distributed import inspect
+        """Wait until the bus and the store report nothing in flight for `quiet_s`, and every feed has been
+        read since (`Settling`)."""
+        from syncengine.runtime.distributed import Settling, inspect
 
         deadline = time.monotonic() + timeout_s
-        quiet_since: float | None = None
+        settling = Settling(quiet_s)
         while time.monotonic() < deadline:
             self.check_alive()
-            if inspect(self.bus, self.store).idle:
-                quiet_since = quiet_since or time.monotonic()
-                if time.monotonic() - quiet_since >= quiet_s:
-                    return True
-            else:
-                quiet_since = None
+            if settling.observe(lambda: inspect(self.bus, self.store)):
+                return True
             time.sleep(0.1)
         return False
 

@@ -135,7 +135,8 @@ def _schedule_faults(admin: AdminClient, scenario: Scenario) -> list[dict[str, A
 
 
 def wait_quiescent(admin: AdminClient, engine: LiveEngine, quiet_s: float, timeout_s: float) -> bool:
-    """Wait until no new event appears and the engine stays idle for `quiet_s`; False after `timeout_s`."""
+    """Wait until no new event appears and the engine stays idle for `quiet_s`, and has caught up with the
+    feeds since the quiet began (`LiveEngine.caught_up`); False after `timeout_s`."""
     deadline = time.monotonic() + timeout_s
     last = admin.events_total()
     quiet_since = time.monotonic()
@@ -144,7 +145,7 @@ def wait_quiescent(admin: AdminClient, engine: LiveEngine, quiet_s: float, timeo
         events = admin.events_total()
         if events != last or not engine.idle():
             last, quiet_since = events, time.monotonic()
-        elif time.monotonic() - quiet_since >= quiet_s:
+        elif time.monotonic() - quiet_since >= quiet_s and engine.caught_up(quiet_since):
             return True
     return False
 

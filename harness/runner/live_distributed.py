@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -111,6 +112,13 @@ class DistributedEngine:
     def idle(self) -> bool:
         """Tell whether the bus is empty and nothing is in flight."""
         return bool(self._status().idle)
+
+    def caught_up(self, since: float) -> bool:
+        """Tell whether the workers, idle, have each reported and found every feed empty since `since`
+        (`syncengine.runtime.distributed.caught_up`)."""
+        asked = time.monotonic()
+        status = self._status()
+        return bool(status.idle) and bool(self._module.caught_up(status, asked - since))
 
     def engine_view(self) -> dict[str, Any]:
         """Return the store's exceptions and dead letters and what is in flight."""

@@ -46,6 +46,10 @@ class LiveEngine(Protocol):
 
     def idle(self) -> bool: ...
 
+    def caught_up(self, since: float) -> bool:
+        """Tell whether the engine has read every feed since `since` (time.monotonic()) and what it says of
+        itself is that recent (an engine that cannot tell: True)."""
+
     def engine_view(self) -> dict[str, Any] | None: ...
 
     def technical(self) -> dict[str, Any]: ...
@@ -80,6 +84,10 @@ class NoEngine:
 
     def idle(self) -> bool:
         """Tell whether the engine is idle: unknowable, so quiescence rests on the feeds alone."""
+        return True
+
+    def caught_up(self, since: float) -> bool:
+        """Unknowable: True."""
         return True
 
     def engine_view(self) -> dict[str, Any] | None:
@@ -157,6 +165,11 @@ class EmbeddedEngine:
     def idle(self) -> bool:
         """Tell whether the runtime has nothing in flight."""
         return bool(self.runtime.idle)
+
+    def caught_up(self, since: float) -> bool:
+        """True: the runtime is in this process, a feed read in progress counts as in flight and the quiet
+        period outlasts its poll interval."""
+        return True
 
     def engine_view(self) -> dict[str, Any]:
         """Return the ledger's exceptions and dead letters and what is in flight."""

@@ -44,6 +44,11 @@ class WorkerStatus:
     unread: int
     systems: int = 0
     intake_owned: int = 0
+    drained_age_s: float | None = None
+    """How long ago the oldest of its feeds' last empty reads began (None: a feed of its has not been found
+    empty since it took the feed over, or it owns none; FeedIntake.drained_age)."""
+    heartbeat_age_s: float = 0.0
+    """How old the heartbeat is (set when read back: `live_workers`)."""
 
 
 def store_location(store_url: str) -> tuple[str, str]:
@@ -133,6 +138,10 @@ class PgCoordinator(Coordinator):
                     "in_flight int NOT NULL, backing_off int NOT NULL, unread int NOT NULL, systems int NOT NULL, "
                     "intake_owned int NOT NULL)").format(
                     sql.Identifier(self.schema)))
+                # a store made by an earlier release has no such column
+                connection.execute(sql.SQL(
+                    "ALTER TABLE {}.engine_workers ADD COLUMN IF NOT EXISTS drained_at timestamptz").format(
+                    sql.Identifier(self.schema)))
             connection.execute("SELECT pg_advisory_lock(%s, %s)", (self._member_class, _key(self.worker)))
         except psycopg.Error as error:
             raise CoordinationError(f"cannot reach PostgreSQL at {urlsplit(self.url).hostname}: "
@@ -190,13 +199,15 @@ class PgCoordinator(Coordinator):
     def report(self, status: WorkerStatus) -> None:
         """Upsert this worker's heartbeat row."""
         self._run(sql.SQL(
-            "INSERT INTO {}.engine_workers VALUES (%s, %s, now(), %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (worker) "
+            "INSERT INTO {}.engine_workers (worker, namespace, heartbeat, partitions, owned, in_flight, backing_off, "
+            "unread, systems, intake_owned, drained_at) VALUES (%s, %s, now(), %s, %s, %s, %s, %s, %s, %s, "
+            "now() - make_interval(secs => %s)) ON CONFLICT (worker) "
             "DO UPDATE SET heartbeat = now(), partitions = excluded.partitions, owned = excluded.owned, "
             "in_flight = excluded.in_flight, backing_off = excluded.backing_off, unread = excluded.unread, "
-            "systems = excluded.systems, intake_owned = excluded.intake_owned RETURNING 1").format(
-                sql.Identifier(self.schema)),
+            "systems = excluded.systems, intake_owned = excluded.intake_owned, drained_at = excluded.drained_at "
+            "RETURNING 1").format(sql.Identifier(self.schema)),
             (status.worker, self.namespace, status.partitions, status.owned, status.in_flight, status.backing_off,
-             status.unread, status.systems, status.intake_owned))
+             status.unread, status.systems, status.intake_owned, status.drained_age_s))
 
     def close(self) -> None:
         """Delete the heartbeat row and end the session (which drops every lock)."""
@@ -210,8 +221,15 @@ class PgCoordinator(Coordinator):
 
 def live_workers(store_url: str, namespace: str, connection: psycopg.Connection[Any] | None = None
                  ) -> list[WorkerStatus]:
-    """Return the heartbeats of the workers of a namespace seen in the last few seconds."""
+    """Return the heartbeats of the live workers of a namespace: rows written in the last few seconds by a
+    worker whose membership lock is held, by a session that began before the row was written.
+
+    A worker killed (SIGKILL) leaves its last row fresh for HEARTBEAT_FRESH_S, saying what it had in hand
+    then (often nothing unread, nothing in flight, every feed owned); its session, and so its membership
+    lock, ends at once. Counting such a row would report idle before a successor has taken the feeds over
+    and read them."""
     url, schema = store_location(store_url)
+    members = _key(f"{schema}/{namespace}/members")
     try:
         with contextlib.ExitStack() as stack:
             if connection is None:
@@ -220,10 +238,22 @@ def live_workers(store_url: str, namespace: str, connection: psycopg.Connection[
             if not exists or exists[0] is None:
                 return []
             rows = connection.execute(sql.SQL(
-                "SELECT worker, partitions, owned, in_flight, backing_off, unread, systems, intake_owned "
-                "FROM {}.engine_workers "
+                "SELECT worker, partitions, owned, in_flight, backing_off, unread, systems, intake_owned, "
+                "extract(epoch FROM now() - drained_at)::float8, extract(epoch FROM now() - heartbeat)::float8, "
+                "heartbeat FROM {}.engine_workers "
                 "WHERE namespace = %s AND heartbeat > now() - make_interval(secs => %s) ORDER BY worker").format(
                 sql.Identifier(schema)), (namespace, HEARTBEAT_FRESH_S)).fetchall()
+            # The membership locks held now, with when their sessions began (unknown: another role's session).
+            held = dict(connection.execute(
+                "SELECT l.objid::bigint, a.backend_start FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = %s::bigint::oid "
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                (members,)).fetchall())
     except psycopg.Error as error:
         raise CoordinationError(f"cannot read the workers' heartbeats: {type(error).__name__}") from error
-    return [WorkerStatus(*row) for row in rows]
+    live = []
+    for *status, heartbeat in rows:
+        key = _key(status[0])
+        if key in held and (held[key] is None or held[key] <= heartbeat):
+            live.append(WorkerStatus(*status))
+    return live

@@ -15,7 +15,7 @@ import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -56,6 +56,43 @@ class EngineStatus:
     workers: int = 0
     backing_off: int = 0
     unread: int = 0
+    drained_age_s: float | None = None
+    """How long ago the oldest last empty read of any feed began, as the workers last reported (None: a feed
+    has not been found empty since its owner took it over, or no feed is owned)."""
+    heartbeat_age_s: float = 0.0
+    """How old the oldest live worker's heartbeat is (what it holds may have changed since)."""
+
+
+def caught_up(status: EngineStatus, within_s: float) -> bool:
+    """Tell whether every live worker was heard from, and every feed found empty by a read that began, less
+    than `within_s` seconds ago. `idle` alone is a snapshot of heartbeats up to half a second old and of
+    feeds read at some point: it holds while a feed carries events its busy owner has not read yet, or just
+    after a message was taken off the bus and before a heartbeat says so."""
+    return status.drained_age_s is not None and status.drained_age_s < within_s and status.heartbeat_age_s < within_s
+
+
+class Settling:
+    """Wait for the distributed engine to settle after some work was done: idle in every status seen for
+    `quiet_s`, then `caught_up` since that quiet began (so what the systems carried then has been read and
+    published, and no heartbeat predates a queue depth read as 0)."""
+
+    def __init__(self, quiet_s: float) -> None:
+        self.quiet_s = quiet_s
+        self._quiet_since: float | None = None
+        self.last: EngineStatus | None = None
+
+    def observe(self, status_of: Callable[[], EngineStatus]) -> bool:
+        """Read the engine's status once; tell whether it has settled."""
+        asked = time.monotonic()
+        status = self.last = status_of()
+        if not status.idle:
+            self._quiet_since = None
+            return False
+        if self._quiet_since is None:
+            self._quiet_since = time.monotonic()  # after this status's queue depth was read
+            return False
+        quiet_for = asked - self._quiet_since
+        return quiet_for >= self.quiet_s and caught_up(status, quiet_for)
 
 
 def bus_location(bus_url: str) -> tuple[str, str]:
@@ -121,7 +158,12 @@ class _Inspector:
         intake_owned = sum(worker.intake_owned for worker in workers)
         # Idle only once every feed has an owner that has read it since taking it over.
         idle = bool(workers) and depth == 0 and in_flight == 0 and unread == 0 and intake_owned >= systems
-        return EngineStatus(idle, depth, in_flight, exceptions, dead_letters, len(workers), backing_off, unread)
+        feeding = [worker for worker in workers if worker.intake_owned]
+        drained = None if not feeding or any(worker.drained_age_s is None for worker in feeding) else \
+            max(worker.drained_age_s or 0.0 for worker in feeding)
+        heartbeat_age = max((worker.heartbeat_age_s for worker in workers), default=0.0)
+        return EngineStatus(idle, depth, in_flight, exceptions, dead_letters, len(workers), backing_off, unread,
+                            drained, heartbeat_age)
 
     def close(self) -> None:
         if self.bus is not None:

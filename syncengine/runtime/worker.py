@@ -123,7 +123,7 @@ class DistributedWorker:
             in_flight = sum(len(queue) for queue in self._keys.values())
             owned = len(self._owned)
         return WorkerStatus(self.worker_id, self.bus.partitions, owned, in_flight, self._pool.waiting, unread,
-                            len(self.engine.pollers), intake)
+                            len(self.engine.pollers), intake, self.intake.drained_age())
 
     def gauges(self) -> dict[str, float]:
         """Return this worker's gauges for /metrics."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from syncengine.adapters.bus.port import AbstractBus, Publisher, partition_of
@@ -48,6 +49,8 @@ class FeedIntake:
         self._lock = threading.Lock()
         self._owned: set[str] = set()
         self._unread: set[str] = set()
+        self._drained: dict[str, float] = {}
+        """When (monotonic) the last read of each owned system that found its feed empty began."""
         self._local = threading.local()
         self.kept: EncodedBodies | None = None
         """Where the bodies of partitions this process consumes are kept for its consumer (None: not kept)."""
@@ -59,6 +62,15 @@ class FeedIntake:
         """Return how many systems' intake this worker owns, and how many of them it has not read yet."""
         with self._lock:
             return len(self._owned), len(self._unread)
+
+    def drained_age(self) -> float | None:
+        """Return how long ago the oldest of the owned feeds' last empty reads began: every event a feed
+        carried before then has been read and published (None: a feed owned has not been found empty since
+        it was taken over, or none is owned)."""
+        with self._lock:
+            if not self._owned or any(system not in self._drained for system in self._owned):
+                return None
+            return time.monotonic() - min(self._drained[system] for system in self._owned)
 
     def publish(self, delivery: Delivery) -> None:
         """Put a delivery on the bus (within a feed read: with the read's batch, before its cursor commits)."""
@@ -116,6 +128,7 @@ class FeedIntake:
                     with self._lock:
                         self._owned.discard(system)
                         self._unread.discard(system)
+                        self._drained.pop(system, None)
                     self._stop.wait(REBALANCE_S)
                     continue
                 with self._lock:
@@ -123,6 +136,8 @@ class FeedIntake:
                         # Taken over: unread until a first read succeeds (the last owner may have died mid-read).
                         self._owned.add(system)
                         self._unread.add(system)
+                        self._drained.pop(system, None)
+                began = time.monotonic()
                 events = self.read_feed(system)
             except Exception as error:  # noqa: BLE001 - unreachable system, broker or store: read again later
                 failures += 1
@@ -135,6 +150,8 @@ class FeedIntake:
             failures = 0
             with self._lock:
                 self._unread.discard(system)
+                if not events:
+                    self._drained[system] = began
             if not events:
                 self._stop.wait(self.poll_interval_s)
             elif events < self.engine.pollers[system].limit * self.engine.pollers[system].max_pages:

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from syncengine.runtime.distributed import EngineStatus, inspect, open_bus
+from syncengine.runtime.distributed import EngineStatus, Settling, inspect, open_bus
 from tests.integration.live_firm import ENGINE_TOKEN
 
 FIRMSIM = str(Path(sys.executable).with_name("firmsim"))
@@ -51,20 +51,16 @@ class Deployment:
         return inspect(self.bus_url, self.store_url)
 
     def wait_idle(self, quiet_s: float = 1.0, timeout_s: float = 30.0) -> EngineStatus:
-        """Wait until the engine has been idle for `quiet_s`; fail with the last status otherwise."""
+        """Wait until the engine has settled (idle for `quiet_s`, every feed read since: `Settling`); fail with
+        the last status otherwise."""
         deadline = time.monotonic() + timeout_s
-        idle_since: float | None = None
-        status = self.status()
+        settling = Settling(quiet_s)
         while time.monotonic() < deadline:
-            status = self.status()
-            if status.idle:
-                idle_since = idle_since or time.monotonic()
-                if time.monotonic() - idle_since >= quiet_s:
-                    return status
-            else:
-                idle_since = None
+            if settling.observe(self.status):
+                assert settling.last is not None
+                return settling.last
             time.sleep(0.2)
-        raise AssertionError(f"the engine did not go idle: {status}; logs: {self.log_tail()}")
+        raise AssertionError(f"the engine did not settle: {settling.last}; logs: {self.log_tail()}")
 
     def log_tail(self) -> str:
         """Return the end of every worker's log."""
