@@ -156,11 +156,12 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def start_engine(mode: str, urls: dict[str, str], scratch: Path, stack: ExitStack, *, name: str,
-                 synchronous_commit: str = "on", poll_limit: int | None = None, threads: int = 16
-                 ) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
+                 synchronous_commit: str = "on", poll_limit: int | None = None, threads: int = 16,
+                 poll_interval: float | None = None) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
     """Start the engine process(es) of a mode (`name`: the distributed run's schema and queue prefix;
     `synchronous_commit`: its ledger's; `poll_limit`: events per feed read, the worker's default if None;
-    `threads`: each distributed worker's per-key threads); return them and the /metrics URLs of the
+    `threads`: each distributed worker's per-key threads; `poll_interval`: seconds between a worker's reads of
+    a feed found empty, the worker's default if None); return them and the /metrics URLs of the
     distributed workers."""
     systems = [arg for name, url in urls.items() for arg in ("--system", f"{name}={url}")]
     if mode == "embedded":
@@ -173,6 +174,8 @@ def start_engine(mode: str, urls: dict[str, str], scratch: Path, stack: ExitStac
                    "--workers", str(threads)]
         if poll_limit is not None:
             command += ["--poll-limit", str(poll_limit)]
+        if poll_interval is not None:
+            command += ["--poll-interval", str(poll_interval)]
         workers = int(mode)
         stack.callback(_drop_namespace, command[4], command[6])
     processes, metrics = [], []
@@ -242,7 +245,8 @@ def _terminate(process: subprocess.Popen[bytes]) -> None:
 
 
 def run_mode(mode: str, events: int, load: float, duration_s: float, projects: int, *,
-             synchronous_commit: str = "on", poll_limit: int | None = None, threads: int = 16) -> dict[str, Any]:
+             synchronous_commit: str = "on", poll_limit: int | None = None, threads: int = 16,
+             poll_interval: float | None = None) -> dict[str, Any]:
     """Measure one engine mode on fresh systems."""
     scratch = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-engine-{uuid.uuid4().hex[:6]}"
     scratch.mkdir(parents=True)
@@ -259,6 +263,7 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
         name = f"bench{uuid.uuid4().hex[:8]}"
         engines, metrics_urls = start_engine(mode, urls, scratch, stack, name=name,
                                              synchronous_commit=synchronous_commit, poll_limit=poll_limit,
+                                             poll_interval=poll_interval,
                                              threads=threads)
         services = None if mode == "embedded" else stack.enter_context(closing(ServiceCpu(POSTGRES, [name])))
         firm = Firm(urls)
@@ -394,6 +399,9 @@ def main() -> None:
                         help="The distributed ledger's synchronous_commit (off: commits do not wait for the disk).")
     parser.add_argument("--poll-limit", type=int, default=None,
                         help="Events per feed page a distributed worker reads (its --poll-limit; default: 1000).")
+    parser.add_argument("--poll-interval", type=float, default=None,
+                        help="Seconds between a distributed worker's reads of a feed it found empty (its "
+                             "--poll-interval; default: the worker's).")
     parser.add_argument("--threads", type=int, default=16,
                         help="Per-key threads of each distributed worker (its --workers).")
     parser.add_argument("--record", action="store_true", help="Append the figures to benchmarks/RESULTS.md.")
@@ -407,7 +415,7 @@ def main() -> None:
     for mode in args.modes.split(","):
         result = run_mode(mode.strip(), args.events, args.load, args.duration, args.projects,
                           synchronous_commit=args.synchronous_commit, poll_limit=args.poll_limit,
-                          threads=args.threads)
+                          threads=args.threads, poll_interval=args.poll_interval)
         print(json.dumps(result), flush=True)
         results.append(result)
     if args.record:

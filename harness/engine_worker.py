@@ -125,8 +125,8 @@ def _fail(code: int, message: str) -> None:
               help="Partition queues (every worker of one bus must agree).")
 @click.option("--workers", "threads", default=8, show_default=True, type=click.IntRange(1, 256),
               help="Threads running keys in this process.")
-@click.option("--poll-interval", default=0.5, show_default=True, type=click.FloatRange(min=0.01),
-              help="Seconds between reads of a quiet feed.")
+@click.option("--poll-interval", default=0.2, show_default=True, type=click.FloatRange(min=0.01),
+              help="Seconds between reads of a quiet feed.")  # distributed.WORKER_POLL_INTERVAL_S (loaded lazily)
 @click.option("--poll-limit", default=1000, show_default=True, type=click.IntRange(1, 1000),
               help="Events per feed page read (the feed's maximum is 1000); larger pages cost fewer requests "
                    "and ledger units of work per event.")

@@ -62,3 +62,10 @@ def test_a_status_that_is_not_idle_starts_the_quiet_again(clock: Clock) -> None:
     seen += [_observe(settling, clock, _status()) for _ in range(5)]
     assert seen == [False] * 10
     assert _observe(settling, clock, _status())
+
+
+def test_the_worker_commands_poll_interval_is_the_engines() -> None:
+    from harness.engine_worker import worker as command
+
+    option = next(param for param in command.params if param.name == "poll_interval")
+    assert option.default == distributed.WORKER_POLL_INTERVAL_S
