@@ -87,29 +87,10 @@ class LedgerBatches(UnitsOfWork):
             new: dict[tuple[str, str, str], XrefEntry] = {}
             for group, members in _by_kind_and_system(entries).items():
                 kind, system = group
-                by_id: dict[str, str] = {}
-                by_key: dict[str, str] = {}
-                for entry in members:  # clashes inside the batch itself
-                    if by_id.setdefault(entry.external_id, entry.canonical_key) != entry.canonical_key:
-                        raise XrefConflict(f"{system} {kind} {entry.external_id} is linked to two keys in one "
-                                           f"batch: {by_id[entry.external_id]} and {entry.canonical_key}")
-                    if by_key.setdefault(entry.canonical_key, entry.external_id) != entry.external_id:
-                        raise XrefConflict(f"{entry.canonical_key} gets two {system} {kind} ids in one batch: "
-                                           f"{by_key[entry.canonical_key]} and {entry.external_id}")
+                by_id, by_key = _checked_within(kind, system, members)
                 linked_keys = self._xref_keys(kind, system, list(by_id))
                 linked_ids = self._xref_ids(kind, system, list(by_key))
-                for entry in members:
-                    linked_key = linked_keys.get(entry.external_id)
-                    if linked_key == entry.canonical_key:
-                        continue
-                    if linked_key is not None:
-                        raise XrefConflict(f"{system} {kind} {entry.external_id} is already linked to {linked_key}, "
-                                           f"not {entry.canonical_key}")
-                    linked_id = linked_ids.get(entry.canonical_key)
-                    if linked_id is not None:
-                        raise XrefConflict(f"{entry.canonical_key} already has {system} {kind} {linked_id}, "
-                                           f"not {entry.external_id}")
-                    new[(kind, system, entry.external_id)] = entry
+                new.update(_unlinked(kind, system, members, linked_keys, linked_ids))
             if new:
                 self._insert_xrefs(list(new.values()))
 
@@ -182,3 +163,36 @@ def _by_kind_and_system(entries: Sequence[XrefEntry]) -> dict[tuple[str, str], l
     for entry in entries:
         groups.setdefault((entry.kind, entry.system), []).append(entry)
     return groups
+
+
+def _checked_within(kind: str, system: str, members: list[XrefEntry]) -> tuple[dict[str, str], dict[str, str]]:
+    """Return one group's links by external id and by canonical key; raise XrefConflict on a clash inside it."""
+    by_id: dict[str, str] = {}
+    by_key: dict[str, str] = {}
+    for entry in members:
+        if by_id.setdefault(entry.external_id, entry.canonical_key) != entry.canonical_key:
+            raise XrefConflict(f"{system} {kind} {entry.external_id} is linked to two keys in one "
+                               f"batch: {by_id[entry.external_id]} and {entry.canonical_key}")
+        if by_key.setdefault(entry.canonical_key, entry.external_id) != entry.external_id:
+            raise XrefConflict(f"{entry.canonical_key} gets two {system} {kind} ids in one batch: "
+                               f"{by_key[entry.canonical_key]} and {entry.external_id}")
+    return by_id, by_key
+
+
+def _unlinked(kind: str, system: str, members: list[XrefEntry], linked_keys: Mapping[str, str],
+              linked_ids: Mapping[str, str]) -> dict[tuple[str, str, str], XrefEntry]:
+    """Return one group's entries not linked yet; raise XrefConflict where one side is linked otherwise."""
+    new: dict[tuple[str, str, str], XrefEntry] = {}
+    for entry in members:
+        linked_key = linked_keys.get(entry.external_id)
+        if linked_key == entry.canonical_key:
+            continue
+        if linked_key is not None:
+            raise XrefConflict(f"{system} {kind} {entry.external_id} is already linked to {linked_key}, "
+                               f"not {entry.canonical_key}")
+        linked_id = linked_ids.get(entry.canonical_key)
+        if linked_id is not None:
+            raise XrefConflict(f"{entry.canonical_key} already has {system} {kind} {linked_id}, "
+                               f"not {entry.external_id}")
+        new[(kind, system, entry.external_id)] = entry
+    return new

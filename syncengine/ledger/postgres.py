@@ -173,6 +173,14 @@ class PostgresLedger(PostgresSession, PostgresBatches, AbstractLedger):
         with self.unit_of_work():  # one round trip: the insert's row count tells a duplicate
             self._insert_trackings(list(trackings))
 
+    @standalone
+    def link_many(self, entries: Sequence[XrefEntry]) -> None:
+        """Link several ids as `link` does each (idempotent); raise XrefConflict, linking none, on a clash."""
+        if not entries:
+            return
+        with self.unit_of_work():  # one round trip (`_link_many`)
+            self._link_many(entries)
+
     # -- tracking, received ids, xref ------------------------------------------------------------
 
     def _has_tracking(self, system: str, source_id: str, source_version: int, handler: str) -> bool:

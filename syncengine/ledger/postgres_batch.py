@@ -8,13 +8,13 @@ timestamps alone 570 us), ~10 % of a distributed worker's CPU (py-spy).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 
-from syncengine.ledger.batch import TrackingKey
+from syncengine.ledger.batch import LedgerBatches, TrackingKey, _by_kind_and_system, _checked_within, _unlinked
 from syncengine.ledger.records import DuplicateTracking, Tracking, XrefConflict, XrefEntry
 
 
@@ -112,6 +112,65 @@ class PostgresBatches:
                 found[value] = linked
         return found, unknown
 
+    def _link_many(self, entries: Sequence[XrefEntry]) -> None:
+        """Link several ids as `LedgerBatches.link_many` does, within a unit of work, with the same checks and
+        messages: one statement (`_link_unless_clash`) reads what either side of each entry is linked to and
+        inserts them all unless one clashes, where the general form reads by id, then by key, then inserts (3
+        statements of a handled batch's ~12)."""
+        groups = _by_kind_and_system(entries)
+        try:
+            sides = {group: _checked_within(*group, members) for group, members in groups.items()}
+        except XrefConflict:  # a batch that clashes within itself: raise what the general form raises
+            LedgerBatches.link_many(cast(LedgerBatches, self), entries)
+            return
+        links = self._links
+        pending = [XrefEntry(kind, system, external_id, canonical_key)
+                   for (kind, system), (by_id, _) in sides.items() for external_id, canonical_key in by_id.items()
+                   if links.get(("key", kind, system, external_id)) != canonical_key]
+        if not pending:
+            return
+        linked, inserted = self._link_unless_clash(pending)
+        self._note_links(linked)
+        new: dict[tuple[str, str, str], XrefEntry] = {}
+        for (kind, system), members in groups.items():
+            by_id, by_key = sides[kind, system]
+            linked_keys = {external_id: links[key] for external_id in by_id
+                           if (key := ("key", kind, system, external_id)) in links}
+            linked_ids = {canonical_key: links[key] for canonical_key in by_key
+                          if (key := ("id", kind, system, canonical_key)) in links}
+            for link_kind, link_system, external_id, canonical_key in linked:
+                if (link_kind, link_system) == (kind, system):
+                    if external_id in by_id:
+                        linked_keys[external_id] = canonical_key
+                    if canonical_key in by_key:
+                        linked_ids[canonical_key] = external_id
+            new.update(_unlinked(kind, system, members, linked_keys, linked_ids))
+        if inserted == len(new):
+            self._note_links([(e.kind, e.system, e.external_id, e.canonical_key) for e in new.values()])
+            return
+        self._check_linked_by_another(list(new.values()))
+
+    def _link_unless_clash(self, entries: list[XrefEntry]) -> tuple[list[tuple[str, str, str, str]], int]:
+        """Insert the entries unless one side of one is linked otherwise; return the links either side of them
+        had (as this statement's snapshot saw them) and how many rows were inserted."""
+        row = self._execute(
+            "WITH wanted AS (SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) "
+            "AS w(kind, system, external_id, canonical_key)), "
+            "linked AS (SELECT x.kind, x.system, x.external_id, x.canonical_key FROM wanted "
+            "JOIN xref x USING (kind, system, external_id) "
+            "UNION SELECT x.kind, x.system, x.external_id, x.canonical_key FROM wanted "
+            "JOIN xref x USING (kind, system, canonical_key)), "
+            "inserted AS (INSERT INTO xref SELECT * FROM wanted WHERE NOT EXISTS (SELECT FROM linked l "
+            "JOIN wanted w USING (kind, system) WHERE (l.external_id = w.external_id) <> (l.canonical_key = "
+            "w.canonical_key)) ON CONFLICT DO NOTHING RETURNING 1) "
+            "SELECT (SELECT count(*) FROM inserted), array_agg(kind), array_agg(system), array_agg(external_id), "
+            "array_agg(canonical_key) FROM linked",
+            (_array(e.kind for e in entries), _array(e.system for e in entries),
+             _array(e.external_id for e in entries), _array(e.canonical_key for e in entries))).fetchone()
+        if row is None or row[1] is None:
+            return [], int(row[0]) if row else 0
+        return list(zip(row[1], row[2], row[3], row[4], strict=True)), int(row[0])
+
     def _insert_xrefs(self, entries: list[XrefEntry]) -> None:
         cursor = self._execute(
             "INSERT INTO xref SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) "
@@ -121,7 +180,11 @@ class PostgresBatches:
         if cursor.rowcount == len(entries):
             self._note_links([(e.kind, e.system, e.external_id, e.canonical_key) for e in entries])
             return
-        # Another worker linked some first: harmless where it linked the same pairs.
+        self._check_linked_by_another(entries)
+
+    def _check_linked_by_another(self, entries: list[XrefEntry]) -> None:
+        """Raise XrefConflict unless every entry is linked as it says (another worker linked some first:
+        harmless where it linked the same pairs)."""
         for entry in entries:
             if self._xref_keys(entry.kind, entry.system, [entry.external_id]).get(entry.external_id) \
                     != entry.canonical_key:
