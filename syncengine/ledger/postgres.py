@@ -321,8 +321,10 @@ class PostgresLedger(PostgresSession, PostgresBatches, AbstractLedger):
         return str(row[0]) if row else None
 
     def _put_cursor(self, system: str, cursor: str) -> None:
-        self._execute("INSERT INTO cursors VALUES (%s, %s) ON CONFLICT (system) DO UPDATE "
-                      "SET cursor=excluded.cursor", (system, cursor))
+        # A feed read's last write before COMMIT: the transaction's id comes back with it (as `_insert_trackings`).
+        row = self._one("INSERT INTO cursors VALUES (%s, %s) ON CONFLICT (system) DO UPDATE "
+                        "SET cursor=excluded.cursor RETURNING pg_current_xact_id_if_assigned()::text", (system, cursor))
+        self._note_transaction_id(row[0] if row else None)
 
     def _get_applied(self, key: str) -> int | None:
         # A version-aware handler reads then writes: hold the key until its unit of work ends.

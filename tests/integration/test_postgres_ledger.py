@@ -168,6 +168,38 @@ def test_a_unit_of_work_tracking_messages_learns_its_transaction_id_from_the_ins
         ledger.close()
 
 
+def test_a_feed_read_learns_its_transaction_id_from_the_cursor_write(postgres_url: str, schema: str) -> None:
+    ledger = PostgresLedger(postgres_url, schema=schema)
+    try:
+        before = ledger.statements
+        with ledger.unit_of_work():
+            ledger.record_received_many("psa", ["psa-1", "psa-2"], T0)
+            ledger.set_cursor("psa", "c-2")
+        assert ledger.statements - before == 4  # BEGIN, the two writes, COMMIT: no question for the transaction id
+        assert ledger.cursor("psa") == "c-2"
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("committed", [True, False])
+def test_a_cursor_commit_whose_answer_was_lost_is_settled_by_the_id_the_write_read(
+        postgres_url: str, schema: str, committed: bool) -> None:
+    ledger = PostgresLedger(postgres_url, schema=schema)
+    try:
+        _lose_next_commit_answer(ledger, committed=committed)
+        try:
+            with ledger.unit_of_work():
+                ledger.set_cursor("psa", "c-2")
+        except LedgerUnavailable as error:
+            assert not committed and error.rolled_back
+        else:
+            assert committed
+        assert ledger.cursor("psa") == ("c-2" if committed else None)
+        assert ledger.lost_connections == 1
+    finally:
+        ledger.close()
+
+
 @pytest.mark.parametrize("committed", [True, False])
 def test_a_tracking_commit_whose_answer_was_lost_is_settled_by_the_id_the_insert_read(
         postgres_url: str, schema: str, committed: bool) -> None:
