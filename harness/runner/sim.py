@@ -214,5 +214,5 @@ def event_counts(world: World) -> dict[str, int]:
     """Return the events each type had across the systems."""
     counts: Counter[str] = Counter()
     for kind in world.apps:
-        counts.update(event["type"] for event in world.context(kind).feed.all())
+        counts.update(world.context(kind).feed.types())
     return dict(sorted(counts.items()))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from simulators.common.feed import EventFeed
 from tests.unit.common.conftest import ToyApi
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -109,3 +112,22 @@ def test_malformed_cursor_is_400(api: ToyApi) -> None:
 
     assert response.status_code == 400
     assert response.get_json()["field"] == "after"
+
+
+def test_an_event_reads_the_same_as_it_was_appended_from_any_cursor() -> None:
+    feed = EventFeed("toy")
+    heard: list[dict[str, object]] = []
+    feed.subscribe(heard.append)
+    instant = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    for number in range(3):
+        feed.append("toy.widget.created" if number != 1 else "toy.widget.polished", f"WID-{number}",
+                    {"id": f"WID-{number}"}, instant, TRACEPARENT if number == 2 else None)
+
+    assert feed.all() == heard
+    assert feed.read(-5, 10) == (heard, 3)
+    assert feed.read(1, 1) == (heard[1:2], 2)
+    assert feed.read(3, 10) == ([], 3)
+    assert feed.read(7, 10) == ([], 7)
+    assert feed.read(0, 10, ("toy.widget.polished",)) == (heard[1:2], 3)
+    assert feed.types() == ["toy.widget.created", "toy.widget.polished", "toy.widget.created"]
+    assert "traceparent" not in heard[0] and heard[2]["traceparent"] == TRACEPARENT
