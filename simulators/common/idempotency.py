@@ -19,30 +19,39 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 class StoredResponse:
     """The response first given to a key, and the fingerprint of the request that got it."""
 
-    fingerprint: str
+    fingerprint: bytes
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    """Return what makes two requests 'the same' for an idempotency key."""
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+def fingerprint(method: str, path: str, body: bytes) -> bytes:
+    """Return what makes two requests 'the same' for an idempotency key (a SHA-256 digest)."""
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).digest()
 
 
 class IdempotencyStore:
-    """Stored responses by (scope, key); the scope is the request path."""
+    """Stored responses by (scope, key); the scope is the request path.
+
+    Every response is kept to the end of a run, and most carry the same few headers (Content-Type,
+    an ETag of "1") and share their scope with many others: a scope, and a header pair other than a
+    Location (one per record), is kept once for all the responses that carry it.
+    """
 
     def __init__(self) -> None:
         self._responses: dict[tuple[str, str], StoredResponse] = {}
+        self._headers: dict[tuple[str, str], tuple[str, str]] = {}
+        self._scopes: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def reset(self) -> None:
         """Forget every stored response."""
         with self._lock:
             self._responses = {}
+            self._headers = {}
+            self._scopes = {}
 
-    def lookup(self, scope: str, key: str, request_fingerprint: str) -> StoredResponse | None:
+    def lookup(self, scope: str, key: str, request_fingerprint: bytes) -> StoredResponse | None:
         """Return the stored response for a repeat, None for a new key; 422 if the body differs."""
         with self._lock:
             stored = self._responses.get((scope, key))
@@ -56,7 +65,13 @@ class IdempotencyStore:
     def save(self, scope: str, key: str, response: StoredResponse) -> None:
         """Store the first response to a key."""
         with self._lock:
-            self._responses.setdefault((scope, key), response)
+            if (scope, key) in self._responses:
+                return
+            shared = self._headers
+            headers = tuple(pair if pair[0] == "Location" else shared.setdefault(pair, pair)
+                            for pair in response.headers)
+            scope = self._scopes.setdefault(scope, scope)
+            self._responses[scope, key] = StoredResponse(response.fingerprint, response.status, headers, response.body)
 
     def __len__(self) -> int:
         return len(self._responses)

@@ -194,7 +194,7 @@ def _dispatch(context: SystemContext, operation: Operation, handler: Callable[[R
     path, query, headers = _parameters(operation, view_args, request)
     body = _body(operation, request)
     key = request.headers.get("Idempotency-Key") if operation.method == "POST" else None
-    request_fingerprint = fingerprint(operation.method, request.path, request.get_data(cache=True)) if key else ""
+    request_fingerprint = fingerprint(operation.method, request.path, request.get_data(cache=True)) if key else b""
     with context.store.lock:
         if key:
             stored = context.idempotency.lookup(request.path, key, request_fingerprint)

@@ -198,3 +198,14 @@ def test_limit_out_of_bounds_is_400(api: ToyApi) -> None:
     assert api.get("/widgets?limit=0").status_code == 400
     assert api.get("/widgets?limit=501").status_code == 400
     assert api.get("/widgets?limit=ten").status_code == 400
+
+
+def test_each_key_replays_its_own_first_answer_among_many_alike(api: ToyApi) -> None:
+    firsts = [api.create(f"widget {number}", {"Idempotency-Key": f"create-{number}"}) for number in range(3)]
+
+    replays = [api.create(f"widget {number}", {"Idempotency-Key": f"create-{number}"}) for number in range(3)]
+
+    assert [(replay.headers["Location"], replay.headers["ETag"], replay.headers["Content-Type"], replay.get_json())
+            for replay in replays] == [(first.headers["Location"], first.headers["ETag"],
+                                        first.headers["Content-Type"], first.get_json()) for first in firsts]
+    assert len(api.widgets()) == 3
