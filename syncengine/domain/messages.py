@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from syncengine.domain.errors import MalformedEvent
+from syncengine.domain.records import quick_init
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SourceEvent:
     """One change a system of record committed, as read from its feed or a webhook.

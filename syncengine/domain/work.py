@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from syncengine.domain.money import quantize
+from syncengine.domain.records import quick_init
 
 ZERO = Decimal("0.00")
 TRANSACTION_MODELS = frozenset({"TIME_AND_MATERIALS", "CAPPED_TM"})
@@ -41,6 +42,7 @@ class EntryStatus(StrEnum):
     REOPENED = "REOPENED"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Valuation:
     """What one approved revision of an entry is worth: quantity x rate = amount, in `currency`."""
@@ -106,6 +108,7 @@ class WorkEntry:
         return f"{self.system}:{self.entry_id}:v{revision}"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TimeEntry(WorkEntry):
     """Hours a resource worked on a project."""
@@ -114,6 +117,7 @@ class TimeEntry(WorkEntry):
     KEY_PREFIX: ClassVar[str] = "time"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Expense(WorkEntry):
     """An out-of-pocket cost of a resource on a project, rebilled when billable."""
@@ -163,6 +167,7 @@ class BillingTerms:
         return next((item for item in self.milestones if item.milestone_id == milestone_id), None)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BillableTransaction:
     """One approved revision of a billable entry, as posted to the ERP's unbilled pool."""

@@ -124,9 +124,9 @@ class PostgresBatches:
             LedgerBatches.link_many(cast(LedgerBatches, self), entries)
             return
         links = self._links
-        pending = [XrefEntry(kind, system, external_id, canonical_key)
-                   for (kind, system), (by_id, _) in sides.items() for external_id, canonical_key in by_id.items()
-                   if links.get(("key", kind, system, external_id)) != canonical_key]
+        unique = {(entry.kind, entry.system, entry.external_id): entry for entry in entries}  # same pairs (checked)
+        pending = [entry for entry in unique.values()
+                   if links.get(("key", entry.kind, entry.system, entry.external_id)) != entry.canonical_key]
         if not pending:
             return
         linked, inserted = self._link_unless_clash(pending)

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from syncengine.domain.errors import TransientFailure
+from syncengine.domain.records import quick_init
 
 
 class LedgerError(Exception):
@@ -34,6 +35,7 @@ class XrefConflict(LedgerError):
     """An id is already linked to another canonical key, or a key to another id."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Tracking:
     """That one handler processed one version of one source record."""
@@ -45,6 +47,7 @@ class Tracking:
     processed_at: datetime
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class XrefEntry:
     """One system's id of a thing (`kind`), linked to the canonical key shared across systems."""

@@ -14,6 +14,7 @@ from typing import Any
 from syncengine.domain.errors import PermanentFailure
 from syncengine.domain.messages import format_instant
 from syncengine.domain.money import format_amount
+from syncengine.domain.records import quick_init
 from syncengine.domain.work import (
     ArStatus,
     BillableTransaction,
@@ -88,6 +89,7 @@ def batch_body(transactions: Sequence[BillableTransaction]) -> dict[str, Any]:
     return {"items": [transaction_item(transaction) for transaction in transactions]}
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ItemResult:
     """The ERP's answer to one item of a batch: its transaction id when it is posted (now or before)."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from syncengine.domain.messages import SourceEvent
 from syncengine.domain.ordering import KeyFunction
+from syncengine.domain.records import quick_init
 from syncengine.ports import Ports
 
 ROUTES_KEPT = 4096
@@ -58,6 +59,7 @@ class Route:
     batch_handler: BatchHandler | None = field(default=None, compare=False)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """One event on its way to one handler, under its ordering key."""

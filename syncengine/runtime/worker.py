@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 
 from syncengine.adapters.bus.port import AbstractBus, Ack, Consumer, partition_of
 from syncengine.domain.errors import EngineError
+from syncengine.domain.records import quick_init
 from syncengine.runtime.bus_codec import AckWhenAllDone, EncodedBodies, decode, decode_many, encode
 from syncengine.runtime.coordination import CoordinationError, Coordinator, WorkerStatus
 from syncengine.runtime.dispatch import AttemptOutcome
@@ -45,6 +46,7 @@ BATCH_MAX = 100
 """At most this many of a key's queued messages run in one unit of work (one ledger commit)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class _Entry:
     delivery: Delivery
