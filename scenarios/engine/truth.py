@@ -15,6 +15,11 @@ from scenarios.engine.canonical import canonical_json
 from scenarios.engine.facts import FACT_FIELDS
 
 _FIELD_SETS = {kind: frozenset(fields) for kind, fields in FACT_FIELDS.items()}
+_SHAPES = {kind: type(f"{kind}_fact", (), {}) for kind, fields in FACT_FIELDS.items() if len(fields) > 10}
+"""A class per kind of more than ten fields, whose instances' attribute dicts hold the facts' details:
+the details of the facts of one kind share one table of keys (CPython's key-sharing dicts: 288 rather
+than 464 bytes for 11 to 21 fields; no smaller for ten or fewer). A run keeps every fact to its end,
+and full-year's 272,852 are 222,873 time approvals of 12 fields."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +49,18 @@ class Truth:
         return self.append(kind, at, data)
 
     def append(self, kind: str, at: str, data: dict[str, Any]) -> Fact:
-        """Append one fact from its details, which it keeps (`record` with the fields as one dict)."""
+        """Append one fact from its details, which it keeps or copies (`record` with the fields as one dict)."""
         expected = _FIELD_SETS.get(kind)
         if expected is None:
             raise ValueError(f"unknown fact kind {kind!r}")
         if data.keys() != expected:
             raise ValueError(f"fact {kind}: expected fields {sorted(expected)}, got {sorted(data)}")
+        shape = _SHAPES.get(kind)
+        if shape is not None:
+            kept: dict[str, Any] = vars(shape())  # the same details, in the same order, sharing their keys
+            for name, value in data.items():
+                kept[name] = value
+            data = kept
         fact = Fact(len(self._facts) + 1, kind, at, data)
         self._facts.append(fact)
         self._by_kind.setdefault(kind, []).append(fact)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
+from scenarios.engine.facts import FACT_FIELDS
 from scenarios.engine.state import Roster, Worker, mondays
 from scenarios.engine.truth import Truth
 
@@ -57,3 +59,15 @@ def test_the_truth_takes_a_fact_with_exactly_the_fields_of_its_kind() -> None:
     with pytest.raises(ValueError, match="unknown fact kind"):
         truth.record("deal_won_twice", "2026-03-02T10:00:00Z", opportunity_id="OPP-000003")
     assert len(truth) == 1
+
+
+def test_a_facts_details_read_as_recorded_in_their_order_and_share_their_kinds_keys() -> None:
+    truth = Truth()
+    fields = FACT_FIELDS["time_approved"]
+    details = {name: f"{name} value" for name in reversed(fields)}
+    truth.append("time_approved", "2026-03-02T10:00:00Z", details)
+    fact = truth.append("time_approved", "2026-03-02T11:00:00Z", details)
+
+    assert type(fact.data) is dict and list(fact.data.items()) == list(details.items())
+    assert fact.to_dict() == {"sequence": 2, "kind": "time_approved", "at": "2026-03-02T11:00:00Z", "data": details}
+    assert sys.getsizeof(fact.data) < sys.getsizeof(details) * 2 / 3  # 12 fields: 288 rather than 464 bytes
