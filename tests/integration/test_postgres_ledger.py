@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -181,39 +181,30 @@ def test_a_feed_read_learns_its_transaction_id_from_the_cursor_write(postgres_ur
         ledger.close()
 
 
+_WRITES: dict[str, tuple[Callable[[PostgresLedger], None], Callable[[PostgresLedger], bool]]] = {
+    # a write whose statement reads the transaction id (so COMMIT does not ask), and how to tell it landed
+    "cursor": (lambda ledger: ledger.set_cursor("psa", "c-2"), lambda ledger: ledger.cursor("psa") == "c-2"),
+    "tracking": (lambda ledger: ledger.record_processed_many([tracking("TE-1"), tracking("TE-2")]),
+                 lambda ledger: ledger.already_processed("psa", "TE-2", 1, "billing.handle_approved")),
+}
+
+
+@pytest.mark.parametrize("write", sorted(_WRITES))
 @pytest.mark.parametrize("committed", [True, False])
-def test_a_cursor_commit_whose_answer_was_lost_is_settled_by_the_id_the_write_read(
-        postgres_url: str, schema: str, committed: bool) -> None:
+def test_a_commit_whose_answer_was_lost_is_settled_by_the_id_the_write_read(
+        postgres_url: str, schema: str, committed: bool, write: str) -> None:
     ledger = PostgresLedger(postgres_url, schema=schema)
+    written, landed = _WRITES[write]
     try:
         _lose_next_commit_answer(ledger, committed=committed)
         try:
             with ledger.unit_of_work():
-                ledger.set_cursor("psa", "c-2")
+                written(ledger)
         except LedgerUnavailable as error:
             assert not committed and error.rolled_back
         else:
             assert committed
-        assert ledger.cursor("psa") == ("c-2" if committed else None)
-        assert ledger.lost_connections == 1
-    finally:
-        ledger.close()
-
-
-@pytest.mark.parametrize("committed", [True, False])
-def test_a_tracking_commit_whose_answer_was_lost_is_settled_by_the_id_the_insert_read(
-        postgres_url: str, schema: str, committed: bool) -> None:
-    ledger = PostgresLedger(postgres_url, schema=schema)
-    try:
-        _lose_next_commit_answer(ledger, committed=committed)
-        try:
-            with ledger.unit_of_work():
-                ledger.record_processed_many([tracking("TE-1"), tracking("TE-2")])
-        except LedgerUnavailable as error:
-            assert not committed and error.rolled_back
-        else:
-            assert committed
-        assert ledger.already_processed("psa", "TE-2", 1, "billing.handle_approved") is committed
+        assert landed(ledger) is committed
         assert ledger.lost_connections == 1
     finally:
         ledger.close()
