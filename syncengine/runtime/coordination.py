@@ -26,6 +26,8 @@ from psycopg import sql
 from syncengine.ledger.postgres import split_store_url
 
 HEARTBEAT_FRESH_S = 5.0
+GROWN_ROWS = 1000
+"""A ledger table is analyzed once this many of its rows (and more than it had) changed since the last time."""
 
 
 class CoordinationError(Exception):
@@ -84,6 +86,10 @@ class Coordinator(abc.ABC):
     @abc.abstractmethod
     def report(self, status: WorkerStatus) -> None:
         """Write this worker's heartbeat; raise CoordinationError when the store is lost."""
+
+    def refresh_statistics(self) -> list[str]:
+        """Have the store's planner statistics follow the ledger's growth; return the tables analyzed."""
+        return []
 
     def close(self) -> None:  # noqa: B027 - adapters without resources need nothing
         """Release everything this worker holds."""
@@ -148,10 +154,11 @@ class PgCoordinator(Coordinator):
                                     f"{str(error).splitlines()[0] if str(error) else type(error).__name__}") from error
         return connection
 
-    def _run(self, query: Any, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def _run(self, query: Any, parameters: tuple[Any, ...] = (), *, rows: bool = True) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
-                return self._connection.execute(query, parameters).fetchall()
+                cursor = self._connection.execute(query, parameters)
+                return cursor.fetchall() if rows else []
             except psycopg.Error as error:
                 # The session, and every lock it held, is gone: start over with nothing owned.
                 self._owned.clear()
@@ -208,6 +215,27 @@ class PgCoordinator(Coordinator):
             "RETURNING 1").format(sql.Identifier(self.schema)),
             (status.worker, self.namespace, status.partitions, status.owned, status.in_flight, status.backing_off,
              status.unread, status.systems, status.intake_owned, status.drained_age_s))
+
+    def refresh_statistics(self) -> list[str]:
+        """ANALYZE each ledger table whose rows changed since its last analysis outnumber its rows then (and
+        GROWN_ROWS), without waiting for a table another worker analyzes; return the tables analyzed.
+
+        A ledger starts empty, and PostgreSQL plans a statement from the statistics it has: planned while a
+        table was empty or never analyzed, a link or lookup by key scans the whole table instead of using
+        its index, and each costs more as the table grows (bench_engine, 1 worker, 20,000 approvals:
+        PostgreSQL's CPU per event 0.44-0.67 ms against 0.07-0.08 ms for 4,000; the link statement ~1 s
+        each). Autovacuum analyzes a table only every minute at best and after 10 % of it changed; an
+        analysis here when a table has doubled is a logarithmic number of them."""
+        rows = self._run(
+            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = %s "
+            "AND n_mod_since_analyze > greatest(%s, n_live_tup - n_mod_since_analyze)",
+            (self.schema, GROWN_ROWS))
+        analyzed = []
+        for (table,) in rows:
+            self._run(sql.SQL("ANALYZE (SKIP_LOCKED) {}.{}").format(sql.Identifier(self.schema),
+                                                                    sql.Identifier(table)), rows=False)
+            analyzed.append(str(table))
+        return analyzed
 
     def close(self) -> None:
         """Delete the heartbeat row and end the session (which drops every lock)."""

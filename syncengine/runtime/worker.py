@@ -44,6 +44,8 @@ BUS_RETRY_MAX_S = 8.0
 """A lost broker link is retried after 1 s, doubling up to this, for as long as the worker runs."""
 BATCH_MAX = 100
 """At most this many of a key's queued messages run in one unit of work (one ledger commit)."""
+STATISTICS_EVERY = 4
+"""Every this many heartbeats (2 s), the ledger tables that have doubled are analyzed (`refresh_statistics`)."""
 
 
 @quick_init
@@ -321,8 +323,12 @@ class DistributedWorker:
     # -- heartbeat -------------------------------------------------------------------------------
 
     def _heartbeat(self) -> None:
+        beats = 0
         while not self._stop.wait(0.5):
+            beats += 1
             try:
                 self.coordinator.report(self.status())
+                if beats % STATISTICS_EVERY == 0:
+                    self.coordinator.refresh_statistics()
             except CoordinationError as error:
                 log.warning("heartbeat failed: %s", error)
