@@ -68,6 +68,16 @@ def _key(text: str) -> int:
     return zlib.crc32(text.encode()) & 0x7FFFFFFF
 
 
+def _member_class(schema: str, namespace: str) -> int:
+    """The advisory-lock class of a namespace's membership locks (one per worker, keyed by its id)."""
+    return _key(f"{schema}/{namespace}/members")
+
+
+_MEMBER_LOCK = ("l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = %s::bigint::oid "
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())")
+"""Whether the pg_locks row `l` is a granted membership lock of a class (`_member_class`) in this database."""
+
+
 class Coordinator(abc.ABC):
     """Ownership of named resources among workers, and their heartbeats."""
 
@@ -125,7 +135,7 @@ class PgCoordinator(Coordinator):
         self.namespace = namespace
         self.worker = worker
         self._class = _key(f"{self.schema}/{namespace}")
-        self._member_class = _key(f"{self.schema}/{namespace}/members")
+        self._member_class = _member_class(self.schema, namespace)
         self._owned: set[str] = set()
         self._lock = threading.Lock()
         self._connection = self._connect()
@@ -198,9 +208,7 @@ class PgCoordinator(Coordinator):
     def members(self) -> int:
         """Count the membership locks of this namespace held in this database."""
         [(count,)] = self._run(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 "
-            "AND classid = %s::bigint::oid AND database = (SELECT oid FROM pg_database "
-            "WHERE datname = current_database())", (self._member_class,))
+            "SELECT count(*) FROM pg_locks l WHERE " + _MEMBER_LOCK, (self._member_class,))
         return max(1, int(count))
 
     def report(self, status: WorkerStatus) -> None:
@@ -260,7 +268,7 @@ def live_workers(store_url: str, namespace: str, connection: psycopg.Connection[
     lock, ends at once. Counting such a row would report idle before a successor has taken the feeds over
     and read them."""
     url, schema = store_location(store_url)
-    members = _key(f"{schema}/{namespace}/members")
+    members = _member_class(schema, namespace)
     try:
         with contextlib.ExitStack() as stack:
             if connection is None:
@@ -276,9 +284,8 @@ def live_workers(store_url: str, namespace: str, connection: psycopg.Connection[
                 sql.Identifier(schema)), (namespace, HEARTBEAT_FRESH_S)).fetchall()
             # The membership locks held now, with when their sessions began (unknown: another role's session).
             held = dict(connection.execute(
-                "SELECT l.objid::bigint, a.backend_start FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
-                "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = %s::bigint::oid "
-                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                "SELECT l.objid::bigint, a.backend_start FROM pg_locks l "
+                "LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE " + _MEMBER_LOCK,
                 (members,)).fetchall())
     except psycopg.Error as error:
         raise CoordinationError(f"cannot read the workers' heartbeats: {type(error).__name__}") from error
