@@ -281,11 +281,13 @@ def run_mode(mode: str, events: int, load: float, duration_s: float, projects: i
         harness_before = time.process_time()
         profiler = None
         if os.environ.get("BENCH_PROFILE"):  # sample the first engine process during the saturation phase
-            # (BENCH_PROFILE_GIL=1: only samples holding the GIL, i.e. where its CPU goes)
+            # (BENCH_PROFILE_GIL=1: only samples holding the GIL, i.e. where its CPU goes;
+            # BENCH_PROFILE_NONBLOCKING=1: never pause the engine, at the cost of misattributed samples)
             gil = ["--gil"] if os.environ.get("BENCH_PROFILE_GIL") else []
+            gil += ["--nonblocking"] if os.environ.get("BENCH_PROFILE_NONBLOCKING") else []
             py_spy = os.environ.get("BENCH_PYSPY", str(Path(sys.executable).with_name("py-spy")))
             profiler = subprocess.Popen(
-                [py_spy, "record", "--pid", str(engines[0].pid), "--nonblocking",
+                [py_spy, "record", "--pid", str(engines[0].pid),
                  "--duration", os.environ["BENCH_PROFILE"], "--format", "raw", "--rate", "200",
                  "--output", str(scratch / "engine-0.spy"), *gil],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
