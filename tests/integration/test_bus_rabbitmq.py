@@ -53,3 +53,29 @@ def test_a_publisher_that_publishes_nothing_for_a_while_keeps_its_connection(
         check.delete()
         check.close()
     assert published == 2
+
+
+def test_the_queue_depth_can_be_read_any_number_of_times(rabbitmq_url: str) -> None:
+    # The harness reads it several times a second; each read used to leave a channel open, and a
+    # connection allows 2,047 (NoFreeChannels after 2,046 reads).
+    bus = RabbitBus(rabbitmq_url, partitions=2, prefix=f"firmsim.test.{uuid.uuid4().hex[:8]}")
+    try:
+        bus.declare()
+        assert all(bus.depth() == 0 for _ in range(2100))
+    finally:
+        bus.delete()
+        bus.close()
+
+
+def test_an_idle_administrative_connection_closed_by_the_broker_is_reopened(
+        rabbitmq_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rabbitmq, "HEARTBEAT_S", 1)  # the broker closes a connection silent for ~2 s
+    bus = RabbitBus(rabbitmq_url, partitions=1, prefix=f"firmsim.test.{uuid.uuid4().hex[:8]}")
+    try:
+        bus.declare()
+        assert bus.depth() == 0
+        time.sleep(4)  # the harness between two reads, busy elsewhere: no heartbeat sent
+        assert bus.depth() == 0  # raised StreamLostError (connection reset by peer)
+    finally:
+        bus.delete()
+        bus.close()

@@ -18,8 +18,8 @@ import contextlib
 import functools
 import threading
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import pika
 import pika.exceptions
@@ -32,6 +32,7 @@ CONFIRM_TIMEOUT_S = 30.0
 HEARTBEAT_S = 15
 """AMQP heartbeat: a connection that sends none for about two of these is closed by the broker."""
 QUEUE_ARGUMENTS = {"x-queue-type": "quorum", "x-single-active-consumer": True}
+_T = TypeVar("_T")
 LINK_ERRORS: tuple[type[BaseException], ...] = (pika.exceptions.AMQPError, OSError)
 
 
@@ -73,6 +74,7 @@ class RabbitBus(AbstractBus):
         self.prefix = prefix
         self.prefetch = prefetch
         self._admin: pika.BlockingConnection | None = None
+        self._channel: BlockingChannel | None = None
 
     def queue(self, partition: int) -> str:
         """Return the name of a partition's queue."""
@@ -80,13 +82,11 @@ class RabbitBus(AbstractBus):
 
     def declare(self) -> None:
         """Declare every partition queue (idempotent); raise BusError when the broker refuses."""
-        channel = self._admin_channel()
-        try:
+        def declare(channel: BlockingChannel) -> None:
             for partition in range(self.partitions):
                 channel.queue_declare(self.queue(partition), durable=True, arguments=QUEUE_ARGUMENTS)
-        except LINK_ERRORS as error:
-            self._drop_admin()
-            raise BusError(f"cannot declare the partition queues: {error!r}") from error
+
+        self._admin_call("declare the partition queues", declare)
 
     def publisher(self) -> RabbitPublisher:
         """Return a publisher with its own connection (one per thread)."""
@@ -98,40 +98,61 @@ class RabbitBus(AbstractBus):
 
     def depth(self) -> int:
         """Return how many messages wait undelivered in the partition queues."""
-        depth = 0
-        channel = self._admin_channel()
-        for partition in range(self.partitions):
-            try:
-                depth += channel.queue_declare(self.queue(partition), passive=True).method.message_count
-            except pika.exceptions.ChannelClosedByBroker as error:
-                if error.reply_code != 404:
-                    raise BusError(f"cannot read {self.queue(partition)}: {error!r}") from error
-                channel = self._admin_channel()  # a queue nobody declared yet holds nothing
-            except LINK_ERRORS as error:
-                self._drop_admin()
-                raise BusError(f"cannot read the partition queues: {error!r}") from error
-        return depth
+        def depth(channel: BlockingChannel) -> int:
+            total = 0
+            for partition in range(self.partitions):
+                try:
+                    total += channel.queue_declare(self.queue(partition), passive=True).method.message_count
+                except pika.exceptions.ChannelClosedByBroker as error:
+                    if error.reply_code != 404:
+                        raise
+                    channel = self._admin_channel()  # a queue nobody declared yet holds nothing
+            return total
+
+        return self._admin_call("read the partition queues", depth)
 
     def delete(self) -> None:
         """Delete the partition queues (tests and benchmarks clean up with it)."""
-        channel = self._admin_channel()
-        for partition in range(self.partitions):
-            channel.queue_delete(self.queue(partition))
+        def delete(channel: BlockingChannel) -> None:
+            for partition in range(self.partitions):
+                channel.queue_delete(self.queue(partition))
+
+        self._admin_call("delete the partition queues", delete)
 
     def close(self) -> None:
         """Close the administrative connection."""
         self._drop_admin()
 
+    def _admin_call(self, what: str, operation: Callable[[BlockingChannel], _T]) -> _T:
+        """Run an administrative operation (each is idempotent) on the kept channel. The connection is
+        used now and then, so it may be found closed: the broker drops a connection that sent no
+        heartbeat for two intervals (a blocking connection sends them only while it is used), or it
+        restarted. Then reconnect and run it once more; raise BusError if that fails too."""
+        for attempt in (1, 2):
+            try:
+                return operation(self._admin_channel())
+            except LINK_ERRORS as error:
+                self._drop_admin()
+                if attempt == 2:
+                    raise BusError(f"cannot {what}: {error!r}") from error
+        raise AssertionError("unreachable")
+
     def _admin_channel(self) -> BlockingChannel:
+        """Return the administrative channel, opened once and reused (a channel a call opened and left
+        open would stay open with the connection: a connection allows 2,047)."""
         if self._admin is None or self._admin.is_closed:
+            self._channel = None
             self._admin = _connect(self.url, f"{self.prefix}:admin")
-        return self._admin.channel()
+        if self._channel is None or self._channel.is_closed:
+            self._channel = self._admin.channel()
+        return self._channel
 
     def _drop_admin(self) -> None:
         if self._admin is not None and self._admin.is_open:
             with contextlib.suppress(*LINK_ERRORS):
                 self._admin.close()
         self._admin = None
+        self._channel = None
 
 
 class RabbitPublisher:
