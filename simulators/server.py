@@ -9,6 +9,7 @@ fault do not queue the others (bench_wsgi.py --latency measures it).
 
 from __future__ import annotations
 
+import errno
 import math
 import socket
 import sys
@@ -61,6 +62,19 @@ class _Channel(HTTPChannel):
 
 class _Server(TcpWSGIServer):
     channel_class = _Channel
+
+    def pull_trigger(self) -> None:
+        """Wake the server loop. A request still running when `WsgiServer.close` ended the loop finishes
+        with no loop left to wake: its wake-up pipe is closed (EBADF), and its descriptor number may
+        already belong to another file or socket, so nothing is written once the trigger is closed."""
+        trigger: Any = self.trigger  # typed int by types-waitress, a trigger dispatcher in fact
+        if trigger._closed:
+            return
+        try:
+            super().pull_trigger()
+        except OSError as error:  # closed between the check and the write
+            if error.errno != errno.EBADF:
+                raise
 
 
 class WsgiServer:

@@ -109,3 +109,14 @@ def test_stopping_waits_for_requests_still_running_once_for_all_systems_not_once
     servers.stop()
 
     assert time.monotonic() - started < STOP_TIMEOUT_S + 2.5, "three systems each waited out their own request"
+
+
+
+def test_a_request_finishing_after_the_servers_stopped_wakes_nothing_and_raises_nothing(psa: SystemServers) -> None:
+    # A request that finishes after stop() closed the server loop wakes the loop through its wake-up pipe,
+    # which stop() closed with it: that OSError (EBADF) ended in waitress's "Exception when servicing"
+    # traceback on the terminal at the end of `firmsim load`. The same call, once the servers stopped:
+    server = psa.systems[0].server
+    psa.stop()
+
+    server._server.pull_trigger()  # raised OSError: [Errno 9] Bad file descriptor
