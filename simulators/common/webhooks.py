@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import heapq
 import hmac
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from simulators.common.exchange import wire_json
 from simulators.common.faults import FaultPlane
 from simulators.common.feed import Event
 
@@ -127,7 +127,7 @@ class WebhookDispatcher:
                 subscription = self.subscriptions.get(delivery.subscription_id)
             if subscription is None:
                 continue
-            body = json.dumps(delivery.event, separators=(",", ":"), sort_keys=True).encode()
+            body = wire_json(delivery.event, sort_keys=True)
             timestamp = int(now.timestamp())
             headers = {
                 "Content-Type": "application/json",
