@@ -13,7 +13,7 @@ import io
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,12 +53,30 @@ def summary_of(histogram: HdrHistogram) -> dict[str, float | int]:
     """Return count, p50/p95/p99/p99.9, max and mean in seconds of a histogram of microseconds."""
     count = int(histogram.get_total_count())
     result: dict[str, float | int] = {"count": count}
+    values = histogram.get_percentile_to_value_dict(list(PERCENTILES)) if count else {}
     for percentile in PERCENTILES:
         label = f"p{percentile:g}".replace(".", "_")
-        result[label] = histogram.get_value_at_percentile(percentile) / 1e6 if count else 0.0
+        result[label] = values[percentile] / 1e6 if count else 0.0
     result["max"] = histogram.get_max_value() / 1e6 if count else 0.0
-    result["mean"] = histogram.get_mean_value() / 1e6 if count else 0.0
+    result["mean"] = mean_of(histogram) / 1e6 if count else 0.0
     return result
+
+
+def recorded(histogram: HdrHistogram) -> Iterator[tuple[int, int]]:
+    """Yield (counts index, count) of every bucket holding a value, read off the counts array: hdrh's
+    recorded iterator builds an object per bucket (a histogram of 3,000 lags: 93 ms for its mean)."""
+    return ((index, count) for index, count in enumerate(histogram.counts) if count)
+
+
+def mean_of(histogram: HdrHistogram) -> float:
+    """Return the mean of a histogram's values as `get_mean_value` does (each bucket's count times the
+    middle of its range), in about a fiftieth of the time."""
+    total = 0
+    for index, count in recorded(histogram):
+        lowest = histogram.get_lowest_equivalent_value(histogram.get_value_from_index(index))
+        highest = histogram.get_highest_equivalent_value(lowest)
+        total += count * (lowest + ((highest - lowest + 1) >> 1))
+    return float(total) / int(histogram.get_total_count())
 
 
 @dataclass(slots=True)
@@ -211,5 +229,8 @@ def lag_summary(samples: list[tuple[str, float, float]]) -> dict[str, Any]:
     by_kind: dict[str, Percentiles] = {}
     for kind, _, lag in samples:
         overall.record(lag)
-        by_kind.setdefault(kind, Percentiles()).record(lag)
+        histogram = by_kind.get(kind)
+        if histogram is None:  # not setdefault(kind, Percentiles()): that built a histogram per sample
+            histogram = by_kind[kind] = Percentiles()
+        histogram.record(lag)
     return {"all": overall.summary(), **{kind: histogram.summary() for kind, histogram in sorted(by_kind.items())}}

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from harness.load.measure import summary_of
+from harness.load.measure import recorded, summary_of
 from simulators.common.app import context_of
 from syncengine.adapters.bus.timings import histogram_of, new_histogram
 
@@ -40,12 +40,12 @@ def _histogram_window(before: Sequence[str], after: Sequence[str]) -> Any:
     """Return the histogram of what was recorded between two sets of cumulative (encoded) histograms."""
     counts: Counter[int] = Counter()
     for encoded, sign in [*((text, 1) for text in after), *((text, -1) for text in before)]:
-        for item in histogram_of(encoded).get_recorded_iterator():
-            counts[item.value_iterated_to] += sign * item.count_at_value_iterated_to
+        for index, count in recorded(histogram_of(encoded)):
+            counts[index] += sign * count
     window = new_histogram()
-    for value, count in counts.items():
+    for index, count in counts.items():
         if count > 0:
-            window.record_value(value, count)
+            window.record_value(window.get_highest_equivalent_value(window.get_value_from_index(index)), count)
     return window
 
 
