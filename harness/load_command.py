@@ -99,11 +99,14 @@ def summary(report: dict[str, Any], out: Path) -> str:
     lag = run["sync_lag_s"]["all"]
     lines = [
         f"firmsim load {report['profile']}: {run['completed']}/{run['offered']} events in "
-        f"{run['duration_s']:g} s = {run['throughput_per_s']:.1f}/s ({report['engine']})",
+        f"{run['acted_out_s']:.1f} s = {run['throughput_per_s']:.1f}/s ({report['engine']})",
         f"  sync lag  p50 {lag['p50']:.3f}  p95 {lag['p95']:.3f}  p99 {lag['p99']:.3f}  p99.9 {lag['p99_9']:.3f}  "
         f"max {lag['max']:.3f} s  ({lag['count']} target commits)",
         f"  response  p50 {run['response_time_s']['p50']:.3f}  p99 {run['response_time_s']['p99']:.3f} s",
     ]
+    if run["fell_behind"]:
+        lines.append(f"  behind: {run['duration_s']:g} s of arrivals took {run['acted_out_s']:.1f} s to act out: "
+                     "the driver and the systems fell behind the offered rate")
     if run["errors"]:
         lines.append(f"  errors {run['errors']}")
     time = report.get("time") or {}
@@ -121,7 +124,11 @@ def summary(report: dict[str, Any], out: Path) -> str:
     saturation = report.get("saturation")
     if saturation:
         at = saturation["saturated_at_offered_rate"]
+        sustained = saturation["max_sustained_throughput_per_s"]
         lines.append(f"  saturation: {'at ' + format(at, 'g') + ' offered/s' if at else 'not reached'}; "
-                     f"max sustained {saturation['max_sustained_throughput_per_s'] or 0:.1f}/s")
+                     + (f"max sustained {sustained:.1f}/s" if sustained is not None
+                        else "no step kept up (lower --rate)"))
+        if saturation.get("limited_by"):
+            lines.append(f"    limited by {saturation['limited_by']['says']}")
     lines.append(f"  report: {out / 'load.json'}, {out / 'load.html'}")
     return "\n".join(lines)

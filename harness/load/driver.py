@@ -39,6 +39,14 @@ class Phase:
     response: Percentiles = field(default_factory=Percentiles)
     service: Percentiles = field(default_factory=Percentiles)
     actor_calls: int = 0
+    finished_at: float = 0.0
+    """When the last action completed (monotonic seconds): later than the phase's end when the driver
+    and the systems fell behind the arrivals."""
+
+    @property
+    def acted_out_s(self) -> float:
+        """Return the seconds from the first arrival to the last completion (the duration at least)."""
+        return max(self.duration_s, self.finished_at - self.started_at)
 
     @property
     def offered_total(self) -> int:
@@ -129,6 +137,7 @@ def drive(firm: LoadFirm, log: CommitLog, phase: Phase, arrivals: list[tuple[flo
         pending.put(None)
     for thread in threads:
         thread.join()
+    phase.finished_at = time.perf_counter()
     phase.actor_calls = firm.actors.calls - calls_before
     return phase
 

@@ -51,6 +51,10 @@ class LoadEngine(Protocol):
     def stop(self) -> None: ...
 
 
+ENGINE_WORKERS = "engine workers"
+"""The process group of the distributed engine's workers in CPU readings."""
+
+
 def free_port() -> int:
     """Return a TCP port free on 127.0.0.1 right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -269,7 +273,7 @@ class WorkerProcesses:
 
     def cpu(self) -> Reading:
         """Return CPU seconds by process of the engine workers, PostgreSQL and RabbitMQ."""
-        reading = {"engine workers": {process.pid: cpu_seconds(process.pid) for process in self.processes}}
+        reading = {ENGINE_WORKERS: {process.pid: cpu_seconds(process.pid) for process in self.processes}}
         if self._services is not None:
             reading.update(self._services.read())
         return reading

@@ -60,16 +60,21 @@ TEMPLATE = """<!doctype html>
 the ledger share includes waiting for the ledger (SQLite serialises units of work).</p>
 {% if r.saturation %}<h2>Saturation</h2>
 <p>{% if r.saturation.saturated_at_offered_rate %}Saturated at an offered {{ r.saturation.saturated_at_offered_rate }}
-events/s{% else %}Not saturated within the ramp{% endif %}; highest throughput kept up with:
-{{ "%.1f"|format(r.saturation.max_sustained_throughput_per_s or 0) }} events/s.</p>
+events/s{% else %}Not saturated within the ramp{% endif %};
+{% if r.saturation.max_sustained_throughput_per_s is not none %}highest throughput kept up with:
+{{ "%.1f"|format(r.saturation.max_sustained_throughput_per_s) }} events/s.
+{%- else %}no step kept up (start the ramp at a lower --rate).{% endif %}{% if r.saturation.limited_by %}
+Limited by {{ r.saturation.limited_by.says }}.{% endif %}</p>
 {{ charts.saturation | safe }}
 <table><tr><th>offered /s</th><th>throughput /s</th><th>lag p50</th><th>lag p99</th><th>keeps up</th>
-<th>why not</th></tr>
+<th>why not</th><th>cores used</th></tr>
 {% for s in r.saturation.steps %}<tr><td class="num">{{ s.offered_rate }}</td>
 <td class="num">{{ "%.1f"|format(s.throughput_per_s) }}</td>
 <td class="num">{{ "%.3f"|format(s.sync_lag_s.all.p50) }}</td>
 <td class="num">{{ "%.3f"|format(s.sync_lag_s.all.p99) }}</td><td>{{ s.keeps_up }}</td>
-<td>{{ s.why_not | join("; ") }}</td></tr>{% endfor %}</table>{% endif %}
+<td>{{ s.why_not | join("; ") }}</td>
+<td>{% for group, cores in (s.cpu_cores or {}).items() %}{{ group }} {{ "%.2f"|format(cores) }}
+{%- if not loop.last %}, {% endif %}{% endfor %}</td></tr>{% endfor %}</table>{% endif %}
 </body></html>
 """
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.load.driver import Phase, drive, schedule
-from harness.load.engines import EmbeddedEngine, LoadEngine, WorkerProcesses
+from harness.load.engines import ENGINE_WORKERS, EmbeddedEngine, LoadEngine, WorkerProcesses
 from harness.load.firm import Actors, LoadFirm
 from harness.load.measure import CommitLog, CommitWatch, Percentiles, lag_summary
 from harness.load.profiles import PROFILES, Profile
@@ -23,7 +23,35 @@ from simulators.registry import SYSTEM_KINDS
 
 RAMP_FACTOR = 2.0
 KEEP_UP_RATIO = 0.9
+LATE_SHARE = 0.1
+"""A step whose last action completes later than this share of its duration (1 s at least) after its
+end fell behind: the driver and the systems could not act out the arrivals as they came."""
 DRAIN_TIMEOUT_S = 60.0
+BUSY_SHARE = 0.85
+"""A process group using this share of the cores it can use counts as CPU-bound (a Python process can use
+one: its GIL; the machine as a whole, every CPU)."""
+
+
+def limited_by(cores: dict[str, float], python_processes: dict[str, int], cpus: int) -> dict[str, Any]:
+    """Say what limited a saturated step, from the cores each process group used over it: the machine's
+    CPUs, a group of Python processes each held to about one core by its GIL, or neither (then waits did:
+    locks, the ledger, the broker, I/O)."""
+    used = sum(cores.values())
+    if used >= BUSY_SHARE * cpus:
+        group, busiest = max(cores.items(), key=lambda item: item[1])
+        return {"kind": "machine", "group": group,
+                "says": f"the machine's CPUs: {used:.2f} of {cpus} cores busy, {busiest:.2f} of them {group}"}
+    bound = [(cores.get(group, 0.0) / count, group, count) for group, count in python_processes.items()
+             if count and cores.get(group, 0.0) >= BUSY_SHARE * count]
+    if bound:
+        _, group, count = max(bound)
+        says = f"{group}: {cores[group]:.2f} of {count} core{'s' if count > 1 else ''} (one a Python process)"
+        if group != ENGINE_WORKERS and ENGINE_WORKERS in python_processes:
+            says += ": the load generator and the systems, not the engine"
+        return {"kind": "process", "group": group, "says": says}
+    return {"kind": "waits", "group": None,
+            "says": f"no process group was CPU-bound ({used:.2f} of {cpus} cores busy): waits limited it "
+                    "(locks, the ledger, the broker, I/O)"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +114,12 @@ class LoadRun:
 
     def _cpu(self) -> Reading:
         """Return CPU seconds by process: this one (systems and driver, and an embedded engine) and the engine's."""
-        own = "load process (systems, driver" + (", embedded engine)" if isinstance(self.engine, EmbeddedEngine)
+        return {self._own_group: {os.getpid(): cpu_seconds(os.getpid())}, **self.engine.cpu()}
+
+    @property
+    def _own_group(self) -> str:
+        return "load process (systems, driver" + (", embedded engine)" if isinstance(self.engine, EmbeddedEngine)
                                                   else ")")
-        return {own: {os.getpid(): cpu_seconds(os.getpid())}, **self.engine.cpu()}
 
     # -- phases ----------------------------------------------------------------------------------
 
@@ -108,12 +139,13 @@ class LoadRun:
         for _, source_at, lag in samples:
             lag_by_second.setdefault(int(source_at - phase.started_at), []).append(lag)
         seconds = range(int(phase.duration_s) + 1)
-        elapsed = max(phase.duration_s, 1e-9)
+        elapsed = max(phase.acted_out_s, 1e-9)
         thirds = [self.log.lags(phase.started_at + phase.duration_s * k / 3,
                                 phase.started_at + phase.duration_s * (k + 1) / 3) for k in range(3)]
         return {
             "name": phase.name, "offered_rate": phase.offered_rate, "duration_s": phase.duration_s,
-            "offered": phase.offered_total, "completed": phase.completed_total,
+            "offered": phase.offered_total, "completed": phase.completed_total, "acted_out_s": phase.acted_out_s,
+            "fell_behind": phase.acted_out_s > phase.duration_s + max(1.0, LATE_SHARE * phase.duration_s),
             "throughput_per_s": phase.completed_total / elapsed,
             "synced_per_s": self.log.synced(phase.started_at, end + 3600) / elapsed,
             "actor_calls": phase.actor_calls,
@@ -136,28 +168,38 @@ class LoadRun:
         rate = self.options.rate
         sustained: float | None = None
         saturated_at: float | None = None
+        limit: dict[str, Any] | None = None
         for _ in range(self.options.ramp_steps):
+            cpu_before, started = self._cpu(), time.perf_counter()
             phase = self.phase(f"ramp-{rate:g}", PROFILES["steady"], rate, self.options.step_s)
+            cpu_after, elapsed = self._cpu(), time.perf_counter() - started  # the CPU of acting it out
             drained = self.engine.wait_idle(quiet_s=1.0, timeout_s=max(2 * self.options.step_s, 10.0))
             report = self.phase_report(phase, drained)
+            report["cpu_cores"] = {group: seconds / elapsed for group, seconds in spent(cpu_before, cpu_after).items()}
             first, _, last = report["sync_lag_by_third_p50_s"]
             ratio = report["completed"] / max(report["offered"], 1)
             lag_growing = last > 2 * first + 0.2
-            report["keeps_up"] = ratio >= KEEP_UP_RATIO and not lag_growing and drained
+            late = report["fell_behind"]
+            report["keeps_up"] = ratio >= KEEP_UP_RATIO and not lag_growing and drained and not late
             report["why_not"] = [why for why, bad in (
                 (f"completed {ratio:.0%} of the offered events", ratio < KEEP_UP_RATIO),
+                (f"acting out {phase.duration_s:g} s of arrivals took {phase.acted_out_s:.1f} s: the driver and "
+                 "the systems fell behind", late),
                 (f"sync lag p50 grew from {first:.3f} s to {last:.3f} s within the step", lag_growing),
                 ("the engine did not drain after the step", not drained)) if bad]
             steps.append({key: value for key, value in report.items() if key != "timeline"})
             if not report["keeps_up"]:
                 saturated_at = rate
+                python_processes = {group: len(cpu_after[group]) for group in (self._own_group, ENGINE_WORKERS)
+                                    if group in cpu_after}
+                limit = limited_by(report["cpu_cores"], python_processes, os.cpu_count() or 1)
                 if not drained:
                     self.engine.wait_idle(quiet_s=1.0, timeout_s=DRAIN_TIMEOUT_S)
                 break
             sustained = report["throughput_per_s"]
             rate *= RAMP_FACTOR
         return {"steps": steps, "saturated_at_offered_rate": saturated_at,
-                "max_sustained_throughput_per_s": sustained}
+                "max_sustained_throughput_per_s": sustained, "limited_by": limit}
 
     def execute(self) -> dict[str, Any]:
         """Run everything and return the load report."""

@@ -38,6 +38,8 @@ def test_a_short_steady_run_reports_throughput_latency_and_sync_lag_percentiles(
     assert seconds["engine: API calls (client side, incl. target systems)"] > 0
     assert report["time"]["engine_counters"]["business_events"] > 0
     assert [step["offered_rate"] for step in report["saturation"]["steps"]][:1] == [8.0]
+    assert all(step["cpu_cores"]["load process (systems, driver, embedded engine)"] > 0
+               for step in report["saturation"]["steps"])
     assert report["machine"]["cpus"] >= 1
     html = (out / "load.html").read_text()
     assert "<svg" in html and "Where the time went" in html and "sync lag" in html
