@@ -237,6 +237,10 @@ def wire_json(body: Any, *, sort_keys: bool = False) -> bytes:
                 if b"\x7f" in content:  # DEL, which orjson leaves as it is
                     content = content.replace(b"\x7f", b"\\u007f")
                 return content
+    return _standard_json(body, sort_keys)
+
+
+def _standard_json(body: Any, sort_keys: bool = False) -> bytes:
     return json.dumps(body, separators=(",", ":"), sort_keys=sort_keys).encode()
 
 
@@ -252,7 +256,7 @@ def local_json(body: Any) -> bytes:
     try:
         return orjson.dumps(body, option=_PASSTHROUGH)
     except TypeError:
-        return wire_json(body)
+        return _standard_json(body)  # not wire_json: it would try orjson again
 
 
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
