@@ -50,7 +50,8 @@ def test_a_tiny_firm_run_live_with_the_embedded_engine_passes_every_invariant(tm
     assert any("not expected to repeat" in note for note in data["notes"])
     technical = data["metrics"]["technical"]
     assert technical["events_received"] > 0 and technical["rejected_signatures"] == 0
-    assert 0 < technical["sync_lag_s"]["p50"] <= technical["sync_lag_s"]["p99"] <= technical["sync_lag_s"]["max"]
+    lag = technical["sync_lag_s"]  # simulated seconds: 0 for work synced while the clock waited for the firm
+    assert 0 <= lag["p50"] <= lag["p99"] <= lag["max"] and lag["max"] > 0
     assert sum(data["counts"]["api_calls"].values()) > 0 and data["counts"]["events"]
     assert re.search(r"engine metrics \(Prometheus\): http://127\.0\.0\.1:\d+/metrics", result.output)
     cases = ET.parse(out / "junit.xml").getroot().iter("testcase")
@@ -107,7 +108,10 @@ def test_a_tiny_firm_run_live_with_two_distributed_workers_passes_every_invarian
     assert technical["workers_reporting"] == 2, "each worker writes its metrics as it stops"
     assert data["series"]["sync_lag"], "the daily sync-lag series comes from what the workers write every second"
     lag = technical["sync_lag_s"]
-    assert 0 < lag["p50"] <= lag["p95"] <= lag["p99"] <= lag["max"]
+    # In simulated seconds: while the clock is held back for a firm that cannot keep this speed (a slow
+    # machine: 900-1,500 h behind at 10 days a second), work synced meanwhile took no simulated time, so
+    # the median can be 0; some lag is always measured.
+    assert 0 <= lag["p50"] <= lag["p95"] <= lag["p99"] <= lag["max"] and lag["max"] > 0
     assert technical["business_events"] > 0 and technical["api_calls_per_business_event"] > 0
     assert result.output.count("engine metrics (Prometheus): http://127.0.0.1:") == 2
     assert (out / "worker-1.log").read_text(encoding="utf-8") and (out / "worker-2.log").exists()
